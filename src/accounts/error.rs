@@ -1,0 +1,25 @@
+use crate::auth::password::HashingError;
+use crate::db::DbError;
+use crate::domain::Invalid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// Sign-up with an email that has an account. Shown generically.
+    #[error("email already registered")]
+    EmailTaken,
+    /// Wrong email or password; which one is never said.
+    #[error("bad credentials")]
+    BadCredentials,
+    #[error("too many failed sign-ins")]
+    Throttled,
+    #[error("not a member of that workspace")]
+    NotMember,
+    #[error("the link is invalid, used or expired")]
+    InvalidToken,
+    #[error(transparent)]
+    Storage(#[from] DbError),
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
+}

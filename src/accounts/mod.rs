@@ -1,0 +1,13 @@
+//! Accounts and workspaces: the plain domain functions behind the pages. No HTTP here.
+
+mod error;
+mod signin;
+mod signup;
+mod workspaces;
+
+pub use error::AccountError;
+pub use signin::{SignedIn, sign_in};
+pub use signup::{SignUp, SignedUp, sign_up, verify_email};
+pub use workspaces::{
+    Dashboard, MemberContext, create_workspace, dashboard, member_context, switch_workspace,
+};

@@ -1,0 +1,84 @@
+use super::AccountError;
+use crate::auth::password::PasswordHashing;
+use crate::auth::throttle::ThrottleKeys;
+use crate::db::{Database, memberships, users, workspaces};
+use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
+
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: UserId,
+    /// The workspace the session starts in: the user's oldest membership.
+    pub workspace: WorkspaceId,
+}
+
+/// Checks an email and password, with throttling per email and per client address.
+pub async fn sign_in(
+    db: &Database,
+    hashing: &PasswordHashing,
+    email: &str,
+    password: String,
+    client_address: &str,
+) -> Result<SignedIn, AccountError> {
+    let password = Password::attempt(password);
+    // A malformed email cannot match an account; it still costs a hash, so that timing does
+    // not tell the two apart, and it still counts against the client address.
+    let email = Email::parse(email)
+        .unwrap_or_else(|_| Email::from_trusted("invalid@invalid.invalid".into()));
+    let keys = ThrottleKeys::new(&email, client_address);
+
+    let user = {
+        let email = email.clone();
+        let locked_keys = ThrottleKeys::new(&email, client_address);
+        db.global(move |conn| {
+            if locked_keys.is_locked(conn, now())? {
+                return Ok(Err(AccountError::Throttled));
+            }
+            Ok(Ok(users::find_by_email(conn, &email)?))
+        })
+        .await??
+    };
+
+    let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let matches = hashing.verify(password, stored_hash).await?;
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            db.global(move |conn| keys.record_failure(conn, now()))
+                .await?;
+            return Err(AccountError::BadCredentials);
+        }
+    };
+
+    let (user_id, email) = (user.id.clone(), user.email.clone());
+    db.global(move |conn| keys.record_success(conn)).await?;
+    let first = db
+        .as_user(user_id.clone(), workspaces::list_for_user)
+        .await?
+        .into_iter()
+        .next();
+    let workspace = match first {
+        Some((workspace, _)) => workspace.id,
+        // Removed from every workspace: start afresh in a new one of their own.
+        None => create_own_workspace(db, &user_id, WorkspaceName::default_for(&email)).await?,
+    };
+    Ok(SignedIn {
+        user: user_id,
+        workspace,
+    })
+}
+
+pub(super) async fn create_own_workspace(
+    db: &Database,
+    user: &UserId,
+    name: WorkspaceName,
+) -> Result<WorkspaceId, AccountError> {
+    let workspace = WorkspaceId::generate();
+    let user = user.clone();
+    db.in_workspace(workspace.clone(), move |conn| {
+        let now = now();
+        workspaces::create(conn, &name, now)?;
+        memberships::add(conn, &user, Role::Owner, now)
+    })
+    .await?;
+    Ok(workspace)
+}

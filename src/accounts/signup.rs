@@ -1,0 +1,112 @@
+use super::AccountError;
+use crate::auth::password::PasswordHashing;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::email_tokens::{self, Purpose};
+use crate::db::{Database, DbError, memberships, users, workspaces};
+use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
+use crate::mail::{Mailer, OutgoingEmail};
+use url::Url;
+
+const VERIFY_EMAIL_TTL_SECS: i64 = 24 * 60 * 60;
+
+/// What the sign-up form sent, unchecked.
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub workspace: String,
+}
+
+#[derive(Debug)]
+pub struct SignedUp {
+    pub user: UserId,
+    pub workspace: WorkspaceId,
+}
+
+/// Creates the user, their first workspace (they own it) and sends the verification email.
+/// The user, workspace and membership are written in one transaction: all or nothing.
+pub async fn sign_up(
+    db: &Database,
+    hashing: &PasswordHashing,
+    mailer: &Mailer,
+    public_url: &Url,
+    form: SignUp,
+) -> Result<SignedUp, AccountError> {
+    let email = Email::parse(&form.email)?;
+    let password = Password::new_password(form.password)?;
+    let name = if form.workspace.trim().is_empty() {
+        WorkspaceName::default_for(&email)
+    } else {
+        WorkspaceName::parse(&form.workspace)?
+    };
+    let password_hash = hashing.hash(password).await?;
+
+    let user = UserId::generate();
+    let workspace = WorkspaceId::generate();
+    let token = random_token();
+    let created = {
+        let (user, workspace, email, token_hash) = (
+            user.clone(),
+            workspace.clone(),
+            email.clone(),
+            sha256_hex(&token),
+        );
+        db.global(move |conn| {
+            let now = now();
+            users::insert(conn, &user, &email, Some(&password_hash), now)?;
+            email_tokens::insert(
+                conn,
+                &token_hash,
+                &user,
+                Purpose::VerifyEmail,
+                now,
+                now + VERIFY_EMAIL_TTL_SECS,
+            )?;
+            let mut ws = conn.enter_workspace(workspace)?;
+            workspaces::create(&mut ws, &name, now)?;
+            memberships::add(&mut ws, &user, Role::Owner, now)
+        })
+        .await
+    };
+    match created {
+        Ok(()) => {}
+        Err(DbError::UniqueViolation) => return Err(AccountError::EmailTaken),
+        Err(e) => return Err(e.into()),
+    }
+
+    let link = format!(
+        "{}/verify-email?token={token}",
+        public_url.as_str().trim_end_matches('/')
+    );
+    let message = OutgoingEmail {
+        to: email,
+        subject: "Confirm your email for Socializer".into(),
+        body: format!(
+            "Welcome to Socializer.\n\nConfirm your email address by opening this link within 24 hours:\n\n{link}\n\n\
+             If you did not sign up, ignore this message."
+        ),
+        link: Some(link),
+    };
+    // The account exists either way; a mail failure is the operator's to fix, not the user's.
+    if let Err(e) = mailer.send(message).await {
+        log::error!("sign-up of user {user}: verification email not sent: {e}");
+    }
+    Ok(SignedUp { user, workspace })
+}
+
+/// Spends a verification link (single use, 24 h) and marks the email verified.
+pub async fn verify_email(db: &Database, token: &str) -> Result<(), AccountError> {
+    if token.is_empty() || token.len() > 128 {
+        return Err(AccountError::InvalidToken);
+    }
+    let token_hash = sha256_hex(token);
+    db.global(move |conn| {
+        let now = now();
+        match email_tokens::consume(conn, &token_hash, Purpose::VerifyEmail, now)? {
+            Some(user) => users::mark_email_verified(conn, &user, now).map(|()| true),
+            None => Ok(false),
+        }
+    })
+    .await?
+    .then_some(())
+    .ok_or(AccountError::InvalidToken)
+}

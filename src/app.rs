@@ -1,0 +1,158 @@
+//! Builds the whole service from a `Config`: storage, the HTTP server on its listener, and the
+//! housekeeping task. Tests start it on port 0 and read the port back.
+
+use crate::auth::password::PasswordHashing;
+use crate::auth::throttle;
+use crate::config::Config;
+use crate::db::{Database, DbError, login_throttle, sessions};
+use crate::domain::now;
+use crate::mail::{MailError, Mailer};
+use crate::state::AppState;
+use crate::web::{self, security_headers};
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer};
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] DbError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("email: {0}")]
+    Mail(#[from] MailError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    public_url: Url,
+    db: Database,
+}
+
+/// How often expired sessions and closed throttle windows are cleared away.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10 * 60);
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let pool_size = match config.database_url.backend() {
+            crate::db::Backend::Sqlite => 8,
+            crate::db::Backend::Postgres => 16,
+        };
+        let url = config.database_url.clone();
+        let db = tokio::task::spawn_blocking(move || Database::open(&url, pool_size))
+            .await
+            .map_err(|e| StartupError::Other(e.to_string()))??;
+
+        let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
+            address: config.bind,
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind {
+            address: config.bind,
+            source,
+        })?;
+        let public_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{address}"))
+                .map_err(|e| StartupError::Other(e.to_string()))?,
+        };
+
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        // Half the cores at most hash passwords; the others keep answering requests (§10).
+        let hashing = PasswordHashing::new((cores / 2).max(1))
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let mailer = Mailer::new(&config.mail, public_url.host_str().unwrap_or("localhost"))?;
+        let state = actix_web::web::Data::new(AppState {
+            db: db.clone(),
+            hashing,
+            mailer,
+            public_url: public_url.clone(),
+            trust_forwarded_for: config.trust_forwarded_for,
+        });
+        let https = state.is_https();
+        let secret = config.session_secret.0.clone();
+
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(security_headers::middleware(https))
+                // Path only: a query string may carry a single-use token.
+                .wrap(
+                    Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                        .custom_request_replace("method", |req| req.method().to_string()),
+                )
+                .configure(web::configure_public)
+                .service(
+                    actix_web::web::scope("")
+                        .wrap(web::session_middleware(&state, &secret))
+                        .configure(web::configure_pages)
+                        .default_service(actix_web::web::to(web::not_found)),
+                )
+        })
+        .workers(config.workers.unwrap_or(cores))
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address, source })?
+        .run();
+
+        Ok(Self {
+            server,
+            address,
+            public_url,
+            db,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    /// Serves until the process is asked to stop (SIGINT/SIGTERM), then drains.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let housekeeping = actix_web::rt::spawn(housekeeping(self.db.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        result
+    }
+}
+
+async fn housekeeping(db: Database) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tick.tick().await;
+        let cleared = db
+            .global(|conn| {
+                let now = now();
+                Ok((
+                    sessions::delete_expired(conn, now)?,
+                    login_throttle::delete_stale(conn, now, throttle::WINDOW_SECS)?,
+                ))
+            })
+            .await;
+        match cleared {
+            Ok((0, 0)) => {}
+            Ok((sessions, windows)) => log::info!(
+                "housekeeping: {sessions} expired sessions, {windows} throttle windows cleared"
+            ),
+            Err(e) => log::warn!("housekeeping failed: {e}"),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! actix-session's storage over our database: sessions are server-side and revocable (§3.3).
+//! The cookie holds only a random key; the table holds only its SHA-256.
+
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::{Database, sessions};
+use crate::domain::{SessionId, UserId, now};
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use std::collections::HashMap;
+
+/// No session lives longer than this, however active (§3.3).
+pub const ABSOLUTE_LIFETIME_SECS: i64 = 14 * 24 * 60 * 60;
+
+/// Keys of the session state that the store also keeps in columns of their own.
+pub const USER_ID: &str = "user_id";
+pub const USER_AGENT: &str = "user_agent";
+pub const CLIENT_ADDRESS: &str = "client_address";
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    db: Database,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+type State = HashMap<String, String>;
+
+/// actix-session keeps each value JSON-encoded.
+fn string_value(state: &State, key: &str) -> Option<String> {
+    state
+        .get(key)
+        .and_then(|v| serde_json::from_str::<String>(v).ok())
+}
+
+fn user_of(state: &State) -> Option<UserId> {
+    string_value(state, USER_ID).and_then(|id| UserId::parse(&id))
+}
+
+fn other(err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("session storage: {err}")
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        let hash = sha256_hex(session_key.as_ref());
+        let stored = self
+            .db
+            .global(move |conn| sessions::load_active(conn, &hash, now()))
+            .await
+            .map_err(|e| LoadError::Other(other(e)))?;
+        stored
+            .map(|json| {
+                serde_json::from_str(&json).map_err(|e| LoadError::Deserialization(other(e)))
+            })
+            .transpose()
+    }
+
+    async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let key = random_token();
+        let hash = sha256_hex(&key);
+        let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(other(e)))?;
+        let ttl = ttl.whole_seconds();
+        self.db
+            .global(move |conn| {
+                let now = now();
+                sessions::insert(
+                    conn,
+                    sessions::NewSession {
+                        id: &SessionId::generate(),
+                        token_hash: &hash,
+                        user_id: user_of(&state).as_ref(),
+                        state: &json,
+                        user_agent: string_value(&state, USER_AGENT).as_deref(),
+                        ip: string_value(&state, CLIENT_ADDRESS).as_deref(),
+                        now,
+                        expires_at: now + ttl,
+                        absolute_expires_at: now + ABSOLUTE_LIFETIME_SECS,
+                    },
+                )
+            })
+            .await
+            .map_err(|e| SaveError::Other(other(e)))?;
+        SessionKey::try_from(key).map_err(|e| SaveError::Other(other(e)))
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let hash = sha256_hex(session_key.as_ref());
+        let json =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(other(e)))?;
+        let user = user_of(&state);
+        let signed_in = user.is_some();
+        let ttl_secs = ttl.whole_seconds();
+        let updated = self
+            .db
+            .global(move |conn| {
+                let now = now();
+                sessions::update_state(conn, &hash, user.as_ref(), &json, now, now + ttl_secs)
+            })
+            .await
+            .map_err(|e| UpdateError::Other(other(e)))?;
+        if updated {
+            return Ok(session_key);
+        }
+        // The session ended while this request ran (sign-out elsewhere, expiry). A signed-in
+        // state must not come back to life under a new key; an anonymous one may.
+        if signed_in {
+            return Err(UpdateError::Other(anyhow::anyhow!(
+                "the session ended during the request"
+            )));
+        }
+        self.save(state, ttl)
+            .await
+            .map_err(|e| UpdateError::Other(other(e)))
+    }
+
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &Duration,
+    ) -> Result<(), anyhow::Error> {
+        let hash = sha256_hex(session_key.as_ref());
+        let ttl = ttl.whole_seconds();
+        self.db
+            .global(move |conn| {
+                let now = now();
+                sessions::touch(conn, &hash, now, now + ttl)
+            })
+            .await
+            .map_err(other)
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
+        let hash = sha256_hex(session_key.as_ref());
+        self.db
+            .global(move |conn| sessions::delete(conn, &hash))
+            .await
+            .map_err(other)
+    }
+}

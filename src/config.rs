@@ -1,0 +1,457 @@
+//! Configuration from the environment (§2.1). A bad value stops the start with one line naming
+//! the variable; nothing here reads global state, so tests build a `Config` of their own.
+
+use crate::db::DatabaseUrl;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use std::fmt;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// The root key of §8.4: 32 bytes. `Debug` never shows it.
+#[derive(Clone)]
+pub struct RootKey(pub(crate) [u8; 32]);
+
+impl RootKey {
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RootKey(<redacted>)")
+    }
+}
+
+/// The key that signs session cookies: at least 64 bytes. `Debug` never shows it.
+#[derive(Clone)]
+pub struct SessionSecret(pub(crate) Vec<u8>);
+
+impl fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionSecret(<redacted>)")
+    }
+}
+
+/// Where email goes: an SMTP server, or `.eml` files in the outbox folder.
+#[derive(Clone)]
+pub enum MailSetting {
+    Smtp(String),
+    Outbox(PathBuf),
+}
+
+impl fmt::Debug for MailSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The URL may carry a password.
+            MailSetting::Smtp(_) => f.write_str("Smtp(<redacted>)"),
+            MailSetting::Outbox(dir) => write!(f, "Outbox({})", dir.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub bind: SocketAddr,
+    /// `None`: `http://` + the address actually bound.
+    pub public_url: Option<Url>,
+    pub data_dir: PathBuf,
+    pub environment: Environment,
+    pub root_key: RootKey,
+    pub session_secret: SessionSecret,
+    pub mail: MailSetting,
+    pub rate_limit_free: u32,
+    pub rate_limit_paid: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads; `None`: one per core.
+    pub workers: Option<usize>,
+}
+
+/// A configuration value that stops the start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` from the working directory when
+    /// one is there (variables already set win).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(bad(".env", e.to_string())),
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any source of variables. May create the data folder and,
+    /// in development, the generated secrets in it.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let environment = match var("SOCIALIZER_ENV").as_deref().map(str::trim) {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(bad(
+                    "SOCIALIZER_ENV",
+                    format!("expected development or production, got {other:?}"),
+                ));
+            }
+        };
+
+        let data_dir = PathBuf::from(var("SOCIALIZER_DATA_DIR").unwrap_or_else(|| "data".into()));
+
+        let database_url = match var("SOCIALIZER_DATABASE_URL") {
+            Some(raw) => {
+                DatabaseUrl::parse(raw.trim()).map_err(|m| bad("SOCIALIZER_DATABASE_URL", m))?
+            }
+            None => DatabaseUrl::Sqlite(data_dir.join("socializer.db")),
+        };
+
+        let bind_raw = var("SOCIALIZER_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
+            bad(
+                "SOCIALIZER_BIND",
+                format!("expected an address like 127.0.0.1:8080, got {bind_raw:?}"),
+            )
+        })?;
+
+        let public_url = var("SOCIALIZER_PUBLIC_URL")
+            .map(|raw| parse_public_url(&raw))
+            .transpose()?;
+
+        if environment == Environment::Production {
+            match &public_url {
+                Some(url) if url.scheme() == "https" => {}
+                _ => {
+                    return Err(bad(
+                        "SOCIALIZER_PUBLIC_URL",
+                        "production needs an https:// public URL",
+                    ));
+                }
+            }
+        }
+
+        let root_key = match var("SOCIALIZER_ROOT_KEY") {
+            Some(raw) => RootKey(decode_root_key(&raw).map_err(|m| bad("SOCIALIZER_ROOT_KEY", m))?),
+            None if environment == Environment::Production => {
+                return Err(bad(
+                    "SOCIALIZER_ROOT_KEY",
+                    "production needs an explicit root key (base64 of 32 bytes)",
+                ));
+            }
+            None => RootKey(
+                dev_secret(&data_dir, "root.key", 32, "SOCIALIZER_ROOT_KEY", |raw| {
+                    decode_root_key(raw).map(|k| k.to_vec())
+                })?
+                .try_into()
+                .map_err(|_| {
+                    bad(
+                        "SOCIALIZER_ROOT_KEY",
+                        "the generated root key is not 32 bytes",
+                    )
+                })?,
+            ),
+        };
+
+        let session_secret = match var("SOCIALIZER_SESSION_SECRET") {
+            Some(raw) => SessionSecret(
+                decode_session_secret(&raw).map_err(|m| bad("SOCIALIZER_SESSION_SECRET", m))?,
+            ),
+            None if environment == Environment::Production => {
+                return Err(bad(
+                    "SOCIALIZER_SESSION_SECRET",
+                    "production needs an explicit session secret (base64 of at least 64 bytes)",
+                ));
+            }
+            None => SessionSecret(dev_secret(
+                &data_dir,
+                "session.key",
+                64,
+                "SOCIALIZER_SESSION_SECRET",
+                decode_session_secret,
+            )?),
+        };
+
+        let mail = match var("SOCIALIZER_SMTP_URL") {
+            Some(raw) => {
+                let url = Url::parse(raw.trim()).map_err(|_| {
+                    bad(
+                        "SOCIALIZER_SMTP_URL",
+                        "expected smtp://host:port or smtps://user:pass@host",
+                    )
+                })?;
+                if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+                    return Err(bad(
+                        "SOCIALIZER_SMTP_URL",
+                        "expected smtp://host:port or smtps://user:pass@host",
+                    ));
+                }
+                MailSetting::Smtp(raw.trim().to_owned())
+            }
+            None => MailSetting::Outbox(data_dir.join("outbox")),
+        };
+
+        let rate_limit_free = parse_limit(
+            var("SOCIALIZER_RATE_LIMIT_FREE"),
+            "SOCIALIZER_RATE_LIMIT_FREE",
+            60,
+        )?;
+        let rate_limit_paid = parse_limit(
+            var("SOCIALIZER_RATE_LIMIT_PAID"),
+            "SOCIALIZER_RATE_LIMIT_PAID",
+            600,
+        )?;
+
+        let trust_forwarded_for = match var("SOCIALIZER_TRUST_FORWARDED_FOR")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(bad(
+                    "SOCIALIZER_TRUST_FORWARDED_FOR",
+                    format!("expected true or false, got {other:?}"),
+                ));
+            }
+        };
+
+        Ok(Self {
+            database_url,
+            bind,
+            public_url,
+            data_dir,
+            environment,
+            root_key,
+            session_secret,
+            mail,
+            rate_limit_free,
+            rate_limit_paid,
+            trust_forwarded_for,
+            workers: None,
+        })
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|_| bad("SOCIALIZER_PUBLIC_URL", format!("not a URL: {raw:?}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad(
+            "SOCIALIZER_PUBLIC_URL",
+            "expected an http:// or https:// URL",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "SOCIALIZER_PUBLIC_URL",
+            "the public URL takes no query or fragment",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_limit(
+    raw: Option<String>,
+    variable: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(bad(
+                variable,
+                format!("expected a whole number of requests per minute above 0, got {raw:?}"),
+            )),
+        },
+    }
+}
+
+fn decode_root_key(raw: &str) -> Result<[u8; 32], String> {
+    let bytes = STANDARD
+        .decode(raw.trim())
+        .map_err(|_| "not valid base64".to_owned())?;
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("expected 32 bytes, got {}", b.len()))
+}
+
+fn decode_session_secret(raw: &str) -> Result<Vec<u8>, String> {
+    let bytes = STANDARD
+        .decode(raw.trim())
+        .map_err(|_| "not valid base64".to_owned())?;
+    if bytes.len() < 64 {
+        return Err(format!("expected at least 64 bytes, got {}", bytes.len()));
+    }
+    Ok(bytes)
+}
+
+/// A development secret, generated once into the data folder (mode 0600) and reused.
+fn dev_secret(
+    data_dir: &Path,
+    file: &str,
+    len: usize,
+    variable: &'static str,
+    decode: impl Fn(&str) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, ConfigError> {
+    let path = data_dir.join(file);
+    let unreadable =
+        |e: std::io::Error| bad(variable, format!("cannot use {}: {e}", path.display()));
+    std::fs::create_dir_all(data_dir).map_err(unreadable)?;
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).map_err(|e| bad(variable, format!("no randomness: {e}")))?;
+    match create_private_file(&path, STANDARD.encode(&bytes).as_bytes()) {
+        Ok(()) => {
+            log::warn!(
+                "{variable} is not set: generated a development secret into {} (set it explicitly in production)",
+                path.display()
+            );
+            Ok(bytes)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let stored = std::fs::read_to_string(&path).map_err(unreadable)?;
+            decode(&stored)
+                .map_err(|m| bad(variable, format!("{} is damaged: {m}", path.display())))
+        }
+        Err(e) => Err(unreadable(e)),
+    }
+}
+
+fn create_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_generate_dev_secrets_once_with_private_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let data = data.to_str().unwrap_or_default();
+        let first = config(&[("SOCIALIZER_DATA_DIR", data)]).unwrap();
+        let second = config(&[("SOCIALIZER_DATA_DIR", data)]).unwrap();
+        assert_eq!(first.root_key.0, second.root_key.0);
+        assert_eq!(first.session_secret.0, second.session_secret.0);
+        assert_eq!(first.session_secret.0.len(), 64);
+        assert_eq!(first.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(first.rate_limit_free, 60);
+        assert_eq!(first.rate_limit_paid, 600);
+        #[cfg(unix)]
+        for file in ["root.key", "session.key"] {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join("data").join(file))
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap();
+            assert_eq!(mode, 0o600, "{file}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap_or_default();
+        for (name, value) in [
+            ("SOCIALIZER_BIND", "not-an-address"),
+            ("SOCIALIZER_DATABASE_URL", "mysql://x"),
+            ("SOCIALIZER_PUBLIC_URL", "ftp://example.com"),
+            ("SOCIALIZER_ENV", "staging"),
+            ("SOCIALIZER_ROOT_KEY", "c2hvcnQ="),
+            ("SOCIALIZER_SESSION_SECRET", "c2hvcnQ="),
+            ("SOCIALIZER_SMTP_URL", "http://mail"),
+            ("SOCIALIZER_RATE_LIMIT_FREE", "lots"),
+            ("SOCIALIZER_TRUST_FORWARDED_FOR", "maybe"),
+        ] {
+            let err = config(&[("SOCIALIZER_DATA_DIR", data), (name, value)]).err();
+            assert_eq!(err.map(|e| e.variable), Some(name), "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn production_needs_explicit_secrets_and_https() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap_or_default();
+        let root = STANDARD.encode([7u8; 32]);
+        let session = STANDARD.encode([9u8; 64]);
+        let base = [
+            ("SOCIALIZER_DATA_DIR", data),
+            ("SOCIALIZER_ENV", "production"),
+        ];
+        let with = |extra: &[(&'static str, &str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            config(&vars).err().map(|e| e.variable)
+        };
+        assert_eq!(with(&[]), Some("SOCIALIZER_PUBLIC_URL"));
+        assert_eq!(
+            with(&[("SOCIALIZER_PUBLIC_URL", "http://example.com")]),
+            Some("SOCIALIZER_PUBLIC_URL")
+        );
+        assert_eq!(
+            with(&[("SOCIALIZER_PUBLIC_URL", "https://example.com")]),
+            Some("SOCIALIZER_ROOT_KEY")
+        );
+        assert_eq!(
+            with(&[
+                ("SOCIALIZER_PUBLIC_URL", "https://example.com"),
+                ("SOCIALIZER_ROOT_KEY", &root)
+            ]),
+            Some("SOCIALIZER_SESSION_SECRET")
+        );
+        assert_eq!(
+            with(&[
+                ("SOCIALIZER_PUBLIC_URL", "https://example.com"),
+                ("SOCIALIZER_ROOT_KEY", &root),
+                ("SOCIALIZER_SESSION_SECRET", &session),
+            ]),
+            None
+        );
+        assert!(
+            !dir.path().join("root.key").exists(),
+            "production must not generate secrets"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+/// What the storage layer can report. Callers decide what each means for the person asking.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A uniqueness rule refused the write (e.g. an email already taken).
+    #[error("a unique value is already taken")]
+    UniqueViolation,
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database query failed: {0}")]
+    Query(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => DbError::UniqueViolation,
+            other => DbError::Query(other),
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Storage: one code path over SQLite (embedded default) and PostgreSQL (scale-out).
+//!
+//! Every function that reads or writes workspace data takes a [`WorkspaceConn`], which only
+//! [`Database::in_workspace`] hands out, inside a transaction bound to that workspace. On
+//! PostgreSQL the binding is also enforced by row-level security (see the migrations).
+
+mod error;
+mod migrate;
+mod pool;
+pub mod schema;
+mod scope;
+
+pub mod email_tokens;
+pub mod login_throttle;
+pub mod memberships;
+pub mod sessions;
+pub mod users;
+pub mod workspaces;
+
+pub use error::DbError;
+pub use migrate::run_pending as migrate;
+pub use pool::{Backend, DatabaseUrl};
+pub use scope::{GlobalConn, UserConn, WorkspaceConn};
+
+use crate::domain::{UserId, WorkspaceId};
+use std::sync::{Arc, Mutex};
+
+/// One connection to whichever backend the URL named.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+type Pool = r2d2::Pool<pool::Manager>;
+
+/// The service's handle on storage. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    backend: Backend,
+    /// SQLite allows one writer at a time; taking turns in the process keeps two of our own
+    /// writers from failing each other with SQLITE_BUSY. PostgreSQL needs no such thing.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+impl Database {
+    /// Applies pending migrations, then opens the pool the service's queries use.
+    pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Self, DbError> {
+        migrate::run_pending(url)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(pool::Manager::new(url.clone()))
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            pool,
+            backend: url.backend(),
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` in a transaction bound to `workspace`, off the async threads.
+    pub async fn in_workspace<T, F>(&self, workspace: WorkspaceId, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WorkspaceConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(move |conn| {
+            let mut scoped = WorkspaceConn::enter(conn, workspace)?;
+            f(&mut scoped)
+        })
+        .await
+    }
+
+    /// Runs `f` in a transaction that sees `user`'s own memberships across workspaces.
+    pub async fn as_user<T, F>(&self, user: UserId, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut UserConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(move |conn| {
+            let mut scoped = UserConn::enter(conn, user)?;
+            f(&mut scoped)
+        })
+        .await
+    }
+
+    /// Runs `f` in a transaction over the tables that hold no workspace data (users, sessions,
+    /// sign-in throttling). From there a workspace can be entered in the same transaction.
+    pub async fn global<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut GlobalConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(move |conn| f(&mut GlobalConn::new(conn)))
+            .await
+    }
+
+    async fn transaction<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    {
+        use diesel::Connection as _;
+        let pool = self.pool.clone();
+        let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let _turn = writer
+                .as_ref()
+                .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            let conn: &mut DbConnection = &mut conn;
+            conn.transaction(f)
+        })
+        .await
+        .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
+    }
+
+    /// True when the database answers a trivial query (for `/healthz`).
+    pub async fn ping(&self) -> bool {
+        self.global(|conn| {
+            use diesel::RunQueryDsl as _;
+            diesel::sql_query("SELECT 1").execute(conn.raw())?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+}

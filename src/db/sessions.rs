@@ -1,0 +1,120 @@
+//! Server-side sessions, found by a digest of the cookie's key. Not workspace data.
+
+use super::schema::sessions;
+use super::{DbError, GlobalConn};
+use crate::domain::{SessionId, UserId};
+use diesel::prelude::*;
+
+pub struct NewSession<'a> {
+    pub id: &'a SessionId,
+    pub token_hash: &'a str,
+    pub user_id: Option<&'a UserId>,
+    pub state: &'a str,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub now: i64,
+    pub expires_at: i64,
+    pub absolute_expires_at: i64,
+}
+
+pub fn insert(conn: &mut GlobalConn<'_>, s: NewSession<'_>) -> Result<(), DbError> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(s.id.as_str()),
+            sessions::token_hash.eq(s.token_hash),
+            sessions::user_id.eq(s.user_id.map(UserId::as_str)),
+            sessions::state.eq(s.state),
+            sessions::user_agent.eq(s.user_agent),
+            sessions::ip.eq(s.ip),
+            sessions::created_at.eq(s.now),
+            sessions::last_seen_at.eq(s.now),
+            sessions::expires_at.eq(s.expires_at.min(s.absolute_expires_at)),
+            sessions::absolute_expires_at.eq(s.absolute_expires_at),
+        ))
+        .execute(conn.raw())?;
+    Ok(())
+}
+
+/// The state of a session that has neither idled out nor reached its absolute end.
+pub fn load_active(
+    conn: &mut GlobalConn<'_>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<String>, DbError> {
+    Ok(sessions::table
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::absolute_expires_at.gt(now))
+        .select(sessions::state)
+        .first::<String>(conn.raw())
+        .optional()?)
+}
+
+/// Replaces a live session's state. False when the session is gone (ended or expired).
+pub fn update_state(
+    conn: &mut GlobalConn<'_>,
+    token_hash: &str,
+    user_id: Option<&UserId>,
+    state: &str,
+    now: i64,
+    idle_expires_at: i64,
+) -> Result<bool, DbError> {
+    let changed = diesel::update(
+        sessions::table
+            .filter(sessions::token_hash.eq(token_hash))
+            .filter(sessions::expires_at.gt(now)),
+    )
+    .set((
+        sessions::user_id.eq(user_id.map(UserId::as_str)),
+        sessions::state.eq(state),
+        sessions::last_seen_at.eq(now),
+        // Never past the absolute end fixed when the session began.
+        sessions::expires_at.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "CASE WHEN absolute_expires_at < {idle_expires_at} THEN absolute_expires_at ELSE {idle_expires_at} END"
+        ))),
+    ))
+    .execute(conn.raw())?;
+    Ok(changed > 0)
+}
+
+/// Moves the idle deadline on; skipped when the session was seen in the last minute, so that
+/// a busy browser does not write on every request.
+pub fn touch(
+    conn: &mut GlobalConn<'_>,
+    token_hash: &str,
+    now: i64,
+    idle_expires_at: i64,
+) -> Result<(), DbError> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::token_hash.eq(token_hash))
+            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::last_seen_at.lt(now - 60)),
+    )
+    .set((
+        sessions::last_seen_at.eq(now),
+        sessions::expires_at.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "CASE WHEN absolute_expires_at < {idle_expires_at} THEN absolute_expires_at ELSE {idle_expires_at} END"
+        ))),
+    ))
+    .execute(conn.raw())?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut GlobalConn<'_>, token_hash: &str) -> Result<(), DbError> {
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash)))
+        .execute(conn.raw())?;
+    Ok(())
+}
+
+/// Removes sessions past either deadline; returns how many.
+pub fn delete_expired(conn: &mut GlobalConn<'_>, now: i64) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .le(now)
+                .or(sessions::absolute_expires_at.le(now)),
+        ),
+    )
+    .execute(conn.raw())?)
+}

@@ -1,0 +1,37 @@
+//! Domain values, each checked once where it enters the system and trusted afterwards.
+
+mod email;
+mod ids;
+mod local_path;
+mod password;
+mod role;
+mod workspace_name;
+
+pub use email::Email;
+pub use ids::{SessionId, UserId, WorkspaceId};
+pub use local_path::LocalPath;
+pub use password::Password;
+pub use role::Role;
+pub use workspace_name::WorkspaceName;
+
+/// Why a value was refused, in words fit to show the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// The current time as unix seconds, the form every timestamp is stored in.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

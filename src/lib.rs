@@ -1,0 +1,13 @@
+//! Socializer: a multi-tenant service for teams that publish to social networks.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod mail;
+pub mod state;
+pub mod web;

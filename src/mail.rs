@@ -1,0 +1,121 @@
+//! Outgoing email: over SMTP when `SOCIALIZER_SMTP_URL` is set, otherwise written as `.eml`
+//! files to the outbox folder with the link logged, for development (§2.1).
+
+use crate::config::MailSetting;
+use crate::domain::Email;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("cannot build the email: {0}")]
+    Build(String),
+    #[error("cannot write to the outbox: {0}")]
+    Outbox(std::io::Error),
+    #[error("SMTP delivery failed: {0}")]
+    Smtp(String),
+}
+
+/// One message, plain text, with at most one link that matters.
+pub struct OutgoingEmail {
+    pub to: Email,
+    pub subject: String,
+    pub body: String,
+    /// Logged in development (outbox) mode so the link can be followed without a mail client.
+    pub link: Option<String>,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Outbox(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// `public_host` names the sender domain (`no-reply@host`).
+    pub fn new(setting: &MailSetting, public_host: &str) -> Result<Self, MailError> {
+        let transport = match setting {
+            MailSetting::Outbox(dir) => Transport::Outbox(dir.clone()),
+            MailSetting::Smtp(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| MailError::Build(e.to_string()))?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build(),
+            ),
+        };
+        let domain =
+            if public_host.contains('.') && public_host.parse::<std::net::IpAddr>().is_err() {
+                public_host
+            } else {
+                "localhost"
+            };
+        let from = format!("Socializer <no-reply@{domain}>")
+            .parse()
+            .map_err(|e: lettre::address::AddressError| MailError::Build(e.to_string()))?;
+        Ok(Self { transport, from })
+    }
+
+    pub async fn send(&self, email: OutgoingEmail) -> Result<(), MailError> {
+        let to: Mailbox = email
+            .to
+            .as_str()
+            .parse()
+            .map_err(|e: lettre::address::AddressError| MailError::Build(e.to_string()))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&email.subject)
+            .body(email.body)
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                smtp.send(message)
+                    .await
+                    .map_err(|e| MailError::Smtp(e.to_string()))?;
+            }
+            Transport::Outbox(dir) => {
+                let path = write_to_outbox(dir, &message.formatted())
+                    .await
+                    .map_err(MailError::Outbox)?;
+                match &email.link {
+                    Some(link) => log::info!(
+                        "email \"{}\" written to {}; link: {link}",
+                        email.subject,
+                        path.display()
+                    ),
+                    None => log::info!("email \"{}\" written to {}", email.subject, path.display()),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes the message whole or not at all (a temporary file renamed into place).
+async fn write_to_outbox(dir: &std::path::Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let dir = dir.to_owned();
+    let bytes = bytes.to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        let name = format!(
+            "{}-{}",
+            crate::domain::now(),
+            hex::encode(crate::crypto::random_bytes::<6>())
+        );
+        let temp = dir.join(format!(".{name}.tmp"));
+        let path = dir.join(format!("{name}.eml"));
+        std::fs::write(&temp, &bytes)?;
+        std::fs::rename(&temp, &path)?;
+        Ok(path)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}

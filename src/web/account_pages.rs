@@ -1,0 +1,291 @@
+//! Sign-up, sign-in, sign-out and email verification (§3.1).
+
+use super::PageError;
+use super::current::{EMAIL, client_address, set_workspace};
+use super::errors::{MessagePage, render, see_other};
+use super::layout::Layout;
+use crate::accounts::{self, AccountError, SignUp};
+use crate::auth::csrf;
+use crate::auth::session_store::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
+use crate::auth::throttle::WINDOW_SECS;
+use crate::domain::{LocalPath, UserId, WorkspaceId};
+use crate::state::AppState;
+use actix_session::Session;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    action: String,
+    email: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    layout: Layout,
+    email: String,
+    workspace: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+impl NextQuery {
+    fn local(&self) -> Option<LocalPath> {
+        self.next.as_deref().and_then(LocalPath::parse)
+    }
+}
+
+// Every field defaults to empty, so that a missing one is refused by the rules below with a
+// clear message (and a missing CSRF token with 403) rather than by the form parser.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    workspace: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+fn check_csrf(session: &Session, submitted: &str) -> Result<(), PageError> {
+    if csrf::is_valid(session, submitted) {
+        Ok(())
+    } else {
+        Err(PageError::Csrf)
+    }
+}
+
+fn login_action(next: Option<&LocalPath>) -> String {
+    match next {
+        Some(next) => {
+            let encoded: String =
+                url::form_urlencoded::byte_serialize(next.as_str().as_bytes()).collect();
+            format!("/login?next={encoded}")
+        }
+        None => "/login".into(),
+    }
+}
+
+/// Starts a signed-in session: a new session key (never the one used before sign-in), a new
+/// CSRF token, and what the security page will show about the device.
+fn start_session(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user: &UserId,
+    workspace: &WorkspaceId,
+    email: &str,
+) -> Result<(), PageError> {
+    session.renew();
+    session.insert(USER_ID, user.as_str())?;
+    session.insert(EMAIL, email)?;
+    set_workspace(session, workspace)?;
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    session.insert(USER_AGENT, agent.chars().take(200).collect::<String>())?;
+    session.insert(
+        CLIENT_ADDRESS,
+        client_address(req, state.trust_forwarded_for),
+    )?;
+    csrf::rotate(session)?;
+    Ok(())
+}
+
+#[get("/")]
+pub async fn home(session: Session) -> HttpResponse {
+    let signed_in = matches!(session.get::<String>(USER_ID), Ok(Some(_)));
+    see_other(if signed_in { "/dashboard" } else { "/login" })
+}
+
+#[get("/signup")]
+pub async fn signup_page(session: Session) -> Result<HttpResponse, PageError> {
+    let page = SignupPage {
+        layout: Layout::anonymous(csrf::token(&session)?),
+        email: String::new(),
+        workspace: String::new(),
+        error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[post("/signup")]
+pub async fn signup(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<SignupForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&session, &form.csrf_token)?;
+    let SignupForm {
+        email,
+        password,
+        workspace,
+        ..
+    } = form.into_inner();
+    let request = SignUp {
+        email: email.clone(),
+        password,
+        workspace: workspace.clone(),
+    };
+    let error = match accounts::sign_up(&state.db, &state.hashing, &state.mailer, &state.public_url, request).await {
+        Ok(done) => {
+            let email = crate::domain::Email::parse(&email).map(|e| e.to_string()).unwrap_or(email);
+            start_session(&req, &state, &session, &done.user, &done.workspace, &email)?;
+            return Ok(see_other("/dashboard"));
+        }
+        Err(AccountError::Invalid(invalid)) => invalid.message,
+        Err(AccountError::EmailTaken) => {
+            "We could not create an account with these details. If you already have an account, sign in instead."
+                .to_owned()
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let page = SignupPage {
+        layout: Layout::anonymous(csrf::token(&session)?),
+        email,
+        workspace,
+        error: Some(error),
+    };
+    render(StatusCode::BAD_REQUEST, &page)
+}
+
+#[get("/login")]
+pub async fn login_page(
+    session: Session,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let page = LoginPage {
+        layout: Layout::anonymous(csrf::token(&session)?),
+        action: login_action(query.local().as_ref()),
+        email: String::new(),
+        error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[post("/login")]
+pub async fn login(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&session, &form.csrf_token)?;
+    let LoginForm {
+        email, password, ..
+    } = form.into_inner();
+    let address = client_address(&req, state.trust_forwarded_for);
+    let next = query.local();
+    let (status, error) =
+        match accounts::sign_in(&state.db, &state.hashing, &email, password, &address).await {
+            Ok(signed_in) => {
+                let normalized = crate::domain::Email::parse(&email)
+                    .map(|e| e.to_string())
+                    .unwrap_or(email);
+                start_session(
+                    &req,
+                    &state,
+                    &session,
+                    &signed_in.user,
+                    &signed_in.workspace,
+                    &normalized,
+                )?;
+                return Ok(see_other(
+                    next.as_ref().map_or("/dashboard", LocalPath::as_str),
+                ));
+            }
+            Err(AccountError::BadCredentials) => {
+                (StatusCode::UNAUTHORIZED, "Incorrect email or password.")
+            }
+            Err(AccountError::Throttled) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed sign-in attempts. Wait a few minutes before you try again.",
+            ),
+            Err(other) => return Err(other.into()),
+        };
+    let page = LoginPage {
+        layout: Layout::anonymous(csrf::token(&session)?),
+        action: login_action(next.as_ref()),
+        email,
+        error: Some(error),
+    };
+    let mut response = render(status, &page)?;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(WINDOW_SECS));
+    }
+    Ok(response)
+}
+
+#[post("/logout")]
+pub async fn logout(
+    session: Session,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&session, &form.csrf_token)?;
+    session.purge();
+    Ok(see_other("/login"))
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[get("/verify-email")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, PageError> {
+    match accounts::verify_email(&state.db, &query.token).await {
+        Ok(()) => render(
+            StatusCode::OK,
+            &MessagePage::new(
+                "Email confirmed",
+                "Thank you: your email address is confirmed.",
+            ),
+        ),
+        Err(AccountError::InvalidToken) => render(
+            StatusCode::BAD_REQUEST,
+            &MessagePage::new(
+                "Link not valid",
+                "This link is invalid, was already used, or has expired.",
+            ),
+        ),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,105 @@
+//! Who is signed in, from the session, checked against the database on every page.
+
+use super::PageError;
+use crate::accounts::{self, MemberContext};
+use crate::auth::csrf;
+use crate::auth::session_store::USER_ID;
+use crate::domain::{UserId, WorkspaceId};
+use crate::state::AppState;
+use actix_session::{Session, SessionExt as _};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use std::future::Future;
+use std::pin::Pin;
+
+pub const WORKSPACE_ID: &str = "workspace_id";
+pub const EMAIL: &str = "email";
+
+/// A signed-in member of the session's current workspace. Extracting it from a request without
+/// a valid session answers 303 to `/login?next=…`.
+pub struct SignedInMember {
+    pub ctx: MemberContext,
+    pub email: String,
+    pub session: Session,
+}
+
+impl SignedInMember {
+    pub fn csrf(&self) -> Result<String, PageError> {
+        Ok(csrf::token(&self.session)?)
+    }
+
+    /// Refuses a state-changing form whose token is not the session's.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        if csrf::is_valid(&self.session, submitted) {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
+    }
+}
+
+impl FromRequest for SignedInMember {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let session = req.get_session();
+            let next = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into());
+            let login = || PageError::LoginRequired { next: next.clone() };
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| PageError::Internal("application state missing".into()))?;
+            let user = session
+                .get::<String>(USER_ID)
+                .ok()
+                .flatten()
+                .and_then(|u| UserId::parse(&u));
+            let workspace = session
+                .get::<String>(WORKSPACE_ID)
+                .ok()
+                .flatten()
+                .and_then(|w| WorkspaceId::parse(&w));
+            let email = session.get::<String>(EMAIL).ok().flatten();
+            let (Some(user), Some(workspace), Some(email)) = (user, workspace, email) else {
+                return Err(login());
+            };
+            match accounts::member_context(&state.db, user, workspace).await? {
+                Some(ctx) => Ok(SignedInMember {
+                    ctx,
+                    email,
+                    session,
+                }),
+                // Removed from the workspace since: this session is over.
+                None => {
+                    session.purge();
+                    Err(login())
+                }
+            }
+        })
+    }
+}
+
+/// The client's address for throttling: the peer, or the proxy's `X-Forwarded-For` when the
+/// operator said the service runs behind one.
+pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        if let Some(addr) = req.connection_info().realip_remote_addr() {
+            return addr.to_owned();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The session key of the workspace the user works in.
+pub fn set_workspace(session: &Session, workspace: &WorkspaceId) -> Result<(), PageError> {
+    Ok(session.insert(WORKSPACE_ID, workspace.as_str())?)
+}

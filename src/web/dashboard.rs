@@ -1,0 +1,136 @@
+//! The dashboard: the current workspace, its members, switching and creating workspaces.
+
+use super::PageError;
+use super::current::{SignedInMember, set_workspace};
+use super::errors::{render, see_other};
+use super::layout::{Layout, human_time};
+use crate::accounts::{self, AccountError};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    workspace: String,
+    role: &'static str,
+    plan: String,
+    members: Vec<MemberRow>,
+    workspaces: Vec<WorkspaceRow>,
+    error: Option<String>,
+}
+
+struct MemberRow {
+    email: String,
+    role: &'static str,
+    joined: String,
+}
+
+struct WorkspaceRow {
+    id: String,
+    name: String,
+    role: &'static str,
+    current: bool,
+}
+
+async fn page(
+    state: &AppState,
+    member: &SignedInMember,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let data = accounts::dashboard(&state.db, &member.ctx).await?;
+    let ctx = &member.ctx;
+    let page = DashboardPage {
+        layout: Layout::signed_in(member.csrf()?, member.email.clone(), ctx),
+        workspace: ctx.workspace.name.to_string(),
+        role: ctx.role.as_str(),
+        plan: ctx.workspace.plan.clone(),
+        members: data
+            .members
+            .into_iter()
+            .map(|m| MemberRow {
+                email: m.email.to_string(),
+                role: m.role.as_str(),
+                joined: human_time(m.joined_at),
+            })
+            .collect(),
+        workspaces: data
+            .workspaces
+            .into_iter()
+            .map(|(w, role)| WorkspaceRow {
+                current: w.id == ctx.workspace.id,
+                id: w.id.to_string(),
+                name: w.name.to_string(),
+                role: role.as_str(),
+            })
+            .collect(),
+        error,
+    };
+    render(status, &page)
+}
+
+#[get("/dashboard")]
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+) -> Result<HttpResponse, PageError> {
+    page(&state, &member, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateWorkspaceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[post("/workspaces")]
+pub async fn create_workspace(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    form: web::Form<CreateWorkspaceForm>,
+) -> Result<HttpResponse, PageError> {
+    member.check_csrf(&form.csrf_token)?;
+    match accounts::create_workspace(&state.db, &member.ctx.user, &form.name).await {
+        Ok(workspace) => {
+            set_workspace(&member.session, &workspace)?;
+            Ok(see_other("/dashboard"))
+        }
+        Err(AccountError::Invalid(invalid)) => {
+            page(
+                &state,
+                &member,
+                StatusCode::BAD_REQUEST,
+                Some(invalid.message),
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    workspace_id: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[post("/workspaces/switch")]
+pub async fn switch_workspace(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    form: web::Form<SwitchForm>,
+) -> Result<HttpResponse, PageError> {
+    member.check_csrf(&form.csrf_token)?;
+    let workspace =
+        accounts::switch_workspace(&state.db, &member.ctx.user, &form.workspace_id).await?;
+    set_workspace(&member.session, &workspace)?;
+    Ok(see_other("/dashboard"))
+}

@@ -1,0 +1,188 @@
+//! The one place where page errors become HTTP answers.
+
+use super::layout::Layout;
+use crate::accounts::AccountError;
+use actix_web::error::UrlencodedError;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError, web};
+use askama::Template;
+use std::fmt;
+
+#[derive(Debug)]
+pub enum PageError {
+    /// No session: go and sign in, then come back to `next`.
+    LoginRequired {
+        next: String,
+    },
+    /// A state-changing form without the session's CSRF token (§3.3).
+    Csrf,
+    Forbidden(&'static str),
+    NotFound,
+    BadRequest(String),
+    PayloadTooLarge,
+    /// Anything unexpected: logged in full, shown as a bare 500 with a reference.
+    Internal(String),
+}
+
+impl fmt::Display for PageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PageError::LoginRequired { .. } => f.write_str("sign-in required"),
+            PageError::Csrf => f.write_str("missing or invalid CSRF token"),
+            PageError::Forbidden(why) => f.write_str(why),
+            PageError::NotFound => f.write_str("not found"),
+            PageError::BadRequest(why) => f.write_str(why),
+            PageError::PayloadTooLarge => f.write_str("request body too large"),
+            PageError::Internal(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<AccountError> for PageError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Invalid(invalid) => PageError::BadRequest(invalid.message),
+            AccountError::NotMember => {
+                PageError::Forbidden("You are not a member of that workspace.")
+            }
+            other => PageError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::Error> for PageError {
+    fn from(err: actix_web::Error) -> Self {
+        PageError::Internal(err.to_string())
+    }
+}
+
+impl From<actix_session::SessionInsertError> for PageError {
+    fn from(err: actix_session::SessionInsertError) -> Self {
+        PageError::Internal(format!("session: {err}"))
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(err: askama::Error) -> Self {
+        PageError::Internal(format!("template: {err}"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub heading: &'static str,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub link_href: &'static str,
+    pub link_text: &'static str,
+}
+
+impl MessagePage {
+    pub fn new(heading: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            layout: Layout::anonymous(String::new()),
+            heading,
+            message: message.into(),
+            request_id: None,
+            link_href: "/dashboard",
+            link_text: "Go to your dashboard",
+        }
+    }
+}
+
+/// An HTML answer with the given status.
+pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, PageError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+/// A 303 to a local path.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            PageError::Csrf | PageError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let page = match self {
+            PageError::LoginRequired { next } => {
+                let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                return see_other(&format!("/login?next={next}"));
+            }
+            PageError::Csrf => MessagePage::new(
+                "Form expired",
+                "This form was not accepted because it is out of date. Go back, reload the page and try again.",
+            ),
+            PageError::Forbidden(why) => MessagePage::new("Not allowed", *why),
+            PageError::NotFound => {
+                MessagePage::new("Page not found", "There is no page at this address.")
+            }
+            PageError::BadRequest(why) => MessagePage::new("Request not accepted", why.clone()),
+            PageError::PayloadTooLarge => MessagePage::new(
+                "Too much data",
+                "The form sent more data than this page accepts.",
+            ),
+            PageError::Internal(detail) => {
+                let id = hex::encode(crate::crypto::random_bytes::<6>());
+                log::error!("request {id} failed: {detail}");
+                MessagePage {
+                    request_id: Some(id),
+                    ..MessagePage::new(
+                        "Something went wrong",
+                        "The request could not be completed. Try again in a moment.",
+                    )
+                }
+            }
+        };
+        match page.render() {
+            Ok(body) => HttpResponse::build(self.status_code())
+                .content_type("text/html; charset=utf-8")
+                .body(body),
+            Err(e) => {
+                log::error!("error page could not be rendered: {e}");
+                HttpResponse::build(self.status_code())
+                    .content_type("text/plain; charset=utf-8")
+                    .body(self.to_string())
+            }
+        }
+    }
+}
+
+/// Form bodies: at most 64 KiB (413 past that), anything unreadable a 400 page.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(super::MAX_FORM_BYTES)
+        .error_handler(|err, _req| {
+            match err {
+                UrlencodedError::Overflow { .. } => PageError::PayloadTooLarge,
+                UrlencodedError::ContentType => {
+                    PageError::BadRequest("Send this form as a web form.".into())
+                }
+                _ => PageError::BadRequest(
+                    "The form could not be read. Reload the page and try again.".into(),
+                ),
+            }
+            .into()
+        })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|_err, _req| {
+        PageError::BadRequest("The address could not be read.".into()).into()
+    })
+}

@@ -1,0 +1,44 @@
+use super::assets::css_path;
+use crate::accounts::MemberContext;
+
+/// What the shared page frame shows.
+pub struct Layout {
+    pub css: &'static str,
+    pub csrf: String,
+    pub nav: Option<Nav>,
+}
+
+pub struct Nav {
+    pub email: String,
+    pub workspace: String,
+}
+
+impl Layout {
+    pub fn anonymous(csrf: String) -> Self {
+        Self {
+            css: css_path(),
+            csrf,
+            nav: None,
+        }
+    }
+
+    pub fn signed_in(csrf: String, email: String, ctx: &MemberContext) -> Self {
+        Self {
+            css: css_path(),
+            csrf,
+            nav: Some(Nav {
+                email,
+                workspace: ctx.workspace.name.to_string(),
+            }),
+        }
+    }
+}
+
+/// A time for people: `2026-11-22 17:34 UTC`.
+pub fn human_time(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "unknown".into())
+}

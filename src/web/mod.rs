@@ -1,0 +1,74 @@
+//! The server-rendered pages (§3, §7). Handlers are thin: extract, check, call one domain
+//! function from `crate::accounts`, render.
+
+mod account_pages;
+mod assets;
+mod current;
+mod dashboard;
+mod errors;
+mod health;
+mod layout;
+pub mod security_headers;
+
+pub use errors::PageError;
+
+use crate::auth::session_store::DbSessionStore;
+use crate::state::AppState;
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
+use actix_web::cookie::{Key, SameSite, time::Duration};
+use actix_web::web;
+
+/// The longest form body a page accepts; more gets 413 (§6.3).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Idle sessions end after this (§3.3); the absolute limit is in the session store.
+pub const IDLE_SESSION_SECS: i64 = 24 * 60 * 60;
+
+pub fn session_middleware(state: &AppState, secret: &[u8]) -> SessionMiddleware<DbSessionStore> {
+    let https = state.is_https();
+    SessionMiddleware::builder(DbSessionStore::new(state.db.clone()), Key::from(secret))
+        // The `__Host-` prefix pins the cookie to this exact origin, and needs Secure.
+        .cookie_name(if https {
+            "__Host-socializer".into()
+        } else {
+            "socializer".into()
+        })
+        .cookie_secure(https)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".into())
+        .cookie_content_security(CookieContentSecurity::Signed)
+        .session_lifecycle(
+            PersistentSession::default()
+                .session_ttl(Duration::seconds(IDLE_SESSION_SECS))
+                .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+        )
+        .build()
+}
+
+/// Routes that need no session: health and static files.
+pub fn configure_public(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz).service(assets::stylesheet);
+}
+
+/// The pages, to be wrapped in the session middleware.
+pub fn configure_pages(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(errors::form_config())
+        .app_data(errors::query_config())
+        .service(account_pages::home)
+        .service(account_pages::signup_page)
+        .service(account_pages::signup)
+        .service(account_pages::login_page)
+        .service(account_pages::login)
+        .service(account_pages::logout)
+        .service(account_pages::verify_email)
+        .service(dashboard::dashboard)
+        .service(dashboard::create_workspace)
+        .service(dashboard::switch_workspace);
+}
+
+/// Anything else: a 404 page.
+pub async fn not_found() -> Result<actix_web::HttpResponse, PageError> {
+    Err(PageError::NotFound)
+}
