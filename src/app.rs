@@ -86,6 +86,9 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(actix_web::middleware::from_fn(
+                    web::limits::reject_oversized_headers,
+                ))
                 .wrap(security_headers::middleware(https))
                 // Path only: a query string may carry a single-use token.
                 .wrap(
@@ -123,6 +126,11 @@ impl Application {
 
     pub fn public_url(&self) -> &Url {
         &self.public_url
+    }
+
+    /// Stops the server from elsewhere (tests, embedding).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// Serves until the process is asked to stop (SIGINT/SIGTERM), then drains.

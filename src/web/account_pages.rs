@@ -3,6 +3,7 @@
 use super::PageError;
 use super::current::{EMAIL, client_address, set_workspace};
 use super::errors::{MessagePage, render, see_other};
+use super::extract::{PageForm, PageQuery};
 use super::layout::Layout;
 use crate::accounts::{self, AccountError, SignUp};
 use crate::auth::csrf;
@@ -144,7 +145,7 @@ pub async fn signup(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    form: web::Form<SignupForm>,
+    form: PageForm<SignupForm>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&session, &form.csrf_token)?;
     let SignupForm {
@@ -183,7 +184,7 @@ pub async fn signup(
 #[get("/login")]
 pub async fn login_page(
     session: Session,
-    query: web::Query<NextQuery>,
+    query: PageQuery<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
     let page = LoginPage {
         layout: Layout::anonymous(csrf::token(&session)?),
@@ -199,8 +200,8 @@ pub async fn login(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    query: web::Query<NextQuery>,
-    form: web::Form<LoginForm>,
+    query: PageQuery<NextQuery>,
+    form: PageForm<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&session, &form.csrf_token)?;
     let LoginForm {
@@ -251,10 +252,7 @@ pub async fn login(
 }
 
 #[post("/logout")]
-pub async fn logout(
-    session: Session,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, PageError> {
+pub async fn logout(session: Session, form: PageForm<CsrfForm>) -> Result<HttpResponse, PageError> {
     check_csrf(&session, &form.csrf_token)?;
     session.purge();
     Ok(see_other("/login"))
@@ -269,7 +267,7 @@ pub struct TokenQuery {
 #[get("/verify-email")]
 pub async fn verify_email(
     state: web::Data<AppState>,
-    query: web::Query<TokenQuery>,
+    query: PageQuery<TokenQuery>,
 ) -> Result<HttpResponse, PageError> {
     match accounts::verify_email(&state.db, &query.token).await {
         Ok(()) => render(

@@ -3,6 +3,7 @@
 use super::PageError;
 use super::current::{SignedInMember, set_workspace};
 use super::errors::{render, see_other};
+use super::extract::PageForm;
 use super::layout::{Layout, human_time};
 use crate::accounts::{self, AccountError};
 use crate::state::AppState;
@@ -93,7 +94,7 @@ pub struct CreateWorkspaceForm {
 pub async fn create_workspace(
     state: web::Data<AppState>,
     member: SignedInMember,
-    form: web::Form<CreateWorkspaceForm>,
+    form: PageForm<CreateWorkspaceForm>,
 ) -> Result<HttpResponse, PageError> {
     member.check_csrf(&form.csrf_token)?;
     match accounts::create_workspace(&state.db, &member.ctx.user, &form.name).await {
@@ -126,7 +127,7 @@ pub struct SwitchForm {
 pub async fn switch_workspace(
     state: web::Data<AppState>,
     member: SignedInMember,
-    form: web::Form<SwitchForm>,
+    form: PageForm<SwitchForm>,
 ) -> Result<HttpResponse, PageError> {
     member.check_csrf(&form.csrf_token)?;
     let workspace =

@@ -2,9 +2,8 @@
 
 use super::layout::Layout;
 use crate::accounts::AccountError;
-use actix_web::error::UrlencodedError;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use std::fmt;
 
@@ -161,28 +160,4 @@ impl ResponseError for PageError {
             }
         }
     }
-}
-
-/// Form bodies: at most 64 KiB (413 past that), anything unreadable a 400 page.
-pub fn form_config() -> web::FormConfig {
-    web::FormConfig::default()
-        .limit(super::MAX_FORM_BYTES)
-        .error_handler(|err, _req| {
-            match err {
-                UrlencodedError::Overflow { .. } => PageError::PayloadTooLarge,
-                UrlencodedError::ContentType => {
-                    PageError::BadRequest("Send this form as a web form.".into())
-                }
-                _ => PageError::BadRequest(
-                    "The form could not be read. Reload the page and try again.".into(),
-                ),
-            }
-            .into()
-        })
-}
-
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|_err, _req| {
-        PageError::BadRequest("The address could not be read.".into()).into()
-    })
 }

@@ -6,8 +6,10 @@ mod assets;
 mod current;
 mod dashboard;
 mod errors;
+mod extract;
 mod health;
 mod layout;
+pub mod limits;
 pub mod security_headers;
 
 pub use errors::PageError;
@@ -54,8 +56,7 @@ pub fn configure_public(cfg: &mut web::ServiceConfig) {
 
 /// The pages, to be wrapped in the session middleware.
 pub fn configure_pages(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(errors::form_config())
-        .app_data(errors::query_config())
+    cfg.app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
         .service(account_pages::home)
         .service(account_pages::signup_page)
         .service(account_pages::signup)

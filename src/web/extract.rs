@@ -1,0 +1,117 @@
+//! Form and query extractors that refuse what actix-web's own would quietly repair: bytes that
+//! are not UTF-8 once percent-decoded get a 400, not replacement characters (§6.3).
+
+use super::PageError;
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+
+/// True when every key and value decodes to valid UTF-8.
+fn is_strict_utf8(encoded: &[u8]) -> bool {
+    encoded.split(|b| *b == b'&').all(|pair| {
+        let spaced: Vec<u8> = pair
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_encoding::percent_decode(&spaced)
+            .decode_utf8()
+            .is_ok()
+    })
+}
+
+fn decode<T: DeserializeOwned>(encoded: &[u8], what: &str) -> Result<T, PageError> {
+    if !is_strict_utf8(encoded) {
+        return Err(PageError::BadRequest(format!(
+            "The {what} is not valid UTF-8."
+        )));
+    }
+    serde_urlencoded::from_bytes(encoded).map_err(|_| {
+        PageError::BadRequest(format!(
+            "The {what} could not be read. Reload the page and try again."
+        ))
+    })
+}
+
+/// A web form body: `application/x-www-form-urlencoded`, at most 64 KiB (413 past that).
+pub struct PageForm<T>(pub T);
+
+impl<T> Deref for PageForm<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> PageForm<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_form = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_form {
+                return Err(PageError::BadRequest(
+                    "Send this form as a web form.".into(),
+                ));
+            }
+            let bytes =
+                body.await
+                    .map_err(|e| match e.as_response_error().status_code().as_u16() {
+                        413 => PageError::PayloadTooLarge,
+                        _ => PageError::BadRequest("The form could not be read.".into()),
+                    })?;
+            decode(&bytes, "form").map(PageForm)
+        })
+    }
+}
+
+/// A query string, decoded strictly.
+pub struct PageQuery<T>(pub T);
+
+impl<T> Deref for PageQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for PageQuery<T> {
+    type Error = PageError;
+    type Future = std::future::Ready<Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(decode(req.query_string().as_bytes(), "address").map(PageQuery))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_strict_utf8;
+
+    #[test]
+    fn strict_utf8_refuses_broken_sequences_only() {
+        assert!(is_strict_utf8(b"a=1&b=%C3%A9t%C3%A9&c=x+y"));
+        assert!(is_strict_utf8(b""));
+        assert!(!is_strict_utf8(b"a=%FF"));
+        assert!(!is_strict_utf8(b"ok=1&%C3=2"));
+    }
+}

@@ -1,0 +1,194 @@
+//! Through a real browser (headless Chromium): sign up, sign out, sign in, with the real pages.
+
+use crate::harness::{PASSWORD, TestApp, unique_email};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct ChromeDriver {
+    child: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    async fn start() -> Self {
+        // The test binary links two TLS crypto providers; pick one (the WebDriver link is
+        // plain HTTP on loopback anyway).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (apt-get install chromium chromium-driver; .ci/run does it)");
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self { child, url };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+
+    async fn browser(&self) -> Client {
+        let profile = tempfile::tempdir().unwrap().keep();
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            &format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "args": args, "binary": "/usr/bin/chromium" }),
+        );
+        ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("browser session")
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn fill(browser: &Client, id: &str, text: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn path(browser: &Client) -> String {
+    browser.current_url().await.unwrap().path().to_owned()
+}
+
+/// Clicks and waits until the page at `expected` has loaded (a POST may take a moment).
+async fn click_to(browser: &Client, css: &str, expected: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if path(browser).await == expected {
+            browser.find(Locator::Css("main h1")).await.unwrap();
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "expected to arrive at {expected}, still at {}",
+        path(browser).await
+    );
+}
+
+async fn text(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn sign_up_sign_out_and_sign_in_through_the_pages() {
+    let app = TestApp::spawn().await;
+    let driver = ChromeDriver::start().await;
+    let browser = driver.browser().await;
+    let email = unique_email("browser");
+
+    browser
+        .goto(&format!("{}/dashboard", app.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        path(&browser).await,
+        "/login",
+        "signed out: the dashboard sends us to sign in"
+    );
+
+    browser
+        .find(Locator::LinkText("Create an account"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("workspace"))
+        .await
+        .unwrap();
+    fill(&browser, "email", &email).await;
+    fill(&browser, "password", PASSWORD).await;
+    fill(&browser, "workspace", "Browser Co").await;
+    click_to(&browser, "main button[type=submit]", "/dashboard").await;
+    assert_eq!(text(&browser, "h1").await, "Browser Co");
+    assert_eq!(text(&browser, ".role").await, "owner");
+
+    click_to(&browser, "header button", "/login").await;
+    assert_eq!(text(&browser, "h1").await, "Sign in");
+
+    fill(&browser, "email", &email).await;
+    fill(&browser, "password", "not my password").await;
+    browser
+        .find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".error"))
+        .await
+        .unwrap();
+    assert_eq!(error.text().await.unwrap(), "Incorrect email or password.");
+
+    browser
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    fill(&browser, "email", &email).await;
+    fill(&browser, "password", PASSWORD).await;
+    click_to(&browser, "main button[type=submit]", "/dashboard").await;
+    assert_eq!(text(&browser, "h1").await, "Browser Co");
+
+    browser.close().await.unwrap();
+}

@@ -1,0 +1,201 @@
+//! The real binary as an operator runs it: §8.3 (a committed sign-up survives kill -9), §2.1
+//! (a bad value stops the start with one line naming the variable), `socializer migrate`, and
+//! what reaches the log.
+
+use crate::harness::{Browser, PASSWORD, TestDatabase, location, unique_email};
+use reqwest::StatusCode;
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_socializer");
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data_dir: &Path, db: &TestDatabase) -> Self {
+        let mut child = Command::new(BINARY)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SOCIALIZER_DATA_DIR", data_dir)
+            .env("SOCIALIZER_DATABASE_URL", &db.url)
+            .env("SOCIALIZER_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .current_dir(data_dir.parent().unwrap())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the binary");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its URL");
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Self { child, base }
+    }
+
+    fn kill_9(mut self) -> String {
+        // SIGKILL: no chance to flush or shut down cleanly.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let mut log = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        log
+    }
+}
+
+#[actix_web::test]
+async fn a_committed_sign_up_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    let data = dir.path().join("data");
+    let email = unique_email("durable");
+
+    let server = Server::start(&data, &db);
+    let response = Browser::new(&server.base).sign_up(&email, "Survivor").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    server.kill_9();
+
+    let server = Server::start(&data, &db);
+    let browser = Browser::new(&server.base);
+    let response = browser.log_in(&email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/dashboard");
+    assert!(browser.dashboard().await.contains("Survivor"));
+    server.kill_9();
+}
+
+#[actix_web::test]
+async fn the_log_carries_no_password_session_key_or_query_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    let server = Server::start(&dir.path().join("data"), &db);
+    let browser = Browser::new(&server.base);
+    let email = unique_email("quiet");
+    let response = browser.sign_up(&email, "").await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cookie_value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    browser.log_in(&email, "a wrong password here").await;
+    browser
+        .get("/verify-email?token=not-a-real-token-but-secret")
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.kill_9();
+
+    assert!(
+        log.contains("POST /signup"),
+        "the request log is there: {log}"
+    );
+    for secret in [
+        PASSWORD,
+        "a wrong password here",
+        "not-a-real-token-but-secret",
+        cookie_value.as_str(),
+    ] {
+        assert!(!log.contains(secret), "{secret:?} leaked into the log");
+    }
+}
+
+#[test]
+fn a_bad_value_stops_the_start_with_one_line_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BINARY)
+        .env_clear()
+        .env("SOCIALIZER_DATA_DIR", dir.path())
+        .env("SOCIALIZER_BIND", "not-an-address")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("SOCIALIZER_BIND"), "{stderr}");
+}
+
+#[test]
+fn production_refuses_to_start_without_explicit_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BINARY)
+        .env_clear()
+        .env("SOCIALIZER_DATA_DIR", dir.path())
+        .env("SOCIALIZER_ENV", "production")
+        .env("SOCIALIZER_PUBLIC_URL", "https://socializer.example")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("SOCIALIZER_ROOT_KEY"));
+}
+
+#[test]
+fn a_dotenv_file_in_the_working_directory_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "SOCIALIZER_BIND=still-not-an-address\n",
+    )
+    .unwrap();
+    let output = Command::new(BINARY)
+        .env_clear()
+        .env("SOCIALIZER_DATA_DIR", dir.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("still-not-an-address"));
+}
+
+#[test]
+fn migrate_applies_migrations_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    for _ in 0..2 {
+        let output = Command::new(BINARY)
+            .arg("migrate")
+            .env_clear()
+            .env("SOCIALIZER_DATA_DIR", dir.path().join("data"))
+            .env("SOCIALIZER_DATABASE_URL", &db.url)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_eq!(
+        db.count_as_admin("SELECT COUNT(*) AS n FROM users"),
+        0,
+        "the tables exist"
+    );
+}

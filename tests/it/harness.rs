@@ -1,0 +1,320 @@
+//! Starts the real server on a random port over a fresh database: a temporary SQLite file, or a
+//! fresh PostgreSQL schema when `SOCIALIZER_TEST_DATABASE_URL` is set.
+
+use diesel::connection::SimpleConnection as _;
+use diesel::{Connection as _, PgConnection};
+use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::{Response, StatusCode, redirect};
+use socializer::app::Application;
+use socializer::config::Config;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A database for one test, removed when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn create(dir: &std::path::Path) -> Self {
+        match std::env::var("SOCIALIZER_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            None => Self {
+                url: format!("sqlite://{}", dir.join("test.db").display()),
+                pg_schema: None,
+            },
+            Some(admin) => {
+                let schema = format!("t_{}", hex::encode(socializer::crypto::random_bytes::<8>()));
+                let mut conn = PgConnection::establish(&admin)
+                    .expect("connect to SOCIALIZER_TEST_DATABASE_URL");
+                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create test schema");
+                let mut url =
+                    url::Url::parse(&admin).expect("SOCIALIZER_TEST_DATABASE_URL is a URL");
+                url.query_pairs_mut()
+                    .append_pair("options", &format!("-csearch_path={schema}"));
+                Self {
+                    url: url.to_string(),
+                    pg_schema: Some((admin, schema)),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg_schema.is_some()
+    }
+
+    /// Runs SQL as the test's admin (the owner of the tables), for arranging states that
+    /// take too long to reach through the service (e.g. an expired session).
+    pub fn execute_as_admin(&self, sql: &str) {
+        match &self.pg_schema {
+            Some(_) => {
+                let mut conn = PgConnection::establish(&self.url).expect("connect");
+                conn.batch_execute(sql).expect("admin SQL");
+            }
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let mut conn = diesel::SqliteConnection::establish(path).expect("open sqlite");
+                conn.batch_execute(sql).expect("admin SQL");
+            }
+        }
+    }
+
+    /// One number from a query run as the admin.
+    pub fn count_as_admin(&self, sql: &str) -> i64 {
+        use diesel::RunQueryDsl as _;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let rows: Vec<Count> = match &self.pg_schema {
+            Some(_) => {
+                let mut conn = PgConnection::establish(&self.url).expect("connect");
+                diesel::sql_query(sql).load(&mut conn).expect("admin query")
+            }
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let mut conn = diesel::SqliteConnection::establish(path).expect("open sqlite");
+                diesel::sql_query(sql).load(&mut conn).expect("admin query")
+            }
+        };
+        rows.first().map(|c| c.n).expect("one row")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, schema)) = &self.pg_schema {
+            if let Ok(mut conn) = PgConnection::establish(admin) {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+/// The variables a test server starts with; tests add or change some.
+pub fn base_vars(dir: &TempDir, db: &TestDatabase) -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "SOCIALIZER_DATA_DIR".to_owned(),
+            dir.path().join("data").display().to_string(),
+        ),
+        ("SOCIALIZER_DATABASE_URL".to_owned(), db.url.clone()),
+        ("SOCIALIZER_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+    ])
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub dir: TempDir,
+    pub db: Arc<TestDatabase>,
+    server: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent at once; joining the thread waits until the server, its
+        // workers and its database pool are gone, so tests never pile up connections.
+        drop(self.server.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server whose variables `adjust` may change.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(TestDatabase::create(dir.path()));
+        let mut vars = base_vars(&dir, &db);
+        adjust(&mut vars);
+        let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+        config.workers = Some(2);
+        // The server runs on a thread of its own, with its own runtime, like the real process.
+        let (started, ready) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(config).await.expect("server starts");
+                started
+                    .send((app.address(), app.handle()))
+                    .expect("test is waiting");
+                app.run_until_stopped().await.expect("server runs");
+            })
+        });
+        let (address, server) =
+            tokio::task::spawn_blocking(move || ready.recv().expect("server started"))
+                .await
+                .expect("wait for the server");
+        // Clients talk to the bound address, whatever public URL the server was given.
+        let base = format!("http://{address}");
+        Self {
+            base,
+            dir,
+            db,
+            server,
+            thread: Some(thread),
+        }
+    }
+
+    /// A fresh browser: its own cookie jar, redirects not followed.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    pub fn outbox(&self) -> std::path::PathBuf {
+        self.dir.path().join("data").join("outbox")
+    }
+}
+
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Self {
+            base: base.to_owned(),
+            client,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The CSRF token of the form on the page at `path`.
+    pub async fn csrf(&self, path: &str) -> String {
+        let html = self.get(path).await.text().await.expect("page");
+        csrf_in(&html)
+    }
+
+    pub async fn sign_up(&self, email: &str, workspace: &str) -> Response {
+        let token = self.csrf("/signup").await;
+        self.post_form(
+            "/signup",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("workspace", workspace),
+                ("csrf_token", &token),
+            ],
+        )
+        .await
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str) -> Response {
+        let token = self.csrf("/login").await;
+        self.post_form(
+            "/login",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &token),
+            ],
+        )
+        .await
+    }
+
+    pub async fn log_out(&self) -> Response {
+        let token = self.csrf("/dashboard").await;
+        self.post_form("/logout", &[("csrf_token", &token)]).await
+    }
+
+    /// The dashboard's HTML, asserting that it is shown (signed in).
+    pub async fn dashboard(&self) -> String {
+        let response = self.get("/dashboard").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "dashboard should be shown"
+        );
+        response.text().await.expect("dashboard")
+    }
+}
+
+pub fn csrf_in(html: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(r#"input[name="csrf_token"]"#).expect("selector");
+    doc.select(&selector)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .map(str::to_owned)
+        .expect("the page has a CSRF token")
+}
+
+/// The texts of the elements matching `css`.
+pub fn texts(html: &str, css: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(css).expect("selector");
+    doc.select(&selector)
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+pub fn location(headers: &HeaderMap) -> String {
+    headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn unique_email(name: &str) -> String {
+    format!(
+        "{name}-{}@example.com",
+        hex::encode(socializer::crypto::random_bytes::<4>())
+    )
+}
+
+/// The body of a quoted-printable email as text (soft line breaks joined, `=XX` decoded).
+pub fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(byte) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("UTF-8 email")
+}

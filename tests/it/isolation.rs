@@ -1,0 +1,131 @@
+//! §8.1: on PostgreSQL the database itself keeps workspaces apart, even for a query that
+//! forgets the workspace, and the service's role cannot bypass it.
+
+use crate::harness::{TestDatabase, unique_email};
+use diesel::RunQueryDsl as _;
+use diesel::sql_types::{Bool, Text};
+use socializer::db::{Database, DatabaseUrl};
+use socializer::domain::{Email, Role, UserId, WorkspaceId, WorkspaceName};
+
+#[derive(diesel::QueryableByName, Debug)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+#[derive(diesel::QueryableByName, Debug)]
+struct RoleRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Bool)]
+    superuser: bool,
+    #[diesel(sql_type = Bool)]
+    bypass: bool,
+}
+
+async fn workspace_with_owner(db: &Database, name: &str) -> WorkspaceId {
+    let user = UserId::generate();
+    let workspace = WorkspaceId::generate();
+    let email = Email::parse(&unique_email(name)).unwrap();
+    let name = WorkspaceName::parse(name).unwrap();
+    let (u, w) = (user.clone(), workspace.clone());
+    db.global(move |conn| {
+        socializer::db::users::insert(conn, &u, &email, None, 0)?;
+        let mut ws = conn.enter_workspace(w)?;
+        socializer::db::workspaces::create(&mut ws, &name, 0)?;
+        socializer::db::memberships::add(&mut ws, &u, Role::Owner, 0)
+    })
+    .await
+    .unwrap();
+    workspace
+}
+
+#[actix_web::test]
+async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let test_db = TestDatabase::create(dir.path());
+    if !test_db.is_postgres() {
+        eprintln!("skipped: row-level security is PostgreSQL's; set SOCIALIZER_TEST_DATABASE_URL");
+        return;
+    }
+    let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 2).unwrap();
+    let alpha = workspace_with_owner(&db, "Alpha").await;
+    let beta = workspace_with_owner(&db, "Beta").await;
+
+    for (current, other) in [(&alpha, &beta), (&beta, &alpha)] {
+        let (memberships, workspaces) = db
+            .in_workspace(current.clone(), |conn| {
+                let raw = conn.raw_for_isolation_tests();
+                // Deliberately no WHERE clause.
+                let memberships = diesel::sql_query("SELECT workspace_id AS id FROM memberships")
+                    .load::<IdRow>(raw)?;
+                let workspaces =
+                    diesel::sql_query("SELECT id FROM workspaces").load::<IdRow>(raw)?;
+                Ok((memberships, workspaces))
+            })
+            .await
+            .unwrap();
+        let ids = |rows: Vec<IdRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(memberships), vec![current.to_string()], "not {other}");
+        assert_eq!(ids(workspaces), vec![current.to_string()], "not {other}");
+    }
+
+    // Writing into another workspace from this one is refused by the policy.
+    let outsider = UserId::generate();
+    let target = beta.clone();
+    let write = db
+        .in_workspace(alpha.clone(), move |conn| {
+            diesel::sql_query("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'owner', 0)")
+                .bind::<Text, _>(target.as_str())
+                .bind::<Text, _>(outsider.as_str())
+                .execute(conn.raw_for_isolation_tests())?;
+            Ok(())
+        })
+        .await;
+    assert!(
+        write.is_err(),
+        "a row for another workspace must not be written"
+    );
+
+    // The service's queries run as a role that can bypass nothing, although the test's URL
+    // names the cluster's superuser.
+    let role = db
+        .in_workspace(alpha, |conn| {
+            Ok(diesel::sql_query(
+                "SELECT current_user::text AS name, rolsuper AS superuser, rolbypassrls AS bypass \
+                 FROM pg_roles WHERE rolname = current_user",
+            )
+            .load::<RoleRow>(conn.raw_for_isolation_tests())?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(role.len(), 1);
+    assert_eq!(role[0].name, "socializer_app");
+    assert!(!role[0].superuser && !role[0].bypass, "{role:?}");
+}
+
+#[actix_web::test]
+async fn without_a_workspace_no_workspace_rows_are_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let test_db = TestDatabase::create(dir.path());
+    if !test_db.is_postgres() {
+        eprintln!("skipped: row-level security is PostgreSQL's; set SOCIALIZER_TEST_DATABASE_URL");
+        return;
+    }
+    let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 2).unwrap();
+    workspace_with_owner(&db, "Gamma").await;
+    // A user-scoped transaction sees that user's memberships only: here, a stranger's none.
+    let seen = db
+        .as_user(
+            UserId::generate(),
+            socializer::db::workspaces::list_for_user,
+        )
+        .await
+        .unwrap();
+    assert!(seen.is_empty());
+    assert_eq!(
+        test_db.count_as_admin("SELECT COUNT(*) AS n FROM memberships"),
+        1,
+        "the row is there"
+    );
+}

@@ -1,0 +1,12 @@
+//! One integration binary for the whole suite (one link step, shared harness).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod accounts;
+mod browser;
+mod durability;
+mod hardening;
+mod isolation;
+mod sessions;
+mod workspaces;

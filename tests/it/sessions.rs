@@ -1,0 +1,288 @@
+//! §3.3: server-side sessions, cookies, expiry, CSRF, pages that need a session.
+
+use crate::harness::{Browser, PASSWORD, TestApp, location, unique_email};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("socializer=") || c.starts_with("__Host-socializer="))
+        .map(str::to_owned)
+}
+
+#[actix_web::test]
+async fn pages_need_a_session_and_redirect_to_login_with_next() {
+    let app = TestApp::spawn().await;
+    let response = app.browser().get("/dashboard").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/login?next=%2Fdashboard");
+}
+
+#[actix_web::test]
+async fn the_cookie_is_http_only_lax_and_carries_no_personal_data() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let email = unique_email("ken");
+    let response = browser.sign_up(&email, "").await;
+    let cookie = session_cookie(&response).expect("sign-up sets the session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http: no Secure flag ({cookie})"
+    );
+    let local = email.split('@').next().unwrap();
+    assert!(!cookie.contains(local), "{cookie}");
+}
+
+#[actix_web::test]
+async fn on_https_the_cookie_is_secure_and_hsts_is_sent() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert(
+            "SOCIALIZER_PUBLIC_URL".into(),
+            "https://socializer.example".into(),
+        );
+    })
+    .await;
+    // The server itself speaks plain HTTP behind the TLS proxy of the public URL.
+    let browser = Browser::new(&app.base);
+    let response = browser.get("/login").await;
+    assert!(response.headers().contains_key("strict-transport-security"));
+    let cookie =
+        session_cookie(&response).expect("the login page starts a session for its CSRF token");
+    assert!(cookie.starts_with("__Host-socializer="), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[actix_web::test]
+async fn the_session_id_is_renewed_at_sign_in() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("lena");
+    app.browser().sign_up(&email, "").await;
+
+    let browser = app.browser();
+    let before = session_cookie(&browser.get("/login").await).expect("anonymous session");
+    let after = {
+        let token = browser.csrf("/login").await;
+        let response = browser
+            .post_form(
+                "/login",
+                &[
+                    ("email", &email),
+                    ("password", PASSWORD),
+                    ("csrf_token", &token),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        session_cookie(&response).expect("sign-in sets a new cookie")
+    };
+    let value = |c: &str| c.split(';').next().unwrap().to_owned();
+    assert_ne!(value(&before), value(&after));
+
+    // The pre-sign-in session key is worth nothing afterwards (no fixation).
+    let fixated = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = fixated
+        .get(format!("{}/dashboard", app.base))
+        .header(COOKIE, value(&before))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[actix_web::test]
+async fn sign_out_ends_the_session_on_the_server() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let response = browser.sign_up(&unique_email("mike"), "").await;
+    let cookie = session_cookie(&response).unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+
+    assert_eq!(browser.log_out().await.status(), StatusCode::SEE_OTHER);
+    // Replaying the old cookie does not bring the session back.
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = replay
+        .get(format!("{}/dashboard", app.base))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL"),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn sessions_are_revocable_and_expire_idle_or_absolute() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_up(&unique_email("nina"), "").await;
+    browser.dashboard().await;
+
+    // Idle for more than 24 hours.
+    app.db
+        .execute_as_admin("UPDATE sessions SET expires_at = 0 WHERE user_id IS NOT NULL");
+    assert_eq!(
+        browser.get("/dashboard").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    browser.log_in(&texts_email(&app), PASSWORD).await;
+    browser.dashboard().await;
+    // Active, but past the 14-day absolute limit.
+    app.db
+        .execute_as_admin("UPDATE sessions SET absolute_expires_at = 1 WHERE user_id IS NOT NULL");
+    assert_eq!(
+        browser.get("/dashboard").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    browser.log_in(&texts_email(&app), PASSWORD).await;
+    browser.dashboard().await;
+    // Deleted on the server (what "sign out everywhere" will do).
+    app.db.execute_as_admin("DELETE FROM sessions");
+    assert_eq!(
+        browser.get("/dashboard").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+fn texts_email(app: &TestApp) -> String {
+    let rows = app.db.count_as_admin("SELECT COUNT(*) AS n FROM users");
+    assert_eq!(rows, 1);
+    read_single_email(app)
+}
+
+fn read_single_email(app: &TestApp) -> String {
+    // The outbox holds the one sign-up's verification email; its recipient is the user.
+    let file = std::fs::read_dir(app.outbox())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let message = std::fs::read_to_string(file).unwrap();
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix("To: "))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn sessions_last_fourteen_days_at_most_and_a_day_idle() {
+    let app = TestApp::spawn().await;
+    app.browser().sign_up(&unique_email("olga"), "").await;
+    let idle = app.db.count_as_admin(
+        "SELECT MAX(expires_at - last_seen_at) AS n FROM sessions WHERE user_id IS NOT NULL",
+    );
+    let absolute = app.db.count_as_admin(
+        "SELECT MAX(absolute_expires_at - created_at) AS n FROM sessions WHERE user_id IS NOT NULL",
+    );
+    assert_eq!(idle, 24 * 60 * 60);
+    assert_eq!(absolute, 14 * 24 * 60 * 60);
+}
+
+#[actix_web::test]
+async fn only_a_digest_of_the_session_key_is_stored() {
+    let app = TestApp::spawn().await;
+    let response = app.browser().sign_up(&unique_email("pete"), "").await;
+    let cookie = session_cookie(&response).unwrap();
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let decoded: String = url::form_urlencoded::parse(format!("v={value}").as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned();
+    // Signed cookie: `<signature><key>`; the key is the last 43 characters.
+    let key = &decoded[decoded.len() - 43..];
+    let plain = app.db.count_as_admin(&format!(
+        "SELECT COUNT(*) AS n FROM sessions WHERE token_hash = '{key}'"
+    ));
+    let digest = socializer::crypto::sha256_hex(key);
+    let hashed = app.db.count_as_admin(&format!(
+        "SELECT COUNT(*) AS n FROM sessions WHERE token_hash = '{digest}'"
+    ));
+    assert_eq!((plain, hashed), (0, 1));
+}
+
+#[actix_web::test]
+async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("quinn");
+    let browser = app.browser();
+    browser.sign_up(&email, "Original").await;
+    let other = app.browser();
+    let foreign_token = other.csrf("/login").await;
+
+    for token in ["", "forged", foreign_token.as_str()] {
+        let response = browser
+            .post_form("/workspaces", &[("name", "Sneaky"), ("csrf_token", token)])
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "token {token:?}");
+        let response = browser.post_form("/logout", &[("csrf_token", token)]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    // No field at all.
+    assert_eq!(
+        browser
+            .post_form("/workspaces", &[("name", "Sneaky")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM workspaces"),
+        1
+    );
+    browser.dashboard().await; // still signed in
+
+    let fresh = app.browser();
+    fresh.get("/login").await;
+    let response = fresh
+        .post_form(
+            "/login",
+            &[
+                ("email", &email),
+                ("password", PASSWORD),
+                ("csrf_token", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = fresh
+        .post_form(
+            "/signup",
+            &[
+                ("email", "new@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.db.count_as_admin("SELECT COUNT(*) AS n FROM users"), 1);
+}
