@@ -12,6 +12,10 @@ struct ChromeDriver {
 }
 
 impl ChromeDriver {
+    #[allow(
+        clippy::zombie_processes,
+        reason = "Drop kills and waits for the child"
+    )]
     async fn start() -> Self {
         // The test binary links two TLS crypto providers; pick one (the WebDriver link is
         // plain HTTP on loopback anyway).
