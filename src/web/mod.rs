@@ -69,7 +69,26 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(dashboard::switch_workspace);
 }
 
-/// Anything else: a 404 page.
-pub async fn not_found() -> Result<actix_web::HttpResponse, PageError> {
+/// Anything else: a 404 page, except that the signed-in areas send a visitor without a
+/// session to sign in first (§3.3), so that nothing about them shows before that.
+pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, PageError> {
+    use actix_session::SessionExt as _;
+    let path = req.path();
+    let signed_in_area = ["/dashboard", "/settings"]
+        .iter()
+        .any(|area| path == *area || path.starts_with(&format!("{area}/")));
+    let signed_in = matches!(
+        req.get_session()
+            .get::<String>(crate::auth::session_store::USER_ID),
+        Ok(Some(_))
+    );
+    if signed_in_area && !signed_in {
+        let next = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| path.to_owned());
+        return Err(PageError::LoginRequired { next });
+    }
     Err(PageError::NotFound)
 }

@@ -20,6 +20,14 @@ async fn pages_need_a_session_and_redirect_to_login_with_next() {
     let response = app.browser().get("/dashboard").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(response.headers()), "/login?next=%2Fdashboard");
+
+    // The settings area too, before anything about it shows.
+    let response = app.browser().get("/settings/api-keys?x=1").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(response.headers()),
+        "/login?next=%2Fsettings%2Fapi-keys%3Fx%3D1"
+    );
 }
 
 #[actix_web::test]
