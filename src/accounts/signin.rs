@@ -1,7 +1,7 @@
 use super::AccountError;
 use crate::auth::password::PasswordHashing;
 use crate::auth::throttle::ThrottleKeys;
-use crate::db::{Database, memberships, users, workspaces};
+use crate::db::{Database, memberships, sessions, users, workspaces};
 use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
 
 #[derive(Debug)]
@@ -81,4 +81,12 @@ pub(super) async fn create_own_workspace(
     })
     .await?;
     Ok(workspace)
+}
+
+/// Ends all of the user's sessions, on every device (§3.1).
+pub async fn sign_out_everywhere(db: &Database, user: &UserId) -> Result<usize, AccountError> {
+    let user = user.clone();
+    Ok(db
+        .global(move |conn| sessions::delete_for_user(conn, &user))
+        .await?)
 }

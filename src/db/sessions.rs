@@ -107,6 +107,14 @@ pub fn delete(conn: &mut GlobalConn<'_>, token_hash: &str) -> Result<(), DbError
     Ok(())
 }
 
+/// Ends every session of the user; returns how many.
+pub fn delete_for_user(conn: &mut GlobalConn<'_>, user: &UserId) -> Result<usize, DbError> {
+    Ok(
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user.as_str())))
+            .execute(conn.raw())?,
+    )
+}
+
 /// Removes sessions past either deadline; returns how many.
 pub fn delete_expired(conn: &mut GlobalConn<'_>, now: i64) -> Result<usize, DbError> {
     Ok(diesel::delete(

@@ -135,3 +135,22 @@ pub async fn switch_workspace(
     set_workspace(&member.session, &workspace)?;
     Ok(see_other("/dashboard"))
 }
+
+#[derive(Deserialize)]
+pub struct CsrfOnlyForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[post("/settings/security/sign-out-everywhere")]
+pub async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    form: PageForm<CsrfOnlyForm>,
+) -> Result<HttpResponse, PageError> {
+    member.check_csrf(&form.csrf_token)?;
+    accounts::sign_out_everywhere(&state.db, &member.ctx.user).await?;
+    // This browser's session row is gone with the others; forget its cookie too.
+    member.session.purge();
+    Ok(see_other("/login"))
+}

@@ -66,7 +66,8 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(account_pages::verify_email)
         .service(dashboard::dashboard)
         .service(dashboard::create_workspace)
-        .service(dashboard::switch_workspace);
+        .service(dashboard::switch_workspace)
+        .service(dashboard::sign_out_everywhere);
 }
 
 /// Anything else: a 404 page, except that the signed-in areas send a visitor without a

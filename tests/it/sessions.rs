@@ -294,3 +294,47 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.db.count_as_admin("SELECT COUNT(*) AS n FROM users"), 1);
 }
+
+#[actix_web::test]
+async fn sign_out_everywhere_ends_every_session_of_the_user_only() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("yara");
+    let laptop = app.browser();
+    laptop.sign_up(&email, "").await;
+    let phone = app.browser();
+    assert_eq!(
+        phone.log_in(&email, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let someone_else = app.browser();
+    someone_else.sign_up(&unique_email("zoe"), "").await;
+
+    // Without the CSRF token: refused, nothing ended.
+    let response = phone
+        .post_form(
+            "/settings/security/sign-out-everywhere",
+            &[("csrf_token", "nope")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    laptop.dashboard().await;
+
+    let token = phone.csrf("/dashboard").await;
+    let response = phone
+        .post_form(
+            "/settings/security/sign-out-everywhere",
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/login");
+    assert_eq!(
+        phone.get("/dashboard").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        laptop.get("/dashboard").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    someone_else.dashboard().await;
+}
