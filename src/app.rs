@@ -36,6 +36,8 @@ pub struct Application {
     address: SocketAddr,
     public_url: Url,
     db: Database,
+    state: actix_web::web::Data<AppState>,
+    key_usage_flush: Duration,
 }
 
 /// How often expired sessions and closed throttle windows are cleared away.
@@ -79,8 +81,15 @@ impl Application {
             mailer,
             public_url: public_url.clone(),
             trust_forwarded_for: config.trust_forwarded_for,
+            rate_limiter: Default::default(),
+            rate_limits: crate::state::RateLimits {
+                free: config.rate_limit_free,
+                paid: config.rate_limit_paid,
+            },
+            key_usage: Default::default(),
         });
         let https = state.is_https();
+        let state_for_tasks = state.clone();
         let secret = config.session_secret.0.clone();
 
         let server = HttpServer::new(move || {
@@ -96,6 +105,7 @@ impl Application {
                         .custom_request_replace("method", |req| req.method().to_string()),
                 )
                 .configure(web::configure_public)
+                .service(crate::api::scope())
                 .service(
                     actix_web::web::scope("")
                         .wrap(web::session_middleware(&state, &secret))
@@ -113,6 +123,8 @@ impl Application {
             address,
             public_url,
             db,
+            state: state_for_tasks,
+            key_usage_flush: config.key_usage_flush,
         })
     }
 
@@ -136,8 +148,12 @@ impl Application {
     /// Serves until the process is asked to stop (SIGINT/SIGTERM), then drains.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = actix_web::rt::spawn(housekeeping(self.db.clone()));
+        let usage = actix_web::rt::spawn(flush_key_usage(self.state.clone(), self.key_usage_flush));
         let result = self.server.await;
         housekeeping.abort();
+        usage.abort();
+        // What was recorded since the last flush is written before the process ends.
+        self.state.key_usage.flush(&self.db).await;
         result
     }
 }
@@ -162,5 +178,13 @@ async fn housekeeping(db: Database) {
             ),
             Err(e) => log::warn!("housekeeping failed: {e}"),
         }
+    }
+}
+
+async fn flush_key_usage(state: actix_web::web::Data<AppState>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        state.key_usage.flush(&state.db).await;
     }
 }

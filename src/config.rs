@@ -76,6 +76,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// HTTP worker threads; `None`: one per core.
     pub workers: Option<usize>,
+    /// How often recorded key uses are written (§4.4: shown at most a minute late).
+    pub key_usage_flush: std::time::Duration,
 }
 
 /// A configuration value that stops the start.
@@ -252,6 +254,7 @@ impl Config {
             rate_limit_paid,
             trust_forwarded_for,
             workers: None,
+            key_usage_flush: std::time::Duration::from_secs(10),
         })
     }
 }

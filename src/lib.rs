@@ -1,6 +1,7 @@
 //! Socializer: a multi-tenant service for teams that publish to social networks.
 
 pub mod accounts;
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -8,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod keys;
 pub mod mail;
 pub mod state;
 pub mod web;

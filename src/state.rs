@@ -1,7 +1,9 @@
 //! What every handler may use, built once at start.
 
+use crate::api::rate_limit::RateLimiter;
 use crate::auth::password::PasswordHashing;
 use crate::db::Database;
+use crate::keys::UsageRecorder;
 use crate::mail::Mailer;
 use url::Url;
 
@@ -12,6 +14,16 @@ pub struct AppState {
     /// Base of links in emails and redirect URIs; `https` turns on Secure cookies and HSTS.
     pub public_url: Url,
     pub trust_forwarded_for: bool,
+    pub rate_limiter: RateLimiter,
+    pub rate_limits: RateLimits,
+    pub key_usage: UsageRecorder,
+}
+
+/// API requests per minute per workspace, by plan (§6.5).
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    pub free: u32,
+    pub paid: u32,
 }
 
 impl AppState {

@@ -1,5 +1,6 @@
 //! Who is asking: passwords, server-side sessions, CSRF tokens, sign-in throttling.
 
+pub mod api_key;
 pub mod csrf;
 pub mod password;
 pub mod session_store;

@@ -10,6 +10,7 @@ mod pool;
 pub mod schema;
 mod scope;
 
+pub mod api_keys;
 pub mod email_tokens;
 pub mod login_throttle;
 pub mod memberships;
@@ -20,7 +21,7 @@ pub mod workspaces;
 pub use error::DbError;
 pub use migrate::run_pending as migrate;
 pub use pool::{Backend, DatabaseUrl};
-pub use scope::{GlobalConn, UserConn, WorkspaceConn};
+pub use scope::{GlobalConn, KeyLookupConn, UserConn, WorkspaceConn};
 
 use crate::domain::{UserId, WorkspaceId};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,12 @@ pub enum DbConnection {
 }
 
 type Pool = r2d2::Pool<pool::Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
 
 /// The service's handle on storage. Cheap to clone.
 #[derive(Clone)]
@@ -71,8 +78,35 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut WorkspaceConn<'_>) -> Result<T, DbError> + Send + 'static,
     {
-        self.transaction(move |conn| {
+        self.transaction(Access::Write, move |conn| {
             let mut scoped = WorkspaceConn::enter(conn, workspace)?;
+            f(&mut scoped)
+        })
+        .await
+    }
+
+    /// Like [`Database::in_workspace`], for work that only reads: on SQLite it does not wait for
+    /// the writer's turn (WAL readers never block).
+    pub async fn read_in_workspace<T, F>(&self, workspace: WorkspaceId, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WorkspaceConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(Access::Read, move |conn| {
+            let mut scoped = WorkspaceConn::enter(conn, workspace)?;
+            f(&mut scoped)
+        })
+        .await
+    }
+
+    /// Reads in a transaction that sees only the API key with this digest.
+    pub async fn by_key_digest<T, F>(&self, digest: String, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut KeyLookupConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(Access::Read, move |conn| {
+            let mut scoped = KeyLookupConn::enter(conn, digest)?;
             f(&mut scoped)
         })
         .await
@@ -84,7 +118,7 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut UserConn<'_>) -> Result<T, DbError> + Send + 'static,
     {
-        self.transaction(move |conn| {
+        self.transaction(Access::Write, move |conn| {
             let mut scoped = UserConn::enter(conn, user)?;
             f(&mut scoped)
         })
@@ -98,18 +132,19 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut GlobalConn<'_>) -> Result<T, DbError> + Send + 'static,
     {
-        self.transaction(move |conn| f(&mut GlobalConn::new(conn)))
+        self.transaction(Access::Write, move |conn| f(&mut GlobalConn::new(conn)))
             .await
     }
 
-    async fn transaction<T, F>(&self, f: F) -> Result<T, DbError>
+    async fn transaction<T, F>(&self, access: Access, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     {
         use diesel::Connection as _;
         let pool = self.pool.clone();
-        let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
+        let writer = (self.backend == Backend::Sqlite && access == Access::Write)
+            .then(|| self.sqlite_writer.clone());
         tokio::task::spawn_blocking(move || {
             let mut conn = pool
                 .get()

@@ -68,6 +68,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
     users,
     workspaces,
     memberships,
@@ -75,3 +76,24 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_tokens,
     login_throttle,
 );
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        workspace_id -> Text,
+        created_by -> Nullable<Text>,
+        label -> Text,
+        mode -> Text,
+        scopes -> Text,
+        digest -> Text,
+        last4 -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        last_used_ip -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(api_keys -> workspaces (workspace_id));
+diesel::joinable!(api_keys -> users (created_by));

@@ -69,6 +69,50 @@ impl<'c> UserConn<'c> {
     }
 }
 
+/// A connection inside a transaction that may see the one API key with a given digest, in
+/// whichever workspace it is: how a request's key is authenticated before its workspace is known.
+pub struct KeyLookupConn<'c> {
+    conn: &'c mut DbConnection,
+    digest: String,
+}
+
+impl<'c> KeyLookupConn<'c> {
+    pub(super) fn enter(conn: &'c mut DbConnection, digest: String) -> Result<Self, DbError> {
+        set_local(conn, "app.api_key_digest", &digest)?;
+        Ok(Self { conn, digest })
+    }
+
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Runs `SELECT … FROM api_keys` with no filter at all and returns how many rows it saw and
+    /// the workspace of the first, so a test can show that on PostgreSQL only the named key is
+    /// visible. Not for use in the service.
+    #[doc(hidden)]
+    pub fn count_visible_for_isolation_tests(
+        &mut self,
+    ) -> Result<(usize, Option<String>), DbError> {
+        use diesel::prelude::*;
+        let rows: Vec<String> = super::schema::api_keys::table
+            .select(super::schema::api_keys::workspace_id)
+            .load(self.conn)?;
+        Ok((rows.len(), rows.into_iter().next()))
+    }
+
+    /// Binds the rest of the transaction to the key's workspace, once it is known.
+    pub fn enter_workspace(
+        &mut self,
+        workspace: WorkspaceId,
+    ) -> Result<WorkspaceConn<'_>, DbError> {
+        WorkspaceConn::enter(self.conn, workspace)
+    }
+
+    pub(super) fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
 /// A connection inside a transaction, for the tables that hold no workspace data.
 pub struct GlobalConn<'c> {
     conn: &'c mut DbConnection,

@@ -59,6 +59,11 @@ opaque_id!(
     "usr_"
 );
 opaque_id!(
+    /// An API key's public id (never the key itself).
+    ApiKeyId,
+    "key_"
+);
+opaque_id!(
     /// The public name of a session (never the cookie's secret key).
     SessionId,
     "ses_"

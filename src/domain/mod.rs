@@ -5,13 +5,15 @@ mod ids;
 mod local_path;
 mod password;
 mod role;
+mod scope;
 mod workspace_name;
 
 pub use email::Email;
-pub use ids::{SessionId, UserId, WorkspaceId};
+pub use ids::{ApiKeyId, SessionId, UserId, WorkspaceId};
 pub use local_path::LocalPath;
 pub use password::Password;
 pub use role::Role;
+pub use scope::{Scope, Scopes};
 pub use workspace_name::WorkspaceName;
 
 /// Why a value was refused, in words fit to show the person who typed it.

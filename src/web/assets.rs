@@ -5,25 +5,59 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use std::sync::LazyLock;
 
-const CSS: &str = include_str!("../../static/app.css");
+struct Asset {
+    path: String,
+    content_type: &'static str,
+    body: &'static str,
+}
 
-static CSS_PATH: LazyLock<String> =
-    LazyLock::new(|| format!("/static/app.{}.css", &crate::crypto::sha256_hex(CSS)[..12]));
+fn versioned(stem: &str, extension: &str, content_type: &'static str, body: &'static str) -> Asset {
+    let hash = &crate::crypto::sha256_hex(body)[..12];
+    Asset {
+        path: format!("/static/{stem}.{hash}.{extension}"),
+        content_type,
+        body,
+    }
+}
+
+static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+    [
+        versioned(
+            "app",
+            "css",
+            "text/css; charset=utf-8",
+            include_str!("../../static/app.css"),
+        ),
+        // Only improves pages (copy to clipboard); every page works without it.
+        versioned(
+            "app",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_str!("../../static/app.js"),
+        ),
+    ]
+});
 
 /// Where the current stylesheet is served.
 pub fn css_path() -> &'static str {
-    &CSS_PATH
+    &ASSETS[0].path
+}
+
+/// Where the current script is served.
+pub fn js_path() -> &'static str {
+    &ASSETS[1].path
 }
 
 #[get("/static/{name}")]
-pub async fn stylesheet(name: web::Path<String>) -> HttpResponse {
-    if format!("/static/{name}") != *CSS_PATH {
-        return HttpResponse::NotFound()
+pub async fn asset(name: web::Path<String>) -> HttpResponse {
+    let path = format!("/static/{name}");
+    match ASSETS.iter().find(|a| a.path == path) {
+        Some(asset) => HttpResponse::Ok()
+            .content_type(asset.content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .body(asset.body),
+        None => HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
-            .body("not found");
+            .body("not found"),
     }
-    HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(CSS)
 }

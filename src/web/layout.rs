@@ -1,9 +1,10 @@
-use super::assets::css_path;
+use super::assets::{css_path, js_path};
 use crate::accounts::MemberContext;
 
 /// What the shared page frame shows.
 pub struct Layout {
     pub css: &'static str,
+    pub js: &'static str,
     pub csrf: String,
     pub nav: Option<Nav>,
 }
@@ -11,25 +12,31 @@ pub struct Layout {
 pub struct Nav {
     pub email: String,
     pub workspace: String,
+    /// Owners and admins see the API keys page.
+    pub manages: bool,
 }
 
 impl Layout {
     pub fn anonymous(csrf: String) -> Self {
         Self {
             css: css_path(),
+            js: js_path(),
             csrf,
             nav: None,
         }
     }
 
     pub fn signed_in(csrf: String, email: String, ctx: &MemberContext) -> Self {
+        let nav = Nav {
+            email,
+            workspace: ctx.workspace.name.to_string(),
+            manages: ctx.role.can_manage(),
+        };
         Self {
             css: css_path(),
+            js: js_path(),
             csrf,
-            nav: Some(Nav {
-                email,
-                workspace: ctx.workspace.name.to_string(),
-            }),
+            nav: Some(nav),
         }
     }
 }

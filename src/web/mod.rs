@@ -2,6 +2,7 @@
 //! function from `crate::accounts`, render.
 
 mod account_pages;
+mod api_keys_page;
 mod assets;
 mod current;
 mod dashboard;
@@ -12,6 +13,7 @@ mod layout;
 pub mod limits;
 pub mod security_headers;
 
+pub use current::client_address;
 pub use errors::PageError;
 
 use crate::auth::session_store::DbSessionStore;
@@ -51,7 +53,7 @@ pub fn session_middleware(state: &AppState, secret: &[u8]) -> SessionMiddleware<
 
 /// Routes that need no session: health and static files.
 pub fn configure_public(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz).service(assets::stylesheet);
+    cfg.service(health::healthz).service(assets::asset);
 }
 
 /// The pages, to be wrapped in the session middleware.
@@ -67,7 +69,11 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(dashboard::dashboard)
         .service(dashboard::create_workspace)
         .service(dashboard::switch_workspace)
-        .service(dashboard::sign_out_everywhere);
+        .service(dashboard::sign_out_everywhere)
+        .service(api_keys_page::list)
+        .service(api_keys_page::create)
+        .service(api_keys_page::revoke)
+        .service(api_keys_page::roll);
 }
 
 /// Anything else: a 404 page, except that the signed-in areas send a visitor without a

@@ -144,6 +144,7 @@ impl TestApp {
         adjust(&mut vars);
         let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
         config.workers = Some(2);
+        config.key_usage_flush = std::time::Duration::from_millis(200);
         // The server runs on a thread of its own, with its own runtime, like the real process.
         let (started, ready) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -253,6 +254,27 @@ impl Browser {
         self.post_form("/logout", &[("csrf_token", &token)]).await
     }
 
+    /// Creates a key on the settings page and returns its one showing.
+    pub async fn create_key(&self, label: &str, mode: &str, scopes: &[&str]) -> String {
+        let token = self.csrf("/settings/api-keys").await;
+        let mut fields = vec![
+            ("label", label),
+            ("mode", mode),
+            ("csrf_token", token.as_str()),
+        ];
+        fields.extend(scopes.iter().map(|s| ("scopes", *s)));
+        let response = self.post_form("/settings/api-keys", &fields).await;
+        assert_eq!(response.status(), StatusCode::OK, "key created");
+        let html = response.text().await.expect("page");
+        let doc = scraper::Html::parse_document(&html);
+        let selector = scraper::Selector::parse("#new-key").expect("selector");
+        doc.select(&selector)
+            .next()
+            .and_then(|e| e.value().attr("value"))
+            .map(str::to_owned)
+            .expect("the new key is shown once")
+    }
+
     /// The dashboard's HTML, asserting that it is shown (signed in).
     pub async fn dashboard(&self) -> String {
         let response = self.get("/dashboard").await;
@@ -317,4 +339,47 @@ pub fn decode_quoted_printable(raw: &str) -> String {
         i += 1;
     }
     String::from_utf8(out).expect("UTF-8 email")
+}
+
+/// A program calling the API with a key.
+pub struct ApiClient {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub key: String,
+}
+
+impl ApiClient {
+    pub fn new(base: &str, key: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            client: reqwest::Client::new(),
+            key: key.to_owned(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+}
+
+/// An API answer's status and JSON body.
+pub async fn json(request: reqwest::RequestBuilder) -> (StatusCode, HeaderMap, serde_json::Value) {
+    let response = request.send().await.expect("request");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, headers, body)
 }

@@ -129,3 +129,63 @@ async fn without_a_workspace_no_workspace_rows_are_visible() {
         "the row is there"
     );
 }
+
+#[actix_web::test]
+async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
+    use socializer::keys::{CreateKey, Issuer};
+    let dir = tempfile::tempdir().unwrap();
+    let test_db = TestDatabase::create(dir.path());
+    if !test_db.is_postgres() {
+        eprintln!("skipped: row-level security is PostgreSQL's; set SOCIALIZER_TEST_DATABASE_URL");
+        return;
+    }
+    let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 2).unwrap();
+    let mut secrets = Vec::new();
+    let mut workspaces = Vec::new();
+    for name in ["Alpha", "Beta"] {
+        let workspace = workspace_with_owner(&db, name).await;
+        let issuer = Issuer {
+            workspace: workspace.clone(),
+            user: None,
+            role: Role::Owner,
+            key: None,
+        };
+        for label in ["one", "two"] {
+            let request = CreateKey {
+                label: label.into(),
+                ..Default::default()
+            };
+            let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
+                .await
+                .unwrap();
+            secrets.push(secret.expose().to_owned());
+        }
+        workspaces.push(workspace);
+    }
+
+    let seen = db
+        .in_workspace(workspaces[0].clone(), |conn| {
+            Ok(diesel::sql_query("SELECT workspace_id AS id FROM api_keys")
+                .load::<IdRow>(conn.raw_for_isolation_tests())?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|r| r.id == workspaces[0].as_str()));
+
+    // Through the digest scope, an unfiltered query sees exactly the one key named.
+    let digest = socializer::crypto::sha256_hex(&secrets[3]);
+    let found = db
+        .by_key_digest(digest, |conn| {
+            let (count, key) = conn.count_visible_for_isolation_tests()?;
+            Ok((count, key))
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.0, 1);
+    assert_eq!(found.1.as_deref(), Some(workspaces[1].as_str()));
+    assert_eq!(
+        test_db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
+        4
+    );
+}

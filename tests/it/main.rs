@@ -4,6 +4,7 @@
 mod harness;
 
 mod accounts;
+mod api_keys;
 mod browser;
 mod durability;
 mod hardening;

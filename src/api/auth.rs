@@ -1,0 +1,176 @@
+//! Every `/v1` request but the OpenAPI document: the key from the `Authorization` header only
+//! (§4.4, §6.4), the workspace it fixes, the rate limit (§6.5) and its headers on every answer.
+
+use super::error::ApiError;
+use super::rate_limit::Decision;
+use crate::domain::{Scope, now};
+use crate::keys::{self, AuthError, Principal};
+use crate::state::AppState;
+use crate::web::client_address;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage as _, HttpRequest, ResponseError as _, web};
+
+/// Routes under `/v1` that need no key.
+const PUBLIC: &[&str] = &["/v1/openapi.json"];
+
+/// The authenticated caller of a `/v1` handler.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub rate: Decision,
+}
+
+impl Caller {
+    /// 403 `insufficient_scope` unless the key has `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.principal.scopes.allows(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(scope))
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            req.extensions()
+                .get::<Caller>()
+                .cloned()
+                .ok_or(ApiError::Internal("no caller on an API route".into())),
+        )
+    }
+}
+
+fn bearer(req: &ServiceRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    let (scheme, key) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| key.trim().to_owned())
+}
+
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if PUBLIC.contains(&req.path()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| actix_web::error::ErrorInternalServerError("application state missing"))?;
+    let address = client_address(req.request(), state.trust_forwarded_for);
+    let now = now();
+
+    let outcome = match bearer(&req) {
+        None => Err(ApiError::MissingApiKey),
+        Some(raw) => keys::authenticate(&state.db, &raw)
+            .await
+            .map_err(|e| match e {
+                AuthError::Invalid => ApiError::InvalidApiKey("Invalid API key"),
+                AuthError::Revoked => {
+                    ApiError::InvalidApiKey("Invalid API key: it has been revoked")
+                }
+                AuthError::Expired => ApiError::InvalidApiKey("Invalid API key: it has expired"),
+                AuthError::Storage(e) => ApiError::Internal(e.to_string()),
+            }),
+    };
+    let principal = match outcome {
+        Ok(principal) => principal,
+        Err(err) => {
+            // Without a valid key the client address is the bucket, so guessing keys is
+            // limited like anything else.
+            let rate =
+                state
+                    .rate_limiter
+                    .check(&format!("ip:{address}"), state.rate_limits.free, now);
+            let err = if rate.allowed {
+                err
+            } else {
+                ApiError::RateLimited {
+                    retry_after: rate.reset,
+                }
+            };
+            return Ok(with_rate_headers(
+                req.into_response(err.error_response()),
+                rate,
+            ));
+        }
+    };
+
+    let limit = if principal.plan == "paid" {
+        state.rate_limits.paid
+    } else {
+        state.rate_limits.free
+    };
+    let rate = state
+        .rate_limiter
+        .check(&format!("ws:{}", principal.workspace), limit, now);
+    if !rate.allowed {
+        let err = ApiError::RateLimited {
+            retry_after: rate.reset,
+        };
+        return Ok(with_rate_headers(
+            req.into_response(err.error_response()),
+            rate,
+        ));
+    }
+    state
+        .key_usage
+        .record(&principal.key_id, &principal.workspace, now, &address);
+
+    let named = req
+        .headers()
+        .get("x-workspace-id")
+        .map(|v| v.to_str().unwrap_or("").trim().to_owned());
+    if let Some(named) = named {
+        if named != principal.workspace.as_str() {
+            let err = ApiError::Forbidden("This API key belongs to another workspace".into());
+            return Ok(with_rate_headers(
+                req.into_response(err.error_response()),
+                rate,
+            ));
+        }
+    }
+
+    req.extensions_mut().insert(Caller { principal, rate });
+    let response = next.call(req).await?.map_into_boxed_body();
+    Ok(with_rate_headers(response, rate))
+}
+
+fn with_rate_headers(
+    mut response: ServiceResponse<BoxBody>,
+    rate: Decision,
+) -> ServiceResponse<BoxBody> {
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    set("ratelimit-limit", rate.limit.to_string());
+    set("ratelimit-remaining", rate.remaining.to_string());
+    set("ratelimit-reset", rate.reset.to_string());
+    set(
+        "ratelimit-policy",
+        format!("\"per-minute\";q={};w=60", rate.limit),
+    );
+    set(
+        "ratelimit",
+        format!("\"per-minute\";r={};t={}", rate.remaining, rate.reset),
+    );
+    response
+}

@@ -1,0 +1,111 @@
+//! The one place where API errors become HTTP answers: the JSON envelope of §6.2.
+
+use crate::domain::Scope;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use std::fmt;
+
+#[derive(Debug)]
+pub enum ApiError {
+    InvalidRequest(String),
+    PayloadTooLarge,
+    MissingApiKey,
+    InvalidApiKey(&'static str),
+    Forbidden(String),
+    InsufficientScope(Scope),
+    NotFound,
+    RateLimited {
+        retry_after: i64,
+    },
+    /// Logged in full with a request id; the answer carries only the id.
+    Internal(String),
+}
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest(_) | ApiError::PayloadTooLarge => "invalid_request",
+            ApiError::MissingApiKey => "missing_api_key",
+            ApiError::InvalidApiKey(_) => "invalid_api_key",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::InsufficientScope(_) => "insufficient_scope",
+            ApiError::NotFound => "not_found",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::InvalidRequest(why) => f.write_str(why),
+            ApiError::PayloadTooLarge => f.write_str("Request body exceeds 64 KiB"),
+            ApiError::MissingApiKey => {
+                f.write_str("Missing API key: send Authorization: Bearer <key>")
+            }
+            ApiError::InvalidApiKey(why) => f.write_str(why),
+            ApiError::Forbidden(why) => f.write_str(why),
+            ApiError::InsufficientScope(scope) => write!(f, "This API key lacks the scope {scope}"),
+            ApiError::NotFound => f.write_str("Not found"),
+            ApiError::RateLimited { .. } => f.write_str("Rate limit exceeded"),
+            ApiError::Internal(_) => f.write_str("Internal error"),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body =
+            serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        if let ApiError::Internal(detail) = self {
+            let id = hex::encode(crate::crypto::random_bytes::<6>());
+            log::error!("API request {id} failed: {detail}");
+            body["error"]["request_id"] = serde_json::Value::String(id);
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            ApiError::MissingApiKey => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="socializer""#));
+            }
+            ApiError::InvalidApiKey(_) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    r#"Bearer realm="socializer", error="invalid_token""#,
+                ));
+            }
+            ApiError::RateLimited { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            _ => {}
+        }
+        response.json(body)
+    }
+}
+
+impl From<crate::keys::KeyError> for ApiError {
+    fn from(err: crate::keys::KeyError) -> Self {
+        use crate::keys::KeyError;
+        match err {
+            KeyError::Invalid(invalid) => {
+                ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
+            }
+            KeyError::NotFound => ApiError::NotFound,
+            KeyError::InsufficientScope(scope) => ApiError::InsufficientScope(scope),
+            KeyError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
+            KeyError::Storage(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}

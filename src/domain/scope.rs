@@ -1,0 +1,124 @@
+use super::Invalid;
+use std::fmt;
+
+/// What a key may do (§4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    AccountsRead,
+    AccountsWrite,
+    KeysRead,
+    KeysWrite,
+    WorkspaceRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 5] = [
+        Scope::AccountsRead,
+        Scope::AccountsWrite,
+        Scope::KeysRead,
+        Scope::KeysWrite,
+        Scope::WorkspaceRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::AccountsRead => "accounts:read",
+            Scope::AccountsWrite => "accounts:write",
+            Scope::KeysRead => "keys:read",
+            Scope::KeysWrite => "keys:write",
+            Scope::WorkspaceRead => "workspace:read",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A key's scopes. Empty means full access (§4.3).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scopes(Vec<Scope>);
+
+impl Scopes {
+    /// Parses the scope names a person or program asked for; unknown names are refused.
+    pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Self, Invalid> {
+        let mut scopes = Vec::new();
+        for name in names {
+            let name = name.as_ref().trim();
+            if name.is_empty() {
+                continue;
+            }
+            let scope = Scope::parse(name).ok_or_else(|| {
+                Invalid::new(
+                    "scopes",
+                    format!(
+                        "Unknown scope {name:?}; known scopes: {}.",
+                        Self::full().join(" ")
+                    ),
+                )
+            })?;
+            scopes.push(scope);
+        }
+        scopes.sort();
+        scopes.dedup();
+        Ok(Self(scopes))
+    }
+
+    /// The stored form: space-separated names.
+    pub fn from_stored(raw: &str) -> Self {
+        let mut scopes: Vec<Scope> = raw.split_whitespace().filter_map(Scope::parse).collect();
+        scopes.sort();
+        scopes.dedup();
+        Self(scopes)
+    }
+
+    pub fn to_stored(&self) -> String {
+        self.names().join(" ")
+    }
+
+    pub fn is_full_access(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.0.is_empty() || self.0.contains(&scope)
+    }
+
+    /// True when every power of `other` is also one of ours.
+    pub fn covers(&self, other: &Scopes) -> bool {
+        self.is_full_access()
+            || (!other.is_full_access() && other.0.iter().all(|s| self.0.contains(s)))
+    }
+
+    /// The names of the scopes as listed (empty for full access).
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| s.as_str()).collect()
+    }
+
+    fn full() -> Vec<&'static str> {
+        Scope::ALL.iter().map(|s| s.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_means_full_access() {
+        let full = Scopes::parse_list::<&str>(&[]).unwrap();
+        assert!(Scope::ALL.iter().all(|s| full.allows(*s)));
+        let some = Scopes::parse_list(&["keys:read", "keys:read", " accounts:read "]).unwrap();
+        assert_eq!(some.to_stored(), "accounts:read keys:read");
+        assert!(!some.allows(Scope::KeysWrite));
+        assert!(full.covers(&some) && !some.covers(&full));
+        assert!(Scopes::parse_list(&["keys:admin"]).is_err());
+        assert_eq!(Scopes::from_stored(&some.to_stored()), some);
+    }
+}

@@ -1,0 +1,70 @@
+use super::manage::{KeyState, KeyView};
+use crate::auth::api_key::{KeyMode, PresentedKey};
+use crate::db::{Database, DbError, api_keys, workspaces};
+use crate::domain::{ApiKeyId, Scopes, UserId, WorkspaceId, now};
+
+/// The key a request was made with, once checked: what every `/v1` handler acts as.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub key_id: ApiKeyId,
+    pub workspace: WorkspaceId,
+    pub mode: KeyMode,
+    pub scopes: Scopes,
+    pub label: String,
+    pub last4: String,
+    pub created_by: Option<UserId>,
+    pub workspace_name: String,
+    pub plan: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Malformed (bad shape or checksum, refused without a database read) or unknown.
+    #[error("Invalid API key")]
+    Invalid,
+    #[error("This API key has been revoked")]
+    Revoked,
+    #[error("This API key has expired")]
+    Expired,
+    #[error(transparent)]
+    Storage(#[from] DbError),
+}
+
+/// Checks a key as sent in `Authorization: Bearer …`.
+pub async fn authenticate(db: &Database, raw: &str) -> Result<Principal, AuthError> {
+    let presented = PresentedKey::parse(raw).map_err(|_| AuthError::Invalid)?;
+    let found = db
+        .by_key_digest(presented.digest.clone(), |conn| {
+            let Some(key) = api_keys::find_by_digest(conn)? else {
+                return Ok(None);
+            };
+            let workspace =
+                workspaces::current(&mut conn.enter_workspace(key.workspace_id.clone())?)?;
+            Ok(workspace.map(|w| (key, w)))
+        })
+        .await?;
+    let (stored, workspace_row) = found.ok_or(AuthError::Invalid)?;
+    let workspace = stored.workspace_id.clone();
+    let created_by = stored.created_by.clone();
+    let view = KeyView::from_stored(stored, now());
+    match view.state {
+        KeyState::Revoked => return Err(AuthError::Revoked),
+        KeyState::Expired => return Err(AuthError::Expired),
+        KeyState::Active => {}
+    }
+    // The digest matched, so the mode agrees with the prefix; checked anyway, cheaply.
+    if view.mode != presented.mode {
+        return Err(AuthError::Invalid);
+    }
+    Ok(Principal {
+        key_id: view.id,
+        workspace,
+        mode: view.mode,
+        scopes: view.scopes,
+        label: view.label,
+        last4: view.last4,
+        created_by,
+        workspace_name: workspace_row.name.to_string(),
+        plan: workspace_row.plan,
+    })
+}

@@ -1,0 +1,12 @@
+//! API keys (§4): creating, listing, revoking and rolling them, and authenticating a request
+//! by one. Plain async functions; no HTTP here.
+
+mod authenticate;
+mod manage;
+mod usage;
+
+pub use authenticate::{AuthError, Principal, authenticate};
+pub use manage::{
+    CreateKey, Issuer, KeyError, KeyState, KeyView, create_key, list_keys, revoke_key, roll_key,
+};
+pub use usage::UsageRecorder;

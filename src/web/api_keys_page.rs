@@ -1,0 +1,227 @@
+//! The API keys settings page (§4.2): owners and admins only.
+
+use super::PageError;
+use super::current::SignedInMember;
+use super::errors::{render, see_other};
+use super::extract::PageForm;
+use super::layout::{Layout, human_time};
+use crate::auth::api_key::NewApiKey;
+use crate::domain::Scope;
+use crate::keys::{self, CreateKey, Issuer, KeyError, KeyState, KeyView};
+use crate::state::AppState;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "api_keys.html")]
+struct ApiKeysPage {
+    layout: Layout,
+    workspace: String,
+    keys: Vec<KeyRow>,
+    new_key: Option<ShownOnce>,
+    error: Option<String>,
+    all_scopes: Vec<&'static str>,
+}
+
+struct KeyRow {
+    id: String,
+    label: String,
+    masked: String,
+    mode: &'static str,
+    scopes: String,
+    created_at: String,
+    created_by: Option<String>,
+    last_used: String,
+    expires: String,
+    state: &'static str,
+    active: bool,
+}
+
+impl From<KeyView> for KeyRow {
+    fn from(key: KeyView) -> Self {
+        KeyRow {
+            masked: key.masked(),
+            id: key.id.to_string(),
+            label: key.label,
+            mode: key.mode.as_str(),
+            scopes: if key.scopes.is_full_access() {
+                "full access".into()
+            } else {
+                key.scopes.names().join(", ")
+            },
+            created_at: human_time(key.created_at),
+            created_by: key.created_by,
+            last_used: match (key.last_used_at, key.last_used_ip) {
+                (Some(at), Some(ip)) => format!("{} from {ip}", human_time(at)),
+                (Some(at), None) => human_time(at),
+                _ => "never".into(),
+            },
+            expires: key.expires_at.map_or_else(|| "never".into(), human_time),
+            state: key.state.as_str(),
+            active: key.state == KeyState::Active,
+        }
+    }
+}
+
+/// The one showing of a new key's plaintext.
+struct ShownOnce {
+    label: String,
+    plaintext: String,
+}
+
+fn issuer(member: &SignedInMember) -> Result<Issuer, PageError> {
+    if !member.ctx.role.can_manage() {
+        return Err(PageError::Forbidden(
+            "Only owners and admins manage API keys.",
+        ));
+    }
+    Ok(Issuer {
+        workspace: member.ctx.workspace.id.clone(),
+        user: Some(member.ctx.user.clone()),
+        role: member.ctx.role,
+        key: None,
+    })
+}
+
+async fn page(
+    state: &AppState,
+    member: &SignedInMember,
+    status: StatusCode,
+    new_key: Option<(KeyView, NewApiKey)>,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let keys = keys::list_keys(&state.db, &member.ctx.workspace.id)
+        .await
+        .map_err(key_error)?;
+    let page = ApiKeysPage {
+        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        workspace: member.ctx.workspace.name.to_string(),
+        keys: keys.into_iter().map(KeyRow::from).collect(),
+        new_key: new_key.map(|(view, secret)| ShownOnce {
+            label: view.label,
+            plaintext: secret.expose().to_owned(),
+        }),
+        error,
+        all_scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
+    };
+    let mut response = render(status, &page)?;
+    // The page may hold a key's one showing: no cache may keep it.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+fn key_error(err: KeyError) -> PageError {
+    match err {
+        KeyError::Invalid(invalid) => PageError::BadRequest(invalid.message),
+        KeyError::NotFound => PageError::NotFound,
+        KeyError::Forbidden(why) => PageError::Forbidden(why),
+        KeyError::InsufficientScope(_) => {
+            PageError::Forbidden("That key cannot be given more than you have.")
+        }
+        KeyError::Storage(e) => PageError::Internal(e.to_string()),
+    }
+}
+
+#[get("/settings/api-keys")]
+pub async fn list(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+) -> Result<HttpResponse, PageError> {
+    issuer(&member)?;
+    page(&state, &member, StatusCode::OK, None, None).await
+}
+
+/// The create form sends `scopes` once per ticked box, so it is read as pairs.
+#[post("/settings/api-keys")]
+pub async fn create(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    form: PageForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    member.check_csrf(&field("csrf_token").unwrap_or_default())?;
+    let issuer = issuer(&member)?;
+    let request = CreateKey {
+        label: field("label").unwrap_or_default(),
+        mode: field("mode").unwrap_or_default(),
+        scopes: form
+            .iter()
+            .filter(|(k, _)| k == "scopes")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        expires_in_days: field("expires_in_days"),
+    };
+    match keys::create_key(&state.db, &issuer, request).await {
+        Ok(created) => page(&state, &member, StatusCode::OK, Some(created), None).await,
+        Err(KeyError::Invalid(invalid)) => {
+            page(
+                &state,
+                &member,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(invalid.message),
+            )
+            .await
+        }
+        Err(other) => Err(key_error(other)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[post("/settings/api-keys/{id}/revoke")]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+    form: PageForm<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
+    member.check_csrf(&form.csrf_token)?;
+    let issuer = issuer(&member)?;
+    keys::revoke_key(&state.db, &issuer, &id)
+        .await
+        .map_err(key_error)?;
+    Ok(see_other("/settings/api-keys"))
+}
+
+#[derive(Deserialize)]
+pub struct RollForm {
+    #[serde(default)]
+    grace_hours: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[post("/settings/api-keys/{id}/roll")]
+pub async fn roll(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+    form: PageForm<RollForm>,
+) -> Result<HttpResponse, PageError> {
+    member.check_csrf(&form.csrf_token)?;
+    let issuer = issuer(&member)?;
+    match keys::roll_key(&state.db, &issuer, &id, &form.grace_hours).await {
+        Ok(created) => page(&state, &member, StatusCode::OK, Some(created), None).await,
+        Err(KeyError::Invalid(invalid)) => {
+            page(
+                &state,
+                &member,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(invalid.message),
+            )
+            .await
+        }
+        Err(other) => Err(key_error(other)),
+    }
+}

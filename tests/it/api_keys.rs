@@ -1,0 +1,728 @@
+//! §4 and §6: keys made on the settings page, shown once, stored as digests, used as bearer
+//! tokens, scoped, revoked at once, rolled, and the JSON API's errors and limits.
+
+use crate::harness::{ApiClient, Browser, TestApp, json, location, texts, unique_email};
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::json as j;
+
+async fn owner(app: &TestApp, workspace: &str) -> Browser {
+    let browser = app.browser();
+    assert_eq!(
+        browser
+            .sign_up(&unique_email("owner"), workspace)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    browser
+}
+
+fn error_code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+#[actix_web::test]
+async fn a_key_is_shown_once_stored_as_a_digest_and_listed_masked() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let key = browser.create_key("CI deploys", "live", &[]).await;
+    assert!(key.starts_with("sk_live_") && key.len() == 58, "{key}");
+
+    let page = browser.get("/settings/api-keys").await;
+    assert_eq!(page.headers().get("cache-control").unwrap(), "no-store");
+    let html = page.text().await.unwrap();
+    assert!(!html.contains(&key), "the plaintext is never shown again");
+    assert_eq!(texts(&html, ".key-label"), vec!["CI deploys"]);
+    assert_eq!(
+        texts(&html, ".key-masked"),
+        vec![format!("sk_live_…{}", &key[key.len() - 4..])]
+    );
+    assert_eq!(texts(&html, ".key-last-used"), vec!["never"]);
+    assert_eq!(texts(&html, ".key-state"), vec!["active"]);
+
+    let digest = socializer::crypto::sha256_hex(&key);
+    assert_eq!(
+        app.db.count_as_admin(&format!(
+            "SELECT COUNT(*) AS n FROM api_keys WHERE digest = '{digest}'"
+        )),
+        1
+    );
+    let secret_part = &key[8..40];
+    assert_eq!(
+        app.db.count_as_admin(&format!(
+            "SELECT COUNT(*) AS n FROM api_keys WHERE digest LIKE '%{secret_part}%' OR last4 LIKE '%{secret_part}%'"
+        )),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn a_key_authenticates_v1_status_and_records_its_last_use() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let key = browser
+        .create_key("status checker", "test", &["workspace:read"])
+        .await;
+    let api = ApiClient::new(&app.base, &key);
+
+    let (status, headers, body) = json(api.get("/v1/status")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["workspace"]["name"], "Acme");
+    assert_eq!(body["workspace"]["plan"], "free");
+    assert!(body["workspace"]["id"].as_str().unwrap().starts_with("ws_"));
+    assert_eq!(body["key"]["label"], "status checker");
+    assert_eq!(body["key"]["mode"], "test");
+    assert_eq!(body["key"]["scopes"], j!(["workspace:read"]));
+    assert_eq!(body["key"]["last4"], &key[key.len() - 4..]);
+    assert_eq!(body["rate_limit"]["limit"], 60);
+    assert_eq!(body["rate_limit"]["remaining"], 59);
+    assert_eq!(headers.get("ratelimit-limit").unwrap(), "60");
+    assert_eq!(headers.get("ratelimit-remaining").unwrap(), "59");
+    assert!(headers.contains_key("ratelimit-reset") && headers.contains_key("ratelimit-policy"));
+    assert!(
+        headers
+            .get("ratelimit")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("r=59")
+    );
+    assert!(
+        !body.to_string().contains(&key[8..40]),
+        "no answer carries the key"
+    );
+
+    // The last use reaches the page within the flush interval (here 200 ms; 10 s by default).
+    let mut shown = String::new();
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        shown = texts(
+            &browser
+                .get("/settings/api-keys")
+                .await
+                .text()
+                .await
+                .unwrap(),
+            ".key-last-used",
+        )
+        .remove(0);
+        if shown != "never" {
+            break;
+        }
+    }
+    assert!(shown.ends_with("from 127.0.0.1"), "{shown}");
+}
+
+#[actix_web::test]
+async fn revoking_on_the_page_refuses_the_next_request() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let key = browser.create_key("short-lived", "live", &[]).await;
+    let api = ApiClient::new(&app.base, &key);
+    assert_eq!(json(api.get("/v1/status")).await.0, StatusCode::OK);
+
+    let html = browser
+        .get("/settings/api-keys")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let selector = scraper::Selector::parse(r#"form[action$="/revoke"]"#).unwrap();
+    let action = doc
+        .select(&selector)
+        .next()
+        .unwrap()
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_owned();
+    let token = crate::harness::csrf_in(&html);
+    let response = browser.post_form(&action, &[("csrf_token", &token)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/settings/api-keys");
+
+    let (status, headers, body) = json(api.get("/v1/status")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&body), "invalid_api_key");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+    assert_eq!(
+        headers.get("www-authenticate").unwrap(),
+        r#"Bearer realm="socializer", error="invalid_token""#
+    );
+    let html = browser
+        .get("/settings/api-keys")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, ".key-state"),
+        vec!["revoked"],
+        "revoked keys stay listed"
+    );
+}
+
+#[actix_web::test]
+async fn missing_malformed_and_unknown_keys_get_401_in_the_envelope() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/status", app.base);
+
+    let (status, headers, body) = json(client.get(&url)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "missing_api_key")
+    );
+    assert_eq!(
+        headers.get("www-authenticate").unwrap(),
+        r#"Bearer realm="socializer""#
+    );
+    assert!(
+        headers.contains_key("ratelimit-limit"),
+        "every /v1 answer carries the rate limit"
+    );
+
+    let (status, _, body) = json(
+        client
+            .get(&url)
+            .header("authorization", "Basic dXNlcjpwYXNz"),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "missing_api_key")
+    );
+
+    for bad in [
+        "sk_live_short",
+        "not a key at all",
+        &format!("sk_live_{}", "A".repeat(50)),
+    ] {
+        let (status, headers, body) = json(client.get(&url).bearer_auth(bad)).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "invalid_api_key"),
+            "{bad}"
+        );
+        assert!(
+            headers
+                .get("www-authenticate")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("invalid_token")
+        );
+    }
+
+    // A well-formed key with a valid checksum that was never issued.
+    let never_issued =
+        socializer::auth::api_key::NewApiKey::generate(socializer::auth::api_key::KeyMode::Live);
+    let (status, _, body) = json(client.get(&url).bearer_auth(never_issued.expose())).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "invalid_api_key")
+    );
+
+    // Keys are never read from the query string.
+    let browser = owner(&app, "Acme").await;
+    let key = browser.create_key("query", "live", &[]).await;
+    let (status, _, body) = json(client.get(format!("{url}?api_key={key}&key={key}"))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "missing_api_key")
+    );
+}
+
+#[actix_web::test]
+async fn scopes_limit_what_a_key_can_do_and_name_what_is_missing() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let reader = ApiClient::new(
+        &app.base,
+        &browser.create_key("reader", "live", &["keys:read"]).await,
+    );
+
+    let (status, _, body) = json(reader.get("/v1/api-keys")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    assert!(body["data"][0].get("plaintext").is_none());
+
+    let (status, _, body) = json(reader.post("/v1/api-keys").json(&j!({"label": "more"}))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "insufficient_scope")
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("keys:write")
+    );
+    assert_eq!(
+        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
+        1,
+        "nothing was created"
+    );
+
+    // A key may only hand on powers it has.
+    let writer = ApiClient::new(
+        &app.base,
+        &browser.create_key("writer", "live", &["keys:write"]).await,
+    );
+    let (status, _, body) =
+        json(writer.post("/v1/api-keys").json(&j!({"label": "escalate"}))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "insufficient_scope"),
+        "{body}"
+    );
+    let (status, _, _) = json(
+        writer
+            .post("/v1/api-keys")
+            .json(&j!({"label": "ok", "scopes": ["keys:write"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[actix_web::test]
+async fn the_key_api_creates_lists_and_revokes() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let admin = ApiClient::new(&app.base, &browser.create_key("admin", "live", &[]).await);
+
+    let (status, headers, created) = json(
+        admin.post("/v1/api-keys").json(&j!({"label": "made by API", "mode": "test", "scopes": ["accounts:read"], "expires_in_days": 30})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+    let plaintext = created["plaintext"].as_str().unwrap().to_owned();
+    assert!(plaintext.starts_with("sk_test_"));
+    assert_eq!(created["scopes"], j!(["accounts:read"]));
+    assert_eq!(created["state"], "active");
+    assert!(
+        created["expires_at"].as_str().unwrap().ends_with('Z'),
+        "RFC 3339 in UTC"
+    );
+
+    let made = ApiClient::new(&app.base, &plaintext);
+    assert_eq!(json(made.get("/v1/status")).await.0, StatusCode::OK);
+
+    let (_, _, list) = json(admin.get("/v1/api-keys")).await;
+    let labels: Vec<_> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 2);
+    assert!(
+        !list.to_string().contains(&plaintext),
+        "the list never carries a secret"
+    );
+
+    let id = created["id"].as_str().unwrap();
+    let response = admin
+        .delete(&format!("/v1/api-keys/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        json(made.get("/v1/status")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    for missing in ["key_00000000000000000000000000000000", "nonsense"] {
+        let (status, _, body) = json(admin.delete(&format!("/v1/api-keys/{missing}"))).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::NOT_FOUND, "not_found")
+        );
+    }
+    let (status, _, body) = json(admin.get("/v1/no-such-route")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+}
+
+#[actix_web::test]
+async fn bad_json_gets_400_naming_the_problem_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let admin = ApiClient::new(&app.base, &browser.create_key("admin", "live", &[]).await);
+    let post = |body: String| {
+        admin
+            .post("/v1/api-keys")
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+    };
+
+    let cases = [
+        (r#"{"label": "x", "colour": "red"}"#.to_owned(), "colour"),
+        (r#"{"label": "#.to_owned(), "JSON"),
+        (r#"{"mode": "live"}"#.to_owned(), "label"),
+        (format!(r#"{{"label": "{}"}}"#, "x".repeat(101)), "label"),
+        (r#"{"label": "x", "mode": "prod"}"#.to_owned(), "mode"),
+        (
+            r#"{"label": "x", "scopes": ["keys:admin"]}"#.to_owned(),
+            "keys:admin",
+        ),
+        (
+            r#"{"label": "x", "expires_in_days": 0}"#.to_owned(),
+            "expires_in_days",
+        ),
+    ];
+    for (body, named) in cases {
+        let (status, _, answer) = json(post(body.clone())).await;
+        assert_eq!(
+            (status, error_code(&answer)),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{body}"
+        );
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(named),
+            "{body}: {answer}"
+        );
+    }
+    let mut broken = br#"{"label": ""#.to_vec();
+    broken.extend_from_slice(&[0xff, 0xfe]);
+    broken.extend_from_slice(br#""}"#);
+    let (status, _, _) = json(
+        admin
+            .post("/v1/api-keys")
+            .header(CONTENT_TYPE, "application/json")
+            .body(broken),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = json(post(format!(r#"{{"label": "{}"}}"#, "x".repeat(70 * 1024)))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
+        1,
+        "only the admin key"
+    );
+}
+
+#[actix_web::test]
+async fn a_key_acts_only_in_its_own_workspace() {
+    let app = TestApp::spawn().await;
+    let alpha = owner(&app, "Alpha").await;
+    let beta = owner(&app, "Beta").await;
+    let alpha_key = ApiClient::new(&app.base, &alpha.create_key("a", "live", &[]).await);
+    let beta_key = ApiClient::new(&app.base, &beta.create_key("b", "live", &[]).await);
+    let (_, _, beta_status) = json(beta_key.get("/v1/status")).await;
+    let beta_workspace = beta_status["workspace"]["id"].as_str().unwrap().to_owned();
+    let beta_key_id = beta_status["key"]["id"].as_str().unwrap().to_owned();
+
+    let (status, _, body) = json(
+        alpha_key
+            .get("/v1/status")
+            .header("x-workspace-id", &beta_workspace),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    let (_, _, own) = json(alpha_key.get("/v1/status")).await;
+    let own_workspace = own["workspace"]["id"].as_str().unwrap();
+    assert_eq!(
+        json(
+            alpha_key
+                .get("/v1/status")
+                .header("x-workspace-id", own_workspace)
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+
+    // Another workspace's key is not found, and stays usable.
+    let (status, _, _) = json(alpha_key.delete(&format!("/v1/api-keys/{beta_key_id}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(beta_key.get("/v1/status")).await.0, StatusCode::OK);
+    let (_, _, list) = json(alpha_key.get("/v1/api-keys")).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn over_the_limit_the_answer_is_429_with_retry_after() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SOCIALIZER_RATE_LIMIT_FREE".into(), "3".into());
+    })
+    .await;
+    let browser = owner(&app, "Acme").await;
+    let api = ApiClient::new(&app.base, &browser.create_key("busy", "live", &[]).await);
+    let mut last = None;
+    for _ in 0..4 {
+        last = Some(json(api.get("/v1/status")).await);
+    }
+    let (status, headers, body) = last.unwrap();
+    // Unless the minute turned over mid-test, the fourth request is over the limit.
+    if headers.get("ratelimit-remaining").unwrap() == "0" || status == StatusCode::TOO_MANY_REQUESTS
+    {
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+        );
+        let retry: i64 = headers
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry));
+        assert_eq!(headers.get("ratelimit-limit").unwrap(), "3");
+    }
+}
+
+#[actix_web::test]
+async fn rolling_a_key_replaces_it_after_the_grace_period() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let old = browser.create_key("rotating", "live", &["keys:read"]).await;
+    let key_id = {
+        let (_, _, status) = json(ApiClient::new(&app.base, &old).get("/v1/status")).await;
+        status["key"]["id"].as_str().unwrap().to_owned()
+    };
+
+    let roll = |grace: &'static str| {
+        let browser = &browser;
+        let key_id = key_id.clone();
+        async move {
+            let token = browser.csrf("/settings/api-keys").await;
+            browser
+                .post_form(
+                    &format!("/settings/api-keys/{key_id}/roll"),
+                    &[("grace_hours", grace), ("csrf_token", &token)],
+                )
+                .await
+        }
+    };
+    assert_eq!(roll("169").await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(roll("soon").await.status(), StatusCode::BAD_REQUEST);
+
+    let response = roll("0").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let selector = scraper::Selector::parse("#new-key").unwrap();
+    let new = doc
+        .select(&selector)
+        .next()
+        .unwrap()
+        .value()
+        .attr("value")
+        .unwrap()
+        .to_owned();
+    assert_ne!(new, old);
+
+    let (status, _, body) = json(ApiClient::new(&app.base, &new).get("/v1/status")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["key"]["label"], "rotating");
+    assert_eq!(body["key"]["scopes"], j!(["keys:read"]));
+    let (status, _, body) = json(ApiClient::new(&app.base, &old).get("/v1/status")).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "grace 0: the old key stops at once"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+}
+
+#[actix_web::test]
+async fn a_rolled_key_lives_through_its_grace_period() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let old = browser.create_key("graceful", "live", &[]).await;
+    let (_, _, status) = json(ApiClient::new(&app.base, &old).get("/v1/status")).await;
+    let key_id = status["key"]["id"].as_str().unwrap().to_owned();
+    let token = browser.csrf("/settings/api-keys").await;
+    let response = browser
+        .post_form(
+            &format!("/settings/api-keys/{key_id}/roll"),
+            &[("grace_hours", "24"), ("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        json(ApiClient::new(&app.base, &old).get("/v1/status"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let left = app.db.count_as_admin(&format!(
+        "SELECT (expires_at - created_at) / 3600 AS n FROM api_keys WHERE id = '{key_id}'"
+    ));
+    assert!((23..=24).contains(&left), "{left}");
+}
+
+#[actix_web::test]
+async fn members_may_not_manage_keys() {
+    let app = TestApp::spawn().await;
+    let owner_browser = owner(&app, "Owned").await;
+    let html = owner_browser.dashboard().await;
+    let workspace_id = {
+        let key = owner_browser.create_key("probe", "live", &[]).await;
+        let (_, _, status) = json(ApiClient::new(&app.base, &key).get("/v1/status")).await;
+        status["workspace"]["id"].as_str().unwrap().to_owned()
+    };
+    assert!(html.contains("API keys"), "owners see the link");
+
+    // A second person, made a plain member of that workspace (invitations come later).
+    let member = app.browser();
+    let member_email = unique_email("member");
+    member.sign_up(&member_email, "Own").await;
+    app.db.execute_as_admin(&format!(
+        "INSERT INTO memberships (workspace_id, user_id, role, created_at) \
+         SELECT '{workspace_id}', id, 'member', 0 FROM users WHERE email = '{member_email}'"
+    ));
+    let token = member.csrf("/dashboard").await;
+    member
+        .post_form(
+            "/workspaces/switch",
+            &[("workspace_id", &workspace_id), ("csrf_token", &token)],
+        )
+        .await;
+    let html = member.dashboard().await;
+    assert_eq!(texts(&html, ".role"), vec!["member"]);
+    assert!(
+        !html.contains("/settings/api-keys"),
+        "members do not see the link"
+    );
+
+    assert_eq!(
+        member.get("/settings/api-keys").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let token = member.csrf("/dashboard").await;
+    let response = member
+        .post_form(
+            "/settings/api-keys",
+            &[("label", "sneaky"), ("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn an_expired_key_is_refused_and_says_so() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    let token = browser.csrf("/settings/api-keys").await;
+    let response = browser
+        .post_form(
+            "/settings/api-keys",
+            &[
+                ("label", "month"),
+                ("mode", "live"),
+                ("expires_in_days", "30"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let key = doc
+        .select(&scraper::Selector::parse("#new-key").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("value")
+        .unwrap()
+        .to_owned();
+    let api = ApiClient::new(&app.base, &key);
+    assert_eq!(json(api.get("/v1/status")).await.0, StatusCode::OK);
+
+    app.db
+        .execute_as_admin("UPDATE api_keys SET expires_at = 1");
+    let (status, _, body) = json(api.get("/v1/status")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, "invalid_api_key")
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+    let html = browser
+        .get("/settings/api-keys")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, ".key-state"), vec!["expired"]);
+}
+
+#[actix_web::test]
+async fn the_key_form_refuses_bad_input() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Acme").await;
+    for (label, mode, expires, scope) in [
+        ("", "live", "", "keys:read"),
+        (&"x".repeat(101) as &str, "live", "", "keys:read"),
+        ("ok", "prod", "", "keys:read"),
+        ("ok", "live", "0", "keys:read"),
+        ("ok", "live", "many", "keys:read"),
+        ("ok", "live", "", "keys:everything"),
+    ] {
+        let token = browser.csrf("/settings/api-keys").await;
+        let response = browser
+            .post_form(
+                "/settings/api-keys",
+                &[
+                    ("label", label),
+                    ("mode", mode),
+                    ("expires_in_days", expires),
+                    ("scopes", scope),
+                    ("csrf_token", &token),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{label:?} {mode} {expires:?} {scope}"
+        );
+        let html = response.text().await.unwrap();
+        assert_eq!(texts(&html, ".error").len(), 1);
+        assert!(
+            scraper::Html::parse_document(&html)
+                .select(&scraper::Selector::parse("#new-key").unwrap())
+                .next()
+                .is_none()
+        );
+    }
+    let response = browser
+        .post_form("/settings/api-keys", &[("label", "no token")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
+        0
+    );
+}
