@@ -9,6 +9,7 @@ use std::fmt;
 pub enum ApiError {
     InvalidRequest(String),
     PayloadTooLarge,
+    HeadersTooLarge,
     MissingApiKey,
     InvalidApiKey(&'static str),
     Forbidden(String),
@@ -24,7 +25,9 @@ pub enum ApiError {
 impl ApiError {
     fn code(&self) -> &'static str {
         match self {
-            ApiError::InvalidRequest(_) | ApiError::PayloadTooLarge => "invalid_request",
+            ApiError::InvalidRequest(_) | ApiError::PayloadTooLarge | ApiError::HeadersTooLarge => {
+                "invalid_request"
+            }
             ApiError::MissingApiKey => "missing_api_key",
             ApiError::InvalidApiKey(_) => "invalid_api_key",
             ApiError::Forbidden(_) => "forbidden",
@@ -41,6 +44,7 @@ impl fmt::Display for ApiError {
         match self {
             ApiError::InvalidRequest(why) => f.write_str(why),
             ApiError::PayloadTooLarge => f.write_str("Request body exceeds 64 KiB"),
+            ApiError::HeadersTooLarge => f.write_str("Request headers exceed 32 KiB"),
             ApiError::MissingApiKey => {
                 f.write_str("Missing API key: send Authorization: Bearer <key>")
             }
@@ -54,11 +58,29 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// The body of every error answer under `/v1` (§6.2).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// `invalid_request`, `invalid_state`, `missing_api_key`, `invalid_api_key`, `forbidden`,
+    /// `insufficient_scope`, `not_found`, `rate_limited`, `provider_error` or `internal_error`.
+    pub code: &'static str,
+    pub message: String,
+    /// Only on `internal_error`: quote it when reporting the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,

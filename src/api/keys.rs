@@ -1,26 +1,32 @@
 use super::auth::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorEnvelope};
 use crate::domain::{Role, Scope};
 use crate::keys::{self, CreateKey, Issuer, KeyView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// A key in an answer: everything but its secret; `plaintext` only in the answer that creates it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct KeyJson {
     id: String,
     label: String,
+    /// `live` or `test`.
     mode: &'static str,
+    /// Empty: full access.
     scopes: Vec<&'static str>,
     last4: String,
+    /// `active`, `expired` or `revoked`.
     state: &'static str,
+    /// Email of the person who made the key (or the key that made it).
     created_by: Option<String>,
     created_at: String,
     expires_at: Option<String>,
     revoked_at: Option<String>,
     last_used_at: Option<String>,
     last_used_ip: Option<String>,
+    /// The key itself: only in the answer that creates it, never again.
     #[serde(skip_serializing_if = "Option::is_none")]
     plaintext: Option<String>,
 }
@@ -55,28 +61,44 @@ impl From<KeyView> for KeyJson {
     }
 }
 
-#[derive(Serialize)]
-struct List {
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
     data: Vec<KeyJson>,
 }
 
+/// Every key of the workspace, revoked and expired ones included.
+#[utoipa::path(
+    get,
+    path = "/v1/api-keys",
+    tag = "api-keys",
+    security(("api_key" = ["keys:read"])),
+    responses(
+        (status = 200, description = "The keys, without secrets", body = KeyList),
+        (status = 401, description = "Missing or invalid key", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks keys:read", body = ErrorEnvelope),
+    )
+)]
 #[get("/api-keys")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysRead)?;
     let keys = keys::list_keys(&state.db, &caller.principal.workspace).await?;
-    Ok(HttpResponse::Ok().json(List {
+    Ok(HttpResponse::Ok().json(KeyList {
         data: keys.into_iter().map(KeyJson::from).collect(),
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
+    /// 1 to 100 characters.
     label: String,
+    /// `live` (default) or `test`.
     #[serde(default)]
     mode: Option<String>,
+    /// None: full access (never more than the calling key has).
     #[serde(default)]
     scopes: Vec<String>,
+    /// 1 to 3650; absent or null: never expires.
     #[serde(default)]
     expires_in_days: Option<u32>,
 }
@@ -93,6 +115,20 @@ fn issuer(caller: &Caller) -> Issuer {
     }
 }
 
+/// Creates a key; the answer carries its `plaintext`, this once.
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys",
+    tag = "api-keys",
+    security(("api_key" = ["keys:write"])),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The new key, with its plaintext", body = KeyJson),
+        (status = 400, description = "A bad field, named in the message", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks a scope it asks for", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+    )
+)]
 #[post("/api-keys")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -115,6 +151,18 @@ pub async fn create(
         .json(json))
 }
 
+/// Revokes a key at once.
+#[utoipa::path(
+    delete,
+    path = "/v1/api-keys/{id}",
+    tag = "api-keys",
+    security(("api_key" = ["keys:write"])),
+    params(("id" = String, Path, description = "The key's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such key in this workspace", body = ErrorEnvelope),
+    )
+)]
 #[delete("/api-keys/{id}")]
 pub async fn revoke(
     state: web::Data<AppState>,

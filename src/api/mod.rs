@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod json;
 mod keys;
+pub mod openapi;
 pub mod rate_limit;
 mod status;
 
@@ -25,6 +26,7 @@ pub fn scope() -> actix_web::Scope<
         .wrap(actix_web::middleware::from_fn(auth::authenticate))
         .app_data(json::config())
         .app_data(json::path_config())
+        .service(openapi::document)
         .service(status::status)
         .service(keys::list)
         .service(keys::create)

@@ -1,54 +1,70 @@
 use super::auth::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorEnvelope};
 use actix_web::{HttpResponse, get};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
-struct Status<'a> {
-    workspace: WorkspaceInfo<'a>,
-    key: KeyInfo<'a>,
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    workspace: WorkspaceInfo,
+    key: KeyInfo,
     rate_limit: RateLimit,
 }
 
-#[derive(Serialize)]
-struct WorkspaceInfo<'a> {
-    id: &'a str,
-    name: &'a str,
-    plan: &'a str,
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceInfo {
+    id: String,
+    name: String,
+    /// `free` or `paid`.
+    plan: String,
 }
 
-#[derive(Serialize)]
-struct KeyInfo<'a> {
-    id: &'a str,
-    label: &'a str,
-    mode: &'a str,
+#[derive(Serialize, ToSchema)]
+pub struct KeyInfo {
+    id: String,
+    label: String,
+    /// `live` or `test`.
+    mode: &'static str,
+    /// Empty: full access.
     scopes: Vec<&'static str>,
-    last4: &'a str,
+    last4: String,
 }
 
-#[derive(Serialize)]
-struct RateLimit {
+#[derive(Serialize, ToSchema)]
+pub struct RateLimit {
     limit: u32,
     remaining: u32,
+    /// Seconds until the window resets.
     reset: i64,
 }
 
-/// `GET /v1/status`: any valid key; who the key is and where it stands.
+/// Who the key is and where it stands. Any valid key.
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    tag = "status",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The key, its workspace and its rate limit", body = Status),
+        (status = 401, description = "Missing or invalid key", body = ErrorEnvelope),
+        (status = 429, description = "Rate limited", body = ErrorEnvelope),
+    )
+)]
 #[get("/status")]
 pub async fn status(caller: Caller) -> Result<HttpResponse, ApiError> {
-    let p = &caller.principal;
+    let p = caller.principal;
     Ok(HttpResponse::Ok().json(Status {
         workspace: WorkspaceInfo {
-            id: p.workspace.as_str(),
-            name: &p.workspace_name,
-            plan: &p.plan,
+            id: p.workspace.to_string(),
+            name: p.workspace_name,
+            plan: p.plan,
         },
         key: KeyInfo {
-            id: p.key_id.as_str(),
-            label: &p.label,
+            id: p.key_id.to_string(),
+            label: p.label,
             mode: p.mode.as_str(),
             scopes: p.scopes.names(),
-            last4: &p.last4,
+            last4: p.last4,
         },
         rate_limit: RateLimit {
             limit: caller.rate.limit,

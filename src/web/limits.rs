@@ -19,9 +19,14 @@ pub async fn reject_oversized_headers(
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     if size > MAX_HEADER_BYTES {
-        let response = HttpResponse::RequestHeaderFieldsTooLarge()
-            .content_type("text/plain; charset=utf-8")
-            .body("Request headers too large");
+        // The API answers in its JSON envelope; pages in plain words.
+        let response = if req.path().starts_with("/v1/") {
+            actix_web::ResponseError::error_response(&crate::api::ApiError::HeadersTooLarge)
+        } else {
+            HttpResponse::RequestHeaderFieldsTooLarge()
+                .content_type("text/plain; charset=utf-8")
+                .body("Request headers too large")
+        };
         return Ok(req.into_response(response).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())

@@ -726,3 +726,54 @@ async fn the_key_form_refuses_bad_input() {
         0
     );
 }
+
+#[actix_web::test]
+async fn the_openapi_document_describes_the_routes_without_a_key() {
+    let app = TestApp::spawn().await;
+    let (status, headers, doc) =
+        json(reqwest::Client::new().get(format!("{}/v1/openapi.json", app.base))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    for (path, method) in [
+        ("/v1/status", "get"),
+        ("/v1/api-keys", "get"),
+        ("/v1/api-keys", "post"),
+        ("/v1/api-keys/{id}", "delete"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is described"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_key"]["scheme"],
+        "bearer"
+    );
+    let created = &doc["components"]["schemas"]["KeyJson"]["properties"];
+    assert!(created["plaintext"].is_object() && created["last4"].is_object());
+    let body = &doc["components"]["schemas"]["CreateBody"];
+    assert_eq!(
+        body["additionalProperties"], false,
+        "unknown fields are refused, and documented so"
+    );
+    assert!(doc["components"]["schemas"]["ErrorEnvelope"].is_object());
+}
+
+#[actix_web::test]
+async fn oversized_headers_on_the_api_get_431_in_the_envelope() {
+    let app = TestApp::spawn().await;
+    let request = reqwest::Client::new()
+        .get(format!("{}/v1/status", app.base))
+        .header("x-padding", "y".repeat(40 * 1024));
+    let (status, _, body) = json(request).await;
+    assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    assert_eq!(error_code(&body), "invalid_request");
+}

@@ -196,3 +196,103 @@ async fn sign_up_sign_out_and_sign_in_through_the_pages() {
 
     browser.close().await.unwrap();
 }
+
+#[actix_web::test]
+async fn create_a_key_see_it_once_use_it_revoke_it() {
+    let app = TestApp::spawn().await;
+    let signed_up = app.browser();
+    let email = unique_email("keys");
+    signed_up.sign_up(&email, "Key Co").await;
+
+    let driver = ChromeDriver::start().await;
+    let browser = driver.browser().await;
+    browser.goto(&format!("{}/login", app.base)).await.unwrap();
+    fill(&browser, "email", &email).await;
+    fill(&browser, "password", PASSWORD).await;
+    click_to(&browser, "main button[type=submit]", "/dashboard").await;
+
+    browser
+        .find(Locator::LinkText("API keys"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("label"))
+        .await
+        .unwrap();
+    fill(&browser, "label", "From the browser").await;
+    browser
+        .find(Locator::Css(r#"input[value="keys:read"]"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(r#"form[action="/settings/api-keys"] button"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let field = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("new-key"))
+        .await
+        .unwrap();
+    let key = field.prop("value").await.unwrap().unwrap();
+    assert!(key.starts_with("sk_live_"), "{key}");
+    assert!(
+        text(&browser, ".warning")
+            .await
+            .contains("will not be shown again")
+    );
+    assert!(
+        browser
+            .find(Locator::Css("[data-copy-target=new-key]"))
+            .await
+            .is_ok(),
+        "a copy button"
+    );
+
+    let api = crate::harness::ApiClient::new(&app.base, &key);
+    let (status, _, body) = crate::harness::json(api.get("/v1/api-keys")).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert_eq!(body["data"][0]["label"], "From the browser");
+
+    // Reloading shows the list, never the key again.
+    browser
+        .goto(&format!("{}/settings/api-keys", app.base))
+        .await
+        .unwrap();
+    assert!(!browser.source().await.unwrap().contains(&key));
+    browser
+        .find(Locator::Css(r#"form[action$="/revoke"] button"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Same address before and after: wait for the page to say so.
+    let mut state = String::new();
+    for _ in 0..100 {
+        if let Ok(cell) = browser.find(Locator::Css(".key-state")).await {
+            state = cell.text().await.unwrap_or_default();
+            if state == "revoked" {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "revoked");
+
+    let (status, _, body) = crate::harness::json(api.get("/v1/api-keys")).await;
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "invalid_api_key");
+    browser.close().await.unwrap();
+}
