@@ -87,6 +87,11 @@ impl Application {
                 paid: config.rate_limit_paid,
             },
             key_usage: Default::default(),
+            key_cache: if config.cache_keys && db.backend() == crate::db::Backend::Sqlite {
+                crate::keys::KeyCache::enabled()
+            } else {
+                crate::keys::KeyCache::disabled()
+            },
         });
         let https = state.is_https();
         let state_for_tasks = state.clone();

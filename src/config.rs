@@ -78,6 +78,9 @@ pub struct Config {
     pub workers: Option<usize>,
     /// How often recorded key uses are written (§4.4: shown at most a minute late).
     pub key_usage_flush: std::time::Duration,
+    /// Keep verified keys in memory (only ever on SQLite; see `keys::KeyCache`). The benchmark
+    /// turns it off to measure the database path.
+    pub cache_keys: bool,
 }
 
 /// A configuration value that stops the start.
@@ -255,6 +258,7 @@ impl Config {
             trust_forwarded_for,
             workers: None,
             key_usage_flush: std::time::Duration::from_secs(10),
+            cache_keys: true,
         })
     }
 }

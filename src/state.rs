@@ -3,7 +3,7 @@
 use crate::api::rate_limit::RateLimiter;
 use crate::auth::password::PasswordHashing;
 use crate::db::Database;
-use crate::keys::UsageRecorder;
+use crate::keys::{KeyCache, UsageRecorder};
 use crate::mail::Mailer;
 use url::Url;
 
@@ -17,6 +17,7 @@ pub struct AppState {
     pub rate_limiter: RateLimiter,
     pub rate_limits: RateLimits,
     pub key_usage: UsageRecorder,
+    pub key_cache: KeyCache,
 }
 
 /// API requests per minute per workspace, by plan (§6.5).

@@ -77,7 +77,7 @@ pub async fn authenticate(
 
     let outcome = match bearer(&req) {
         None => Err(ApiError::MissingApiKey),
-        Some(raw) => keys::authenticate(&state.db, &raw)
+        Some(raw) => keys::authenticate(&state.db, &state.key_cache, &raw)
             .await
             .map_err(|e| match e {
                 AuthError::Invalid => ApiError::InvalidApiKey("Invalid API key"),

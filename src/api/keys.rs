@@ -170,6 +170,6 @@ pub async fn revoke(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysWrite)?;
-    keys::revoke_key(&state.db, &issuer(&caller), &id).await?;
+    keys::revoke_key(&state.db, &state.key_cache, &issuer(&caller), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,3 +1,4 @@
+use super::KeyCache;
 use super::manage::{KeyState, KeyView};
 use crate::auth::api_key::{KeyMode, PresentedKey};
 use crate::db::{Database, DbError, api_keys, workspaces};
@@ -30,9 +31,17 @@ pub enum AuthError {
     Storage(#[from] DbError),
 }
 
-/// Checks a key as sent in `Authorization: Bearer …`.
-pub async fn authenticate(db: &Database, raw: &str) -> Result<Principal, AuthError> {
+/// Checks a key as sent in `Authorization: Bearer …`: its shape and checksum first (no I/O),
+/// then the cache, then the database.
+pub async fn authenticate(
+    db: &Database,
+    cache: &KeyCache,
+    raw: &str,
+) -> Result<Principal, AuthError> {
     let presented = PresentedKey::parse(raw).map_err(|_| AuthError::Invalid)?;
+    if let Some(cached) = cache.get(&presented.digest, now()) {
+        return cached;
+    }
     let found = db
         .by_key_digest(presented.digest.clone(), |conn| {
             let Some(key) = api_keys::find_by_digest(conn)? else {
@@ -46,6 +55,7 @@ pub async fn authenticate(db: &Database, raw: &str) -> Result<Principal, AuthErr
     let (stored, workspace_row) = found.ok_or(AuthError::Invalid)?;
     let workspace = stored.workspace_id.clone();
     let created_by = stored.created_by.clone();
+    let expires_at = stored.expires_at;
     let view = KeyView::from_stored(stored, now());
     match view.state {
         KeyState::Revoked => return Err(AuthError::Revoked),
@@ -56,7 +66,7 @@ pub async fn authenticate(db: &Database, raw: &str) -> Result<Principal, AuthErr
     if view.mode != presented.mode {
         return Err(AuthError::Invalid);
     }
-    Ok(Principal {
+    let principal = Principal {
         key_id: view.id,
         workspace,
         mode: view.mode,
@@ -66,5 +76,7 @@ pub async fn authenticate(db: &Database, raw: &str) -> Result<Principal, AuthErr
         created_by,
         workspace_name: workspace_row.name.to_string(),
         plan: workspace_row.plan,
-    })
+    };
+    cache.put(presented.digest, principal.clone(), expires_at);
+    Ok(principal)
 }

@@ -1,3 +1,4 @@
+use super::KeyCache;
 use crate::auth::api_key::{KeyMode, NewApiKey};
 use crate::db::api_keys::{self, NewKey, StoredKey};
 use crate::db::{Database, DbError};
@@ -236,13 +237,19 @@ pub async fn list_keys(db: &Database, workspace: &WorkspaceId) -> Result<Vec<Key
 
 /// Revokes at once: the next request with the key is refused. Another workspace's key ids are
 /// not found.
-pub async fn revoke_key(db: &Database, issuer: &Issuer, id: &str) -> Result<(), KeyError> {
+pub async fn revoke_key(
+    db: &Database,
+    cache: &KeyCache,
+    issuer: &Issuer,
+    id: &str,
+) -> Result<(), KeyError> {
     if !issuer.role.can_manage() {
         return Err(KeyError::Forbidden(
             "Only owners and admins manage API keys.",
         ));
     }
     let id = ApiKeyId::parse(id.trim()).ok_or(KeyError::NotFound)?;
+    let revoked = id.clone();
     let existed = db
         .in_workspace(issuer.workspace.clone(), move |conn| {
             if api_keys::get(conn, &id)?.is_none() {
@@ -252,6 +259,7 @@ pub async fn revoke_key(db: &Database, issuer: &Issuer, id: &str) -> Result<(), 
             Ok(true)
         })
         .await?;
+    cache.forget(&revoked);
     if existed {
         Ok(())
     } else {
@@ -263,6 +271,7 @@ pub async fn revoke_key(db: &Database, issuer: &Issuer, id: &str) -> Result<(), 
 /// `grace_hours` (0 to 168) more.
 pub async fn roll_key(
     db: &Database,
+    cache: &KeyCache,
     issuer: &Issuer,
     id: &str,
     grace_hours: &str,
@@ -305,9 +314,11 @@ pub async fn roll_key(
     };
     authorize(issuer, &replacement)?;
     let created = insert(db, issuer, replacement).await?;
+    let rolled = id.clone();
     db.in_workspace(issuer.workspace.clone(), move |conn| {
         api_keys::expire_by(conn, &id, now() + grace * 3600)
     })
     .await?;
+    cache.forget(&rolled);
     Ok(created)
 }

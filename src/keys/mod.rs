@@ -2,10 +2,12 @@
 //! by one. Plain async functions; no HTTP here.
 
 mod authenticate;
+mod cache;
 mod manage;
 mod usage;
 
 pub use authenticate::{AuthError, Principal, authenticate};
+pub use cache::KeyCache;
 pub use manage::{
     CreateKey, Issuer, KeyError, KeyState, KeyView, create_key, list_keys, revoke_key, roll_key,
 };

@@ -187,7 +187,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, PageError> {
     member.check_csrf(&form.csrf_token)?;
     let issuer = issuer(&member)?;
-    keys::revoke_key(&state.db, &issuer, &id)
+    keys::revoke_key(&state.db, &state.key_cache, &issuer, &id)
         .await
         .map_err(key_error)?;
     Ok(see_other("/settings/api-keys"))
@@ -210,7 +210,7 @@ pub async fn roll(
 ) -> Result<HttpResponse, PageError> {
     member.check_csrf(&form.csrf_token)?;
     let issuer = issuer(&member)?;
-    match keys::roll_key(&state.db, &issuer, &id, &form.grace_hours).await {
+    match keys::roll_key(&state.db, &state.key_cache, &issuer, &id, &form.grace_hours).await {
         Ok(created) => page(&state, &member, StatusCode::OK, Some(created), None).await,
         Err(KeyError::Invalid(invalid)) => {
             page(

@@ -103,6 +103,19 @@ async fn the_log_carries_no_password_session_key_or_query_token() {
         .unwrap()
         .1
         .to_owned();
+    let key = browser.create_key("logged?", "live", &[]).await;
+    let api = crate::harness::ApiClient::new(&server.base, &key);
+    assert_eq!(
+        api.get("/v1/status").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let listed = api
+        .get("/v1/api-keys?key=also-not-logged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    browser.log_out().await;
     browser.log_in(&email, "a wrong password here").await;
     browser
         .get("/verify-email?token=not-a-real-token-but-secret")
@@ -114,11 +127,18 @@ async fn the_log_carries_no_password_session_key_or_query_token() {
         log.contains("POST /signup"),
         "the request log is there: {log}"
     );
+    assert!(
+        log.contains("GET /v1/status"),
+        "API requests are logged too: {log}"
+    );
     for secret in [
         PASSWORD,
         "a wrong password here",
         "not-a-real-token-but-secret",
+        "also-not-logged",
         cookie_value.as_str(),
+        key.as_str(),
+        &key[8..40],
     ] {
         assert!(!log.contains(secret), "{secret:?} leaked into the log");
     }

@@ -1,0 +1,280 @@
+//! §10's first three figures, measured in one run on this machine:
+//!
+//! 1. `GET /v1/status` with a valid key (the real server, embedded SQLite) against a bare
+//!    actix-web route serving the same JSON from memory: throughput ratio and p99, 64 connections.
+//! 2. Keys with a bad checksum against valid keys: a bad key must cost no more.
+//! 3. Valid-key throughput with 1,000 and with 1,000,000 stored keys: within 10%.
+//!
+//! Run: `cargo bench --bench api_auth` (about two minutes). Set `BENCH_SECS` to change the
+//! length of each measurement (default 5).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use diesel::connection::SimpleConnection as _;
+use diesel::{Connection as _, RunQueryDsl as _, SqliteConnection};
+use socializer::app::Application;
+use socializer::auth::api_key::{KeyMode, NewApiKey};
+use socializer::config::Config;
+use socializer::keys::{CreateKey, Issuer};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const CONNECTIONS: usize = 64;
+
+struct Figures {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    statuses: HashMap<u16, usize>,
+}
+
+/// 64 connections, each sending requests back to back for `secs`.
+async fn load(url: &str, key: Option<&str>, secs: f64) -> Figures {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (client, url, key) = (client.clone(), url.to_owned(), key.map(str::to_owned));
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(50_000);
+                let mut statuses: HashMap<u16, usize> = HashMap::new();
+                while Instant::now() < deadline {
+                    let mut request = client.get(&url);
+                    if let Some(key) = &key {
+                        request = request.bearer_auth(key);
+                    }
+                    let sent = Instant::now();
+                    let response = request.send().await.unwrap();
+                    let status = response.status().as_u16();
+                    response.bytes().await.unwrap();
+                    latencies.push(sent.elapsed().as_micros() as u32);
+                    *statuses.entry(status).or_default() += 1;
+                }
+                (latencies, statuses)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut statuses: HashMap<u16, usize> = HashMap::new();
+    for task in tasks {
+        let (l, s) = task.await.unwrap();
+        latencies.extend(l);
+        for (code, n) in s {
+            *statuses.entry(code).or_default() += n;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)] as f64 / 1000.0
+    };
+    Figures {
+        rps: latencies.len() as f64 / elapsed,
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+        statuses,
+    }
+}
+
+fn show(name: &str, f: &Figures) {
+    let mut statuses: Vec<_> = f.statuses.iter().collect();
+    statuses.sort();
+    println!(
+        "{name:<44} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   {statuses:?}",
+        f.rps, f.p50_ms, f.p99_ms
+    );
+}
+
+/// The comparison route: an actix-web handler returning the same JSON bytes from memory.
+fn start_baseline(body: String) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let body = web::Bytes::from(body);
+            let server = HttpServer::new(move || {
+                let body = body.clone();
+                App::new().route(
+                    "/v1/status",
+                    web::get().to(move || {
+                        let body = body.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(body)
+                        }
+                    }),
+                )
+            })
+            .workers(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1),
+            )
+            .bind("127.0.0.1:0")
+            .unwrap();
+            tx.send(server.addrs()[0]).unwrap();
+            server.run().await.unwrap();
+        })
+    });
+    rx.recv().unwrap()
+}
+
+fn start_socializer(dir: &std::path::Path, cache_keys: bool) -> SocketAddr {
+    let data = dir.join("data").display().to_string();
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("SOCIALIZER_DATA_DIR", data),
+        ("SOCIALIZER_BIND", "127.0.0.1:0".into()),
+        // The benchmark measures authentication, not the rate limiter's refusals.
+        ("SOCIALIZER_RATE_LIMIT_FREE", "4000000000".into()),
+    ]);
+    let mut config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+    config.cache_keys = cache_keys;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(config).await.unwrap();
+            tx.send(app.address()).unwrap();
+            app.run_until_stopped().await.unwrap();
+        })
+    });
+    rx.recv().unwrap()
+}
+
+/// A workspace with one real key, made through the service's own functions.
+fn seed_workspace_and_key(db_path: &std::path::Path) -> (String, String) {
+    let url =
+        socializer::db::DatabaseUrl::parse(&format!("sqlite://{}", db_path.display())).unwrap();
+    let db = socializer::db::Database::open(&url, 2).unwrap();
+    actix_web::rt::System::new().block_on(async move {
+        let workspace = socializer::domain::WorkspaceId::generate();
+        let name = socializer::domain::WorkspaceName::parse("Bench").unwrap();
+        let ws = workspace.clone();
+        db.global(move |conn| {
+            let mut scoped = conn.enter_workspace(ws)?;
+            socializer::db::workspaces::create(&mut scoped, &name, 0)
+        })
+        .await
+        .unwrap();
+        let issuer = Issuer {
+            workspace: workspace.clone(),
+            user: None,
+            role: socializer::domain::Role::Owner,
+            key: None,
+        };
+        let request = CreateKey {
+            label: "bench".into(),
+            ..Default::default()
+        };
+        let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
+            .await
+            .unwrap();
+        (workspace.to_string(), secret.expose().to_owned())
+    })
+}
+
+/// Adds `count` more stored keys (their secrets are thrown away), in one transaction.
+fn add_keys(db_path: &std::path::Path, workspace: &str, first: usize, count: usize) {
+    let mut conn = SqliteConnection::establish(&db_path.display().to_string()).unwrap();
+    conn.batch_execute("BEGIN").unwrap();
+    for i in first..first + count {
+        let key = NewApiKey::generate(KeyMode::Live);
+        diesel::sql_query(
+            "INSERT INTO api_keys (id, workspace_id, label, mode, scopes, digest, last4, created_at) \
+             VALUES ($1, $2, 'filler', 'live', '', $3, $4, 0)",
+        )
+        .bind::<diesel::sql_types::Text, _>(format!("key_{:032x}", i as u128 + (1u128 << 100)))
+        .bind::<diesel::sql_types::Text, _>(workspace)
+        .bind::<diesel::sql_types::Text, _>(key.digest())
+        .bind::<diesel::sql_types::Text, _>(key.last4())
+        .execute(&mut conn)
+        .unwrap();
+    }
+    conn.batch_execute("COMMIT").unwrap();
+    // Fold the bulk insert's write-ahead log into the database now, not during a measurement.
+    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+}
+
+fn main() {
+    let secs: f64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("data").join("socializer.db");
+    std::fs::create_dir_all(db_path.parent().unwrap()).unwrap();
+    let (workspace, key) = seed_workspace_and_key(&db_path);
+    add_keys(&db_path, &workspace, 0, 999);
+    // The service as it runs on SQLite (verified keys cached), and the same service reading
+    // the database on every request (as it does on PostgreSQL), over the same file.
+    let cached = format!("http://{}/v1/status", start_socializer(dir.path(), true));
+    let uncached = format!("http://{}/v1/status", start_socializer(dir.path(), false));
+
+    // One client thread: the load generator shares the machine's cores with the servers and
+    // should take as little from them as it can.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let body = reqwest::Client::new().get(&cached).bearer_auth(&key).send().await.unwrap().text().await.unwrap();
+        let baseline = format!("http://{}/v1/status", start_baseline(body));
+        let mut bad = key.clone().into_bytes();
+        let last = bad.len() - 1;
+        bad[last] = if bad[last] == b'a' { b'b' } else { b'a' };
+        let bad = String::from_utf8(bad).unwrap();
+
+        println!("machine: {} cores; {CONNECTIONS} connections; {secs} s per measurement\n", num_cores());
+        for (url, key) in [(&baseline, None), (&cached, Some(&key)), (&uncached, Some(&key))] {
+            load(url, key.map(String::as_str), 1.0).await; // warm up
+        }
+
+        // A, B, A, B: the machine's drift shows up on both sides instead of as a difference.
+        let base_1 = load(&baseline, None, secs).await;
+        show("in-memory actix-web route (no auth)", &base_1);
+        let valid_1k = load(&cached, Some(&key), secs).await;
+        show("/v1/status, valid key, 1,000 keys", &valid_1k);
+        let base_2 = load(&baseline, None, secs).await;
+        show("in-memory actix-web route (no auth)", &base_2);
+        let bad_1k = load(&cached, Some(&bad), secs).await;
+        show("/v1/status, bad checksum", &bad_1k);
+        let db_1k = load(&uncached, Some(&key), secs).await;
+        show("/v1/status, valid key, no cache, 1,000 keys", &db_1k);
+
+        add_keys(&db_path, &workspace, 999, 999_000);
+        load(&cached, Some(&key), 1.0).await;
+        load(&uncached, Some(&key), 1.0).await;
+        let valid_1m = load(&cached, Some(&key), secs).await;
+        show("/v1/status, valid key, 1,000,000 keys", &valid_1m);
+        let db_1m = load(&uncached, Some(&key), secs).await;
+        show("/v1/status, valid key, no cache, 1,000,000 keys", &db_1m);
+        let valid_1k_again = load(&cached, Some(&key), secs).await;
+        show("/v1/status, valid key (again)", &valid_1k_again);
+
+        let base = (base_1.rps + base_2.rps) / 2.0;
+        println!();
+        println!(
+            "1. authenticated / in-memory throughput: {:.2} (target >= 0.50); p99 {:.2} ms vs {:.2} ms in memory (target < 5 ms)",
+            valid_1k.rps / base,
+            valid_1k.p99_ms,
+            base_1.p99_ms.max(base_2.p99_ms)
+        );
+        println!("2. bad-checksum / valid-key throughput:  {:.2} (target >= 1.00)", bad_1k.rps / valid_1k.rps);
+        println!(
+            "3. 1,000,000 / 1,000 keys throughput:     {:.2} cached, {:.2} reading the database (target 0.90 to 1.10)",
+            valid_1m.rps / ((valid_1k.rps + valid_1k_again.rps) / 2.0),
+            db_1m.rps / db_1k.rps
+        );
+    });
+}
+
+fn num_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}

@@ -1,0 +1,138 @@
+//! Verified keys kept in memory, so that a request with a known key costs no database read
+//! (§10). Only where this process is the only one serving the data (embedded SQLite): there every
+//! revocation and roll happens here and drops the entry at once, so "revoked at once" stays true.
+//! With PostgreSQL several processes share the keys, and the cache is off.
+
+use super::authenticate::Principal;
+use crate::domain::ApiKeyId;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// Past this, an entry is read again (picks up changes no revocation announces, e.g. a plan).
+const FRESH_FOR: Duration = Duration::from_secs(60);
+/// Past this many entries the cache starts over, so memory stays bounded.
+const MAX_ENTRIES: usize = 100_000;
+
+#[derive(Clone)]
+struct Entry {
+    principal: Principal,
+    key_expires_at: Option<i64>,
+    loaded: Instant,
+}
+
+pub struct KeyCache {
+    enabled: bool,
+    entries: RwLock<HashMap<String, Entry>>,
+}
+
+impl KeyCache {
+    pub fn enabled() -> Self {
+        Self {
+            enabled: true,
+            entries: RwLock::default(),
+        }
+    }
+
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            entries: RwLock::default(),
+        }
+    }
+
+    /// The principal for `digest`, if cached, fresh and not past the key's expiry.
+    pub(super) fn get(
+        &self,
+        digest: &str,
+        now: i64,
+    ) -> Option<Result<Principal, super::AuthError>> {
+        if !self.enabled {
+            return None;
+        }
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entry = entries.get(digest)?;
+        if entry.loaded.elapsed() > FRESH_FOR {
+            return None;
+        }
+        if entry.key_expires_at.is_some_and(|at| at <= now) {
+            return Some(Err(super::AuthError::Expired));
+        }
+        Some(Ok(entry.principal.clone()))
+    }
+
+    pub(super) fn put(&self, digest: String, principal: Principal, key_expires_at: Option<i64>) {
+        if !self.enabled {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            digest,
+            Entry {
+                principal,
+                key_expires_at,
+                loaded: Instant::now(),
+            },
+        );
+    }
+
+    /// Forgets a key after it was revoked or its expiry changed.
+    pub(super) fn forget(&self, key: &ApiKeyId) {
+        if !self.enabled {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|_, entry| entry.principal.key_id != *key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::api_key::KeyMode;
+    use crate::domain::{Scopes, WorkspaceId};
+
+    fn principal() -> Principal {
+        Principal {
+            key_id: ApiKeyId::generate(),
+            workspace: WorkspaceId::generate(),
+            mode: KeyMode::Live,
+            scopes: Scopes::default(),
+            label: "k".into(),
+            last4: "abcd".into(),
+            created_by: None,
+            workspace_name: "W".into(),
+            plan: "free".into(),
+        }
+    }
+
+    #[test]
+    fn hits_until_forgotten_and_honours_expiry() {
+        let cache = KeyCache::enabled();
+        let p = principal();
+        cache.put("d1".into(), p.clone(), None);
+        cache.put("d2".into(), principal(), Some(100));
+        assert!(matches!(cache.get("d1", 50), Some(Ok(_))));
+        assert!(matches!(cache.get("d2", 50), Some(Ok(_))));
+        assert!(matches!(
+            cache.get("d2", 100),
+            Some(Err(super::super::AuthError::Expired))
+        ));
+        cache.forget(&p.key_id);
+        assert!(
+            cache.get("d1", 50).is_none(),
+            "a revoked key is read again from the database"
+        );
+        assert!(cache.get("unknown", 50).is_none());
+    }
+
+    #[test]
+    fn a_disabled_cache_keeps_nothing() {
+        let cache = KeyCache::disabled();
+        cache.put("d".into(), principal(), None);
+        assert!(cache.get("d", 0).is_none());
+    }
+}
