@@ -9,6 +9,8 @@ pub struct SignedIn {
     pub user: UserId,
     /// The workspace the session starts in: the user's oldest membership.
     pub workspace: WorkspaceId,
+    /// As stored: trimmed and lower-cased.
+    pub email: Email,
 }
 
 /// Checks an email and password, with throttling per email and per client address.
@@ -64,6 +66,7 @@ pub async fn sign_in(
     Ok(SignedIn {
         user: user_id,
         workspace,
+        email,
     })
 }
 

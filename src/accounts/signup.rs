@@ -20,6 +20,8 @@ pub struct SignUp {
 pub struct SignedUp {
     pub user: UserId,
     pub workspace: WorkspaceId,
+    /// As stored: trimmed and lower-cased.
+    pub email: Email,
 }
 
 /// Creates the user, their first workspace (they own it) and sends the verification email.
@@ -78,7 +80,7 @@ pub async fn sign_up(
         public_url.as_str().trim_end_matches('/')
     );
     let message = OutgoingEmail {
-        to: email,
+        to: email.clone(),
         subject: "Confirm your email for Socializer".into(),
         body: format!(
             "Welcome to Socializer.\n\nConfirm your email address by opening this link within 24 hours:\n\n{link}\n\n\
@@ -90,7 +92,11 @@ pub async fn sign_up(
     if let Err(e) = mailer.send(message).await {
         log::error!("sign-up of user {user}: verification email not sent: {e}");
     }
-    Ok(SignedUp { user, workspace })
+    Ok(SignedUp {
+        user,
+        workspace,
+        email,
+    })
 }
 
 /// Spends a verification link (single use, 24 h) and marks the email verified.

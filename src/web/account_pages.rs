@@ -5,7 +5,7 @@ use super::current::{EMAIL, client_address, set_workspace};
 use super::errors::{MessagePage, render, see_other};
 use super::extract::{PageForm, PageQuery};
 use super::layout::Layout;
-use crate::accounts::{self, AccountError, SignUp};
+use crate::accounts::{self, AccountError, SignUp, SignedIn};
 use crate::auth::csrf;
 use crate::auth::session_store::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
 use crate::auth::throttle::WINDOW_SECS;
@@ -161,8 +161,7 @@ pub async fn signup(
     };
     let error = match accounts::sign_up(&state.db, &state.hashing, &state.mailer, &state.public_url, request).await {
         Ok(done) => {
-            let email = crate::domain::Email::parse(&email).map(|e| e.to_string()).unwrap_or(email);
-            start_session(&req, &state, &session, &done.user, &done.workspace, &email)?;
+            start_session(&req, &state, &session, &done.user, &done.workspace, done.email.as_str())?;
             return Ok(see_other("/dashboard"));
         }
         Err(AccountError::Invalid(invalid)) => invalid.message,
@@ -212,17 +211,12 @@ pub async fn login(
     let (status, error) =
         match accounts::sign_in(&state.db, &state.hashing, &email, password, &address).await {
             Ok(signed_in) => {
-                let normalized = crate::domain::Email::parse(&email)
-                    .map(|e| e.to_string())
-                    .unwrap_or(email);
-                start_session(
-                    &req,
-                    &state,
-                    &session,
-                    &signed_in.user,
-                    &signed_in.workspace,
-                    &normalized,
-                )?;
+                let SignedIn {
+                    user,
+                    workspace,
+                    email,
+                } = signed_in;
+                start_session(&req, &state, &session, &user, &workspace, email.as_str())?;
                 return Ok(see_other(
                     next.as_ref().map_or("/dashboard", LocalPath::as_str),
                 ));

@@ -115,6 +115,28 @@ async fn page(
     Ok(response)
 }
 
+/// The page after creating or rolling: the new key shown once, or the form's error.
+async fn shown_once(
+    state: &AppState,
+    member: &SignedInMember,
+    result: Result<(KeyView, NewApiKey), KeyError>,
+) -> Result<HttpResponse, PageError> {
+    match result {
+        Ok(created) => page(state, member, StatusCode::OK, Some(created), None).await,
+        Err(KeyError::Invalid(invalid)) => {
+            page(
+                state,
+                member,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(invalid.message),
+            )
+            .await
+        }
+        Err(other) => Err(key_error(other)),
+    }
+}
+
 fn key_error(err: KeyError) -> PageError {
     match err {
         KeyError::Invalid(invalid) => PageError::BadRequest(invalid.message),
@@ -156,20 +178,8 @@ pub async fn create(
             .collect(),
         expires_in_days: field("expires_in_days"),
     };
-    match keys::create_key(&state.db, &issuer, request).await {
-        Ok(created) => page(&state, &member, StatusCode::OK, Some(created), None).await,
-        Err(KeyError::Invalid(invalid)) => {
-            page(
-                &state,
-                &member,
-                StatusCode::BAD_REQUEST,
-                None,
-                Some(invalid.message),
-            )
-            .await
-        }
-        Err(other) => Err(key_error(other)),
-    }
+    let result = keys::create_key(&state.db, &issuer, request).await;
+    shown_once(&state, &member, result).await
 }
 
 #[derive(Deserialize)]
@@ -210,18 +220,6 @@ pub async fn roll(
 ) -> Result<HttpResponse, PageError> {
     member.check_csrf(&form.csrf_token)?;
     let issuer = issuer(&member)?;
-    match keys::roll_key(&state.db, &state.key_cache, &issuer, &id, &form.grace_hours).await {
-        Ok(created) => page(&state, &member, StatusCode::OK, Some(created), None).await,
-        Err(KeyError::Invalid(invalid)) => {
-            page(
-                &state,
-                &member,
-                StatusCode::BAD_REQUEST,
-                None,
-                Some(invalid.message),
-            )
-            .await
-        }
-        Err(other) => Err(key_error(other)),
-    }
+    let result = keys::roll_key(&state.db, &state.key_cache, &issuer, &id, &form.grace_hours).await;
+    shown_once(&state, &member, result).await
 }

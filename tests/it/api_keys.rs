@@ -516,17 +516,7 @@ async fn rolling_a_key_replaces_it_after_the_grace_period() {
 
     let response = roll("0").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.unwrap();
-    let doc = scraper::Html::parse_document(&html);
-    let selector = scraper::Selector::parse("#new-key").unwrap();
-    let new = doc
-        .select(&selector)
-        .next()
-        .unwrap()
-        .value()
-        .attr("value")
-        .unwrap()
-        .to_owned();
+    let new = crate::harness::new_key_in(&response.text().await.unwrap());
     assert_ne!(new, old);
 
     let (status, _, body) = json(ApiClient::new(&app.base, &new).get("/v1/status")).await;
@@ -643,16 +633,7 @@ async fn an_expired_key_is_refused_and_says_so() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.unwrap();
-    let doc = scraper::Html::parse_document(&html);
-    let key = doc
-        .select(&scraper::Selector::parse("#new-key").unwrap())
-        .next()
-        .unwrap()
-        .value()
-        .attr("value")
-        .unwrap()
-        .to_owned();
+    let key = crate::harness::new_key_in(&response.text().await.unwrap());
     let api = ApiClient::new(&app.base, &key);
     // Thirty days pass before its first use (the expiry is moved back instead).
     app.db

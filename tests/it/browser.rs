@@ -89,6 +89,43 @@ async fn fill(browser: &Client, id: &str, text: &str) {
         .unwrap();
 }
 
+/// Follows a link and waits until the element with `id` is on the new page.
+async fn follow(browser: &Client, link: &str, id: &str) {
+    browser
+        .find(Locator::LinkText(link))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap();
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits up to 10 s for an element to appear (after a click that loads a page).
+async fn wait_for(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(locator)
+        .await
+        .unwrap()
+}
+
 async fn path(browser: &Client) -> String {
     browser.current_url().await.unwrap().path().to_owned()
 }
@@ -142,19 +179,7 @@ async fn sign_up_sign_out_and_sign_in_through_the_pages() {
         "signed out: the dashboard sends us to sign in"
     );
 
-    browser
-        .find(Locator::LinkText("Create an account"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("workspace"))
-        .await
-        .unwrap();
+    follow(&browser, "Create an account", "workspace").await;
     fill(&browser, "email", &email).await;
     fill(&browser, "password", PASSWORD).await;
     fill(&browser, "workspace", "Browser Co").await;
@@ -167,19 +192,8 @@ async fn sign_up_sign_out_and_sign_in_through_the_pages() {
 
     fill(&browser, "email", &email).await;
     fill(&browser, "password", "not my password").await;
-    browser
-        .find(Locator::Css("main button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let error = browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(".error"))
-        .await
-        .unwrap();
+    click(&browser, "main button[type=submit]").await;
+    let error = wait_for(&browser, Locator::Css(".error")).await;
     assert_eq!(error.text().await.unwrap(), "Incorrect email or password.");
 
     browser
@@ -211,19 +225,7 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
     fill(&browser, "password", PASSWORD).await;
     click_to(&browser, "main button[type=submit]", "/dashboard").await;
 
-    browser
-        .find(Locator::LinkText("API keys"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("label"))
-        .await
-        .unwrap();
+    follow(&browser, "API keys", "label").await;
     fill(&browser, "label", "From the browser").await;
     browser
         .find(Locator::Css(r#"input[value="keys:read"]"#))
@@ -239,12 +241,7 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
         .click()
         .await
         .unwrap();
-    let field = browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("new-key"))
-        .await
-        .unwrap();
+    let field = wait_for(&browser, Locator::Id("new-key")).await;
     let key = field.prop("value").await.unwrap().unwrap();
     assert!(key.starts_with("sk_live_"), "{key}");
     assert!(

@@ -265,14 +265,7 @@ impl Browser {
         fields.extend(scopes.iter().map(|s| ("scopes", *s)));
         let response = self.post_form("/settings/api-keys", &fields).await;
         assert_eq!(response.status(), StatusCode::OK, "key created");
-        let html = response.text().await.expect("page");
-        let doc = scraper::Html::parse_document(&html);
-        let selector = scraper::Selector::parse("#new-key").expect("selector");
-        doc.select(&selector)
-            .next()
-            .and_then(|e| e.value().attr("value"))
-            .map(str::to_owned)
-            .expect("the new key is shown once")
+        new_key_in(&response.text().await.expect("page"))
     }
 
     /// The dashboard's HTML, asserting that it is shown (signed in).
@@ -382,4 +375,15 @@ pub async fn json(request: reqwest::RequestBuilder) -> (StatusCode, HeaderMap, s
     let (status, headers) = (response.status(), response.headers().clone());
     let body = response.json().await.unwrap_or(serde_json::Value::Null);
     (status, headers, body)
+}
+
+/// The new key shown once on the API keys page.
+pub fn new_key_in(html: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse("#new-key").expect("selector");
+    doc.select(&selector)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .map(str::to_owned)
+        .expect("the new key is shown once")
 }

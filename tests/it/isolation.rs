@@ -23,6 +23,19 @@ struct RoleRow {
     bypass: bool,
 }
 
+/// A fresh PostgreSQL schema and the service's handle on it; `None` (the test is skipped) when
+/// `SOCIALIZER_TEST_DATABASE_URL` is not set: row-level security is PostgreSQL's.
+fn postgres() -> Option<(tempfile::TempDir, TestDatabase, Database)> {
+    let dir = tempfile::tempdir().unwrap();
+    let test_db = TestDatabase::create(dir.path());
+    if !test_db.is_postgres() {
+        eprintln!("skipped: row-level security is PostgreSQL's; set SOCIALIZER_TEST_DATABASE_URL");
+        return None;
+    }
+    let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 2).unwrap();
+    Some((dir, test_db, db))
+}
+
 async fn workspace_with_owner(db: &Database, name: &str) -> WorkspaceId {
     let user = UserId::generate();
     let workspace = WorkspaceId::generate();
@@ -42,13 +55,9 @@ async fn workspace_with_owner(db: &Database, name: &str) -> WorkspaceId {
 
 #[actix_web::test]
 async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
-    let dir = tempfile::tempdir().unwrap();
-    let test_db = TestDatabase::create(dir.path());
-    if !test_db.is_postgres() {
-        eprintln!("skipped: row-level security is PostgreSQL's; set SOCIALIZER_TEST_DATABASE_URL");
+    let Some((_dir, _test_db, db)) = postgres() else {
         return;
-    }
-    let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 2).unwrap();
+    };
     let alpha = workspace_with_owner(&db, "Alpha").await;
     let beta = workspace_with_owner(&db, "Beta").await;
 
@@ -106,13 +115,9 @@ async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
 
 #[actix_web::test]
 async fn without_a_workspace_no_workspace_rows_are_visible() {
-    let dir = tempfile::tempdir().unwrap();
-    let test_db = TestDatabase::create(dir.path());
-    if !test_db.is_postgres() {
-        eprintln!("skipped: row-level security is PostgreSQL's; set SOCIALIZER_TEST_DATABASE_URL");
+    let Some((_dir, test_db, db)) = postgres() else {
         return;
-    }
-    let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 2).unwrap();
+    };
     workspace_with_owner(&db, "Gamma").await;
     // A user-scoped transaction sees that user's memberships only: here, a stranger's none.
     let seen = db
@@ -133,13 +138,9 @@ async fn without_a_workspace_no_workspace_rows_are_visible() {
 #[actix_web::test]
 async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
     use socializer::keys::{CreateKey, Issuer};
-    let dir = tempfile::tempdir().unwrap();
-    let test_db = TestDatabase::create(dir.path());
-    if !test_db.is_postgres() {
-        eprintln!("skipped: row-level security is PostgreSQL's; set SOCIALIZER_TEST_DATABASE_URL");
+    let Some((_dir, test_db, db)) = postgres() else {
         return;
-    }
-    let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 2).unwrap();
+    };
     let mut secrets = Vec::new();
     let mut workspaces = Vec::new();
     for name in ["Alpha", "Beta"] {
