@@ -6,12 +6,13 @@ use super::rate_limit::Decision;
 use crate::domain::{Scope, now};
 use crate::keys::{self, AuthError, Principal};
 use crate::state::AppState;
-use crate::web::client_address;
+use crate::web::client_ip;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage as _, HttpRequest, ResponseError as _, web};
+use std::sync::Arc;
 
 /// Routes under `/v1` that need no key.
 const PUBLIC: &[&str] = &["/v1/openapi.json"];
@@ -19,7 +20,8 @@ const PUBLIC: &[&str] = &["/v1/openapi.json"];
 /// The authenticated caller of a `/v1` handler.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub principal: Principal,
+    /// Shared with the key cache: cloning a caller copies no strings.
+    pub principal: Arc<Principal>,
     pub rate: Decision,
 }
 
@@ -72,7 +74,7 @@ pub async fn authenticate(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| actix_web::error::ErrorInternalServerError("application state missing"))?;
-    let address = client_address(req.request(), state.trust_forwarded_for);
+    let ip = client_ip(req.request(), state.trust_forwarded_for);
     let now = now();
 
     let outcome = match bearer(&req) {
@@ -93,10 +95,14 @@ pub async fn authenticate(
         Err(err) => {
             // Without a valid key the client address is the bucket, so guessing keys is
             // limited like anything else.
-            let rate =
-                state
-                    .rate_limiter
-                    .check(&format!("ip:{address}"), state.rate_limits.free, now);
+            let rate = state.rate_limiter.check(
+                &format!(
+                    "ip:{}",
+                    ip.map_or_else(|| "unknown".into(), |ip| ip.to_string())
+                ),
+                state.rate_limits.free,
+                now,
+            );
             let err = if rate.allowed {
                 err
             } else {
@@ -118,7 +124,8 @@ pub async fn authenticate(
     };
     let rate = state
         .rate_limiter
-        .check(&format!("ws:{}", principal.workspace), limit, now);
+        // Workspace ids (`ws_…`) and the `ip:` buckets above cannot collide.
+        .check(principal.workspace.as_str(), limit, now);
     if !rate.allowed {
         let err = ApiError::RateLimited {
             retry_after: rate.reset,
@@ -130,7 +137,7 @@ pub async fn authenticate(
     }
     state
         .key_usage
-        .record(&principal.key_id, &principal.workspace, now, &address);
+        .record(&principal.key_id, &principal.workspace, now, ip);
 
     let named = req
         .headers()
@@ -156,21 +163,33 @@ fn with_rate_headers(
     rate: Decision,
 ) -> ServiceResponse<BoxBody> {
     let headers = response.headers_mut();
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
+    // Numbers become header values without a formatted string in between.
+    headers.insert(
+        HeaderName::from_static("ratelimit-limit"),
+        HeaderValue::from(rate.limit),
+    );
+    headers.insert(
+        HeaderName::from_static("ratelimit-remaining"),
+        HeaderValue::from(rate.remaining),
+    );
+    headers.insert(
+        HeaderName::from_static("ratelimit-reset"),
+        HeaderValue::from(rate.reset),
+    );
+    let structured = [
+        (
+            "ratelimit-policy",
+            format!("\"per-minute\";q={};w=60", rate.limit),
+        ),
+        (
+            "ratelimit",
+            format!("\"per-minute\";r={};t={}", rate.remaining, rate.reset),
+        ),
+    ];
+    for (name, value) in structured {
+        if let Ok(value) = HeaderValue::try_from(value) {
             headers.insert(HeaderName::from_static(name), value);
         }
-    };
-    set("ratelimit-limit", rate.limit.to_string());
-    set("ratelimit-remaining", rate.remaining.to_string());
-    set("ratelimit-reset", rate.reset.to_string());
-    set(
-        "ratelimit-policy",
-        format!("\"per-minute\";q={};w=60", rate.limit),
-    );
-    set(
-        "ratelimit",
-        format!("\"per-minute\";r={};t={}", rate.remaining, rate.reset),
-    );
+    }
     response
 }

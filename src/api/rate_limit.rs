@@ -31,7 +31,18 @@ impl RateLimiter {
         if windows.len() > SWEEP_ABOVE {
             windows.retain(|_, (start, _)| *start == window);
         }
-        let entry = windows.entry(bucket.to_owned()).or_insert((window, 0));
+        // Only a new bucket costs an allocation.
+        if !windows.contains_key(bucket) {
+            windows.insert(bucket.to_owned(), (window, 0));
+        }
+        let Some(entry) = windows.get_mut(bucket) else {
+            return Decision {
+                allowed: true,
+                limit,
+                remaining: limit,
+                reset,
+            };
+        };
         if entry.0 != window {
             *entry = (window, 0);
         }

@@ -5,29 +5,29 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
-pub struct Status {
-    workspace: WorkspaceInfo,
-    key: KeyInfo,
+pub struct Status<'a> {
+    workspace: WorkspaceInfo<'a>,
+    key: KeyInfo<'a>,
     rate_limit: RateLimit,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct WorkspaceInfo {
-    id: String,
-    name: String,
+pub struct WorkspaceInfo<'a> {
+    id: &'a str,
+    name: &'a str,
     /// `free` or `paid`.
-    plan: String,
+    plan: &'a str,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct KeyInfo {
-    id: String,
-    label: String,
+pub struct KeyInfo<'a> {
+    id: &'a str,
+    label: &'a str,
     /// `live` or `test`.
     mode: &'static str,
     /// Empty: full access.
     scopes: Vec<&'static str>,
-    last4: String,
+    last4: &'a str,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -52,19 +52,19 @@ pub struct RateLimit {
 )]
 #[get("/status")]
 pub async fn status(caller: Caller) -> Result<HttpResponse, ApiError> {
-    let p = caller.principal;
+    let p = &caller.principal;
     Ok(HttpResponse::Ok().json(Status {
         workspace: WorkspaceInfo {
-            id: p.workspace.to_string(),
-            name: p.workspace_name,
-            plan: p.plan,
+            id: p.workspace.as_str(),
+            name: &p.workspace_name,
+            plan: &p.plan,
         },
         key: KeyInfo {
-            id: p.key_id.to_string(),
-            label: p.label,
+            id: p.key_id.as_str(),
+            label: &p.label,
             mode: p.mode.as_str(),
             scopes: p.scopes.names(),
-            last4: p.last4,
+            last4: &p.last4,
         },
         rate_limit: RateLimit {
             limit: caller.rate.limit,

@@ -3,6 +3,7 @@ use super::manage::{KeyState, KeyView};
 use crate::auth::api_key::{KeyMode, PresentedKey};
 use crate::db::{Database, DbError, api_keys, workspaces};
 use crate::domain::{ApiKeyId, Scopes, UserId, WorkspaceId, now};
+use std::sync::Arc;
 
 /// The key a request was made with, once checked: what every `/v1` handler acts as.
 #[derive(Debug, Clone)]
@@ -37,7 +38,7 @@ pub async fn authenticate(
     db: &Database,
     cache: &KeyCache,
     raw: &str,
-) -> Result<Principal, AuthError> {
+) -> Result<Arc<Principal>, AuthError> {
     let presented = PresentedKey::parse(raw).map_err(|_| AuthError::Invalid)?;
     if let Some(cached) = cache.get(&presented.digest, now()) {
         return cached;
@@ -66,7 +67,7 @@ pub async fn authenticate(
     if view.mode != presented.mode {
         return Err(AuthError::Invalid);
     }
-    let principal = Principal {
+    let principal = Arc::new(Principal {
         key_id: view.id,
         workspace,
         mode: view.mode,
@@ -76,7 +77,7 @@ pub async fn authenticate(
         created_by,
         workspace_name: workspace_row.name.to_string(),
         plan: workspace_row.plan,
-    };
+    });
     cache.put(presented.digest, principal.clone(), expires_at);
     Ok(principal)
 }

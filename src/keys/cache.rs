@@ -6,7 +6,7 @@
 use super::authenticate::Principal;
 use crate::domain::ApiKeyId;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// Past this, an entry is read again (picks up changes no revocation announces, e.g. a plan).
@@ -16,7 +16,7 @@ const MAX_ENTRIES: usize = 100_000;
 
 #[derive(Clone)]
 struct Entry {
-    principal: Principal,
+    principal: Arc<Principal>,
     key_expires_at: Option<i64>,
     loaded: Instant,
 }
@@ -46,7 +46,7 @@ impl KeyCache {
         &self,
         digest: &str,
         now: i64,
-    ) -> Option<Result<Principal, super::AuthError>> {
+    ) -> Option<Result<Arc<Principal>, super::AuthError>> {
         if !self.enabled {
             return None;
         }
@@ -61,7 +61,12 @@ impl KeyCache {
         Some(Ok(entry.principal.clone()))
     }
 
-    pub(super) fn put(&self, digest: String, principal: Principal, key_expires_at: Option<i64>) {
+    pub(super) fn put(
+        &self,
+        digest: String,
+        principal: Arc<Principal>,
+        key_expires_at: Option<i64>,
+    ) {
         if !self.enabled {
             return;
         }
@@ -95,8 +100,8 @@ mod tests {
     use crate::auth::api_key::KeyMode;
     use crate::domain::{Scopes, WorkspaceId};
 
-    fn principal() -> Principal {
-        Principal {
+    fn principal() -> Arc<Principal> {
+        Arc::new(Principal {
             key_id: ApiKeyId::generate(),
             workspace: WorkspaceId::generate(),
             mode: KeyMode::Live,
@@ -106,7 +111,7 @@ mod tests {
             created_by: None,
             workspace_name: "W".into(),
             plan: "free".into(),
-        }
+        })
     }
 
     #[test]

@@ -4,10 +4,11 @@
 use crate::db::{Database, api_keys};
 use crate::domain::{ApiKeyId, WorkspaceId};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 /// The latest use of a key: its workspace, when, and from which address.
-type LastUse = (WorkspaceId, i64, String);
+type LastUse = (WorkspaceId, i64, Option<IpAddr>);
 
 #[derive(Clone, Default)]
 pub struct UsageRecorder {
@@ -15,9 +16,14 @@ pub struct UsageRecorder {
 }
 
 impl UsageRecorder {
-    pub fn record(&self, key: &ApiKeyId, workspace: &WorkspaceId, at: i64, ip: &str) {
+    pub fn record(&self, key: &ApiKeyId, workspace: &WorkspaceId, at: i64, ip: Option<IpAddr>) {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending.insert(key.clone(), (workspace.clone(), at, ip.to_owned()));
+        // A key in use is usually already pending: update it in place, without allocating.
+        if let Some((_, last_at, last_ip)) = pending.get_mut(key) {
+            (*last_at, *last_ip) = (at, ip);
+            return;
+        }
+        pending.insert(key.clone(), (workspace.clone(), at, ip));
     }
 
     /// Writes what was recorded since the last flush, one transaction per workspace.
@@ -26,7 +32,8 @@ impl UsageRecorder {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             pending.drain().collect()
         };
-        let mut by_workspace: HashMap<WorkspaceId, Vec<(ApiKeyId, i64, String)>> = HashMap::new();
+        let mut by_workspace: HashMap<WorkspaceId, Vec<(ApiKeyId, i64, Option<IpAddr>)>> =
+            HashMap::new();
         for (key, (workspace, at, ip)) in batch {
             by_workspace
                 .entry(workspace)
@@ -38,7 +45,8 @@ impl UsageRecorder {
             let written = db
                 .in_workspace(workspace, move |conn| {
                     for (key, at, ip) in &uses {
-                        api_keys::record_use(conn, key, *at, ip)?;
+                        let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+                        api_keys::record_use(conn, key, *at, &ip)?;
                     }
                     Ok(())
                 })

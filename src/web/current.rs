@@ -86,17 +86,25 @@ impl FromRequest for SignedInMember {
     }
 }
 
-/// The client's address for throttling: the peer, or the proxy's `X-Forwarded-For` when the
-/// operator said the service runs behind one.
-pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+/// The client's address: the peer, or the proxy's `X-Forwarded-For` when the operator said the
+/// service runs behind one (and it names an address).
+pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> Option<std::net::IpAddr> {
     if trust_forwarded_for {
-        if let Some(addr) = req.connection_info().realip_remote_addr() {
-            return addr.to_owned();
+        let forwarded = req.connection_info().realip_remote_addr().and_then(|a| {
+            a.parse::<std::net::IpAddr>()
+                .ok()
+                .or_else(|| a.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        });
+        if forwarded.is_some() {
+            return forwarded;
         }
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// [`client_ip`] as text, for throttling counters and the session list.
+pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    client_ip(req, trust_forwarded_for).map_or_else(|| "unknown".into(), |ip| ip.to_string())
 }
 
 /// The session key of the workspace the user works in.

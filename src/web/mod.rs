@@ -13,7 +13,7 @@ mod layout;
 pub mod limits;
 pub mod security_headers;
 
-pub use current::client_address;
+pub use current::{client_address, client_ip};
 pub use errors::PageError;
 
 use crate::auth::session_store::DbSessionStore;
