@@ -10,7 +10,6 @@ use crate::mail::{MailError, Mailer};
 use crate::state::AppState;
 use crate::web::{self, security_headers};
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer};
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
@@ -104,11 +103,9 @@ impl Application {
                     web::limits::reject_oversized_headers,
                 ))
                 .wrap(security_headers::middleware(https))
-                // Path only: a query string may carry a single-use token.
-                .wrap(
-                    Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                        .custom_request_replace("method", |req| req.method().to_string()),
-                )
+                .wrap(actix_web::middleware::from_fn(
+                    web::request_log::log_requests,
+                ))
                 .configure(web::configure_public)
                 .service(crate::api::scope())
                 .service(

@@ -11,6 +11,7 @@ mod extract;
 mod health;
 mod layout;
 pub mod limits;
+pub mod request_log;
 pub mod security_headers;
 
 pub use current::{client_address, client_ip};
