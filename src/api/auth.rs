@@ -95,14 +95,9 @@ pub async fn authenticate(
         Err(err) => {
             // Without a valid key the client address is the bucket, so guessing keys is
             // limited like anything else.
-            let rate = state.rate_limiter.check(
-                &format!(
-                    "ip:{}",
-                    ip.map_or_else(|| "unknown".into(), |ip| ip.to_string())
-                ),
-                state.rate_limits.free,
-                now,
-            );
+            let rate = state
+                .rate_limiter
+                .check_address(ip, state.rate_limits.free, now);
             let err = if rate.allowed {
                 err
             } else {
@@ -124,7 +119,6 @@ pub async fn authenticate(
     };
     let rate = state
         .rate_limiter
-        // Workspace ids (`ws_…`) and the `ip:` buckets above cannot collide.
         .check(principal.workspace.as_str(), limit, now);
     if !rate.allowed {
         let err = ApiError::RateLimited {

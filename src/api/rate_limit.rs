@@ -2,6 +2,8 @@
 //! With several server processes each counts on its own (see the README).
 
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 const WINDOW_SECS: i64 = 60;
@@ -17,45 +19,66 @@ pub struct Decision {
     pub reset: i64,
 }
 
+/// Windows per workspace (authenticated requests) and per client address (the rest).
 #[derive(Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    workspaces: Mutex<HashMap<String, (i64, u32)>>,
+    addresses: Mutex<HashMap<IpAddr, (i64, u32)>>,
 }
 
 impl RateLimiter {
-    /// Counts one request for `bucket` against `limit`.
-    pub fn check(&self, bucket: &str, limit: u32, now: i64) -> Decision {
-        let window = now - now.rem_euclid(WINDOW_SECS);
-        let reset = window + WINDOW_SECS - now;
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, (start, _)| *start == window);
-        }
-        // Only a new bucket costs an allocation.
-        if !windows.contains_key(bucket) {
-            windows.insert(bucket.to_owned(), (window, 0));
-        }
-        let Some(entry) = windows.get_mut(bucket) else {
-            return Decision {
-                allowed: true,
-                limit,
-                remaining: limit,
-                reset,
-            };
-        };
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        let allowed = entry.1 < limit;
-        if allowed {
-            entry.1 += 1;
-        }
-        Decision {
-            allowed,
+    /// Counts one request of a workspace against `limit`.
+    pub fn check(&self, workspace: &str, limit: u32, now: i64) -> Decision {
+        count(&self.workspaces, workspace, limit, now)
+    }
+
+    /// Counts one request without a valid key, by client address, against `limit`.
+    pub fn check_address(&self, address: Option<IpAddr>, limit: u32, now: i64) -> Decision {
+        let address = address.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        count(&self.addresses, &address, limit, now)
+    }
+}
+
+fn count<K, Q>(
+    windows: &Mutex<HashMap<K, (i64, u32)>>,
+    bucket: &Q,
+    limit: u32,
+    now: i64,
+) -> Decision
+where
+    K: std::borrow::Borrow<Q> + Eq + Hash,
+    Q: ToOwned<Owned = K> + Eq + Hash + ?Sized,
+{
+    let window = now - now.rem_euclid(WINDOW_SECS);
+    let reset = window + WINDOW_SECS - now;
+    let mut windows = windows.lock().unwrap_or_else(|p| p.into_inner());
+    if windows.len() > SWEEP_ABOVE {
+        windows.retain(|_, (start, _)| *start == window);
+    }
+    // Only a new bucket costs an allocation.
+    if !windows.contains_key(bucket) {
+        windows.insert(bucket.to_owned(), (window, 0));
+    }
+    let Some(entry) = windows.get_mut(bucket) else {
+        return Decision {
+            allowed: true,
             limit,
-            remaining: limit.saturating_sub(entry.1),
+            remaining: limit,
             reset,
-        }
+        };
+    };
+    if entry.0 != window {
+        *entry = (window, 0);
+    }
+    let allowed = entry.1 < limit;
+    if allowed {
+        entry.1 += 1;
+    }
+    Decision {
+        allowed,
+        limit,
+        remaining: limit.saturating_sub(entry.1),
+        reset,
     }
 }
 
