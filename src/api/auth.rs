@@ -67,15 +67,32 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if PUBLIC.contains(&req.path()) {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    }
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| actix_web::error::ErrorInternalServerError("application state missing"))?;
     let ip = client_ip(req.request(), state.trust_forwarded_for);
     let now = now();
+
+    if PUBLIC.contains(&req.path()) {
+        // Counted by client address, like any request without a valid key.
+        let rate = state
+            .rate_limiter
+            .check_address(ip, state.rate_limits.free, now);
+        if !rate.allowed {
+            let err = ApiError::RateLimited {
+                retry_after: rate.reset,
+            };
+            return Ok(with_rate_headers(
+                req.into_response(err.error_response()),
+                rate,
+            ));
+        }
+        return Ok(with_rate_headers(
+            next.call(req).await?.map_into_boxed_body(),
+            rate,
+        ));
+    }
 
     let outcome = match bearer(&req) {
         None => Err(ApiError::MissingApiKey),

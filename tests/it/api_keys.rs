@@ -713,6 +713,11 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
     let (status, headers, doc) =
         json(reqwest::Client::new().get(format!("{}/v1/openapi.json", app.base))).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers.get("ratelimit-limit").unwrap(),
+        "60",
+        "every /v1 answer carries the rate limit"
+    );
     assert!(
         headers
             .get("content-type")
