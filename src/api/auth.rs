@@ -80,11 +80,11 @@ pub async fn authenticate(
             .rate_limiter
             .check_address(ip, state.rate_limits.free, now);
         if !rate.allowed {
-            let err = ApiError::RateLimited {
-                retry_after: rate.reset,
-            };
-            return Ok(with_rate_headers(
-                req.into_response(err.error_response()),
+            return Ok(refuse(
+                req,
+                ApiError::RateLimited {
+                    retry_after: rate.reset,
+                },
                 rate,
             ));
         }
@@ -122,10 +122,7 @@ pub async fn authenticate(
                     retry_after: rate.reset,
                 }
             };
-            return Ok(with_rate_headers(
-                req.into_response(err.error_response()),
-                rate,
-            ));
+            return Ok(refuse(req, err, rate));
         }
     };
 
@@ -138,11 +135,11 @@ pub async fn authenticate(
         .rate_limiter
         .check(principal.workspace.as_str(), limit, now);
     if !rate.allowed {
-        let err = ApiError::RateLimited {
-            retry_after: rate.reset,
-        };
-        return Ok(with_rate_headers(
-            req.into_response(err.error_response()),
+        return Ok(refuse(
+            req,
+            ApiError::RateLimited {
+                retry_after: rate.reset,
+            },
             rate,
         ));
     }
@@ -157,16 +154,18 @@ pub async fn authenticate(
     if let Some(named) = named {
         if named != principal.workspace.as_str() {
             let err = ApiError::Forbidden("This API key belongs to another workspace".into());
-            return Ok(with_rate_headers(
-                req.into_response(err.error_response()),
-                rate,
-            ));
+            return Ok(refuse(req, err, rate));
         }
     }
 
     req.extensions_mut().insert(Caller { principal, rate });
     let response = next.call(req).await?.map_into_boxed_body();
     Ok(with_rate_headers(response, rate))
+}
+
+/// The error answer for a request refused here, with the rate limit it was counted against.
+fn refuse(req: ServiceRequest, err: ApiError, rate: Decision) -> ServiceResponse<BoxBody> {
+    with_rate_headers(req.into_response(err.error_response()), rate)
 }
 
 fn with_rate_headers(
