@@ -132,13 +132,7 @@ async fn path(browser: &Client) -> String {
 
 /// Clicks and waits until the page at `expected` has loaded (a POST may take a moment).
 async fn click_to(browser: &Client, css: &str, expected: &str) {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, css).await;
     for _ in 0..100 {
         if path(browser).await == expected {
             browser.find(Locator::Css("main h1")).await.unwrap();

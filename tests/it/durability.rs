@@ -95,14 +95,7 @@ async fn the_log_carries_no_password_session_key_or_query_token() {
         .to_str()
         .unwrap()
         .to_owned();
-    let cookie_value = cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .split_once('=')
-        .unwrap()
-        .1
-        .to_owned();
+    let cookie_value = crate::harness::cookie_value(&cookie);
     let key = browser.create_key("logged?", "live", &[]).await;
     let api = crate::harness::ApiClient::new(&server.base, &key);
     assert_eq!(

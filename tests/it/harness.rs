@@ -387,3 +387,9 @@ pub fn new_key_in(html: &str) -> String {
         .map(str::to_owned)
         .expect("the new key is shown once")
 }
+
+/// The value of a `Set-Cookie` header's cookie (`name=VALUE; attributes`).
+pub fn cookie_value(set_cookie: &str) -> String {
+    let pair = set_cookie.split(';').next().expect("a cookie");
+    pair.split_once('=').expect("name=value").1.to_owned()
+}
