@@ -4,7 +4,9 @@
 use crate::auth::password::PasswordHashing;
 use crate::auth::throttle;
 use crate::config::Config;
-use crate::db::{Database, DbError, login_throttle, sessions};
+use crate::connect::{Connector, check_root_keys, run_refresher};
+use crate::crypto::envelope::Keyring;
+use crate::db::{Database, DbError, login_throttle, sandbox_grants, sessions};
 use crate::domain::now;
 use crate::mail::{MailError, Mailer};
 use crate::state::AppState;
@@ -12,6 +14,7 @@ use crate::web::{self, security_headers};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -37,6 +40,7 @@ pub struct Application {
     db: Database,
     state: actix_web::web::Data<AppState>,
     key_usage_flush: Duration,
+    refresh_every: Duration,
 }
 
 /// How often expired sessions and closed throttle windows are cleared away.
@@ -52,6 +56,11 @@ impl Application {
         let db = tokio::task::spawn_blocking(move || Database::open(&url, pool_size))
             .await
             .map_err(|e| StartupError::Other(e.to_string()))??;
+
+        let keyring = Keyring::new(&config.root_key, &config.previous_root_keys);
+        check_root_keys(&db, &keyring)
+            .await
+            .map_err(StartupError::Other)?;
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             address: config.bind,
@@ -74,6 +83,15 @@ impl Application {
         let hashing = PasswordHashing::new((cores / 2).max(1))
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let mailer = Mailer::new(&config.mail, public_url.host_str().unwrap_or("localhost"))?;
+        let connector = Arc::new(
+            Connector::new(
+                db.clone(),
+                keyring,
+                config.platforms.clone(),
+                public_url.clone(),
+            )
+            .map_err(StartupError::Other)?,
+        );
         let state = actix_web::web::Data::new(AppState {
             db: db.clone(),
             hashing,
@@ -91,6 +109,7 @@ impl Application {
             } else {
                 crate::keys::KeyCache::disabled()
             },
+            connector,
         });
         let https = state.is_https();
         let state_for_tasks = state.clone();
@@ -127,6 +146,7 @@ impl Application {
             db,
             state: state_for_tasks,
             key_usage_flush: config.key_usage_flush,
+            refresh_every: config.refresh_every,
         })
     }
 
@@ -151,9 +171,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = actix_web::rt::spawn(housekeeping(self.db.clone()));
         let usage = actix_web::rt::spawn(flush_key_usage(self.state.clone(), self.key_usage_flush));
+        let refresher = actix_web::rt::spawn(run_refresher(
+            self.state.connector.clone(),
+            self.refresh_every,
+        ));
         let result = self.server.await;
         housekeeping.abort();
         usage.abort();
+        refresher.abort();
         // What was recorded since the last flush is written before the process ends.
         self.state.key_usage.flush(&self.db).await;
         result
@@ -169,7 +194,8 @@ async fn housekeeping(db: Database) {
                 let now = now();
                 Ok((
                     sessions::delete_expired(conn, now)?,
-                    login_throttle::delete_stale(conn, now, throttle::WINDOW_SECS)?,
+                    login_throttle::delete_stale(conn, now, throttle::WINDOW_SECS)?
+                        + sandbox_grants::delete_expired(conn, now)?,
                 ))
             })
             .await;

@@ -19,4 +19,7 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Re-wrap every workspace data key under SOCIALIZER_ROOT_KEY. Run it with the old key in
+    /// SOCIALIZER_PREVIOUS_ROOT_KEYS; once it reports success the old key is no longer needed.
+    RotateRootKey,
 }

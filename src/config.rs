@@ -1,6 +1,7 @@
 //! Configuration from the environment (§2.1). A bad value stops the start with one line naming
 //! the variable; nothing here reads global state, so tests build a `Config` of their own.
 
+use crate::connect::{Description, OAuthApp, Platform, Platforms};
 use crate::db::DatabaseUrl;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -68,6 +69,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub environment: Environment,
     pub root_key: RootKey,
+    /// Root keys that still unwrap data keys during a rotation (§8.4); never used to wrap.
+    pub previous_root_keys: Vec<RootKey>,
     pub session_secret: SessionSecret,
     pub mail: MailSetting,
     pub rate_limit_free: u32,
@@ -81,6 +84,10 @@ pub struct Config {
     /// Keep verified keys in memory (only ever on SQLite; see `keys::KeyCache`). The benchmark
     /// turns it off to measure the database path.
     pub cache_keys: bool,
+    /// The real platforms offered (each only when its client id and secret are set).
+    pub platforms: Platforms,
+    /// How often the background refresher looks for tokens about to expire (§5.3).
+    pub refresh_every: std::time::Duration,
 }
 
 /// A configuration value that stops the start.
@@ -181,6 +188,25 @@ impl Config {
             ),
         };
 
+        let previous_root_keys = match var("SOCIALIZER_PREVIOUS_ROOT_KEYS") {
+            None => Vec::new(),
+            Some(raw) => raw
+                .split(',')
+                .filter(|part| !part.trim().is_empty())
+                .map(|part| decode_root_key(part).map(RootKey))
+                .collect::<Result<_, _>>()
+                .map_err(|m| bad("SOCIALIZER_PREVIOUS_ROOT_KEYS", m))?,
+        };
+
+        let platforms = Platforms::new(
+            Platform::ALL
+                .into_iter()
+                .filter_map(|p| p.describe().map(|d| (p, d)))
+                .map(|(platform, description)| oauth_app(&var, platform, description))
+                .filter_map(Result::transpose)
+                .collect::<Result<_, _>>()?,
+        );
+
         let session_secret = match var("SOCIALIZER_SESSION_SECRET") {
             Some(raw) => SessionSecret(
                 decode_session_secret(&raw).map_err(|m| bad("SOCIALIZER_SESSION_SECRET", m))?,
@@ -244,6 +270,19 @@ impl Config {
             }
         };
 
+        let refresh_every = match var("SOCIALIZER_REFRESH_INTERVAL_SECS") {
+            None => 60,
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(n) if (1..=600).contains(&n) => n,
+                _ => {
+                    return Err(bad(
+                        "SOCIALIZER_REFRESH_INTERVAL_SECS",
+                        format!("expected whole seconds from 1 to 600, got {raw:?}"),
+                    ));
+                }
+            },
+        };
+
         Ok(Self {
             database_url,
             bind,
@@ -251,6 +290,7 @@ impl Config {
             data_dir,
             environment,
             root_key,
+            previous_root_keys,
             session_secret,
             mail,
             rate_limit_free,
@@ -259,6 +299,8 @@ impl Config {
             workers: None,
             key_usage_flush: std::time::Duration::from_secs(10),
             cache_keys: true,
+            platforms,
+            refresh_every: std::time::Duration::from_secs(refresh_every),
         })
     }
 }
@@ -279,6 +321,48 @@ fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+/// A platform's app, when both its client id and secret are set; endpoints default to the real
+/// platform's.
+fn oauth_app(
+    var: &impl Fn(&str) -> Option<String>,
+    platform: Platform,
+    description: Description,
+) -> Result<Option<OAuthApp>, ConfigError> {
+    let env = description.env;
+    let (id_var, secret_var) = (env.client_id, env.client_secret);
+    let (client_id, client_secret) = match (var(id_var), var(secret_var)) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(secret)) => (id.trim().to_owned(), secret.trim().to_owned()),
+        (Some(_), None) => return Err(bad(secret_var, format!("{id_var} is set, this is not"))),
+        (None, Some(_)) => return Err(bad(id_var, format!("{secret_var} is set, this is not"))),
+    };
+    let url = |variable: &'static str, default: &str| -> Result<Url, ConfigError> {
+        let raw = var(variable).unwrap_or_else(|| default.to_owned());
+        match Url::parse(raw.trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+                Ok(url)
+            }
+            _ => Err(bad(
+                variable,
+                format!("expected an http:// or https:// URL, got {raw:?}"),
+            )),
+        }
+    };
+    Ok(Some(OAuthApp {
+        platform,
+        description,
+        client_id,
+        client_secret,
+        authorize_url: url(env.authorize_url, description.default_authorize_url)?,
+        token_url: url(env.token_url, description.default_token_url)?,
+        api_url: url(env.api_url, description.default_api_url)?,
+        revoke_url: description
+            .default_revoke_url
+            .map(|default| url(env.revoke_url, default))
+            .transpose()?,
+    }))
 }
 
 fn parse_limit(

@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod crypto;
 pub mod db;
 pub mod domain;

@@ -2,6 +2,8 @@ use clap::Parser as _;
 use socializer::app::Application;
 use socializer::cli::{Cli, Command};
 use socializer::config::Config;
+use socializer::crypto::envelope::Keyring;
+use socializer::db::Database;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -10,6 +12,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
         Command::Migrate => migrate(),
+        Command::RotateRootKey => rotate_root_key(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,4 +39,33 @@ fn migrate() -> Result<(), String> {
     socializer::db::migrate(&config.database_url).map_err(|e| e.to_string())?;
     println!("Migrations applied to {:?}", config.database_url);
     Ok(())
+}
+
+fn rotate_root_key() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let keyring = Keyring::new(&config.root_key, &config.previous_root_keys);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let db = Database::open(&config.database_url, 2).map_err(|e| e.to_string())?;
+        let report = socializer::connect::rotate_root_key(&db, &keyring)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !report.failed.is_empty() {
+            return Err(format!(
+                "{} data key(s) re-wrapped, {} could not be opened with SOCIALIZER_ROOT_KEY or SOCIALIZER_PREVIOUS_ROOT_KEYS (workspaces: {}); set the root key that wrapped them and run again",
+                report.rewrapped,
+                report.failed.len(),
+                report.failed.join(", ")
+            ));
+        }
+        println!(
+            "Root key rotated: {} data key(s) re-wrapped under {}; every data key is now under it, so SOCIALIZER_PREVIOUS_ROOT_KEYS can be removed",
+            report.rewrapped,
+            keyring.current_id()
+        );
+        Ok(())
+    })
 }

@@ -2,6 +2,7 @@
 
 use crate::api::rate_limit::RateLimiter;
 use crate::auth::password::PasswordHashing;
+use crate::connect::Connector;
 use crate::db::Database;
 use crate::keys::{KeyCache, UsageRecorder};
 use crate::mail::Mailer;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub rate_limits: RateLimits,
     pub key_usage: UsageRecorder,
     pub key_cache: KeyCache,
+    pub connector: std::sync::Arc<Connector>,
 }
 
 /// API requests per minute per workspace, by plan (§6.5).

@@ -8,6 +8,7 @@ use std::fmt;
 #[derive(Debug)]
 pub enum ApiError {
     InvalidRequest(String),
+    InvalidState,
     PayloadTooLarge,
     HeadersTooLarge,
     MissingApiKey,
@@ -18,6 +19,8 @@ pub enum ApiError {
     RateLimited {
         retry_after: i64,
     },
+    /// The platform failed or refused (§6.2, 502).
+    Provider(String),
     /// Logged in full with a request id; the answer carries only the id.
     Internal(String),
 }
@@ -28,6 +31,8 @@ impl ApiError {
             ApiError::InvalidRequest(_) | ApiError::PayloadTooLarge | ApiError::HeadersTooLarge => {
                 "invalid_request"
             }
+            ApiError::InvalidState => "invalid_state",
+            ApiError::Provider(_) => "provider_error",
             ApiError::MissingApiKey => "missing_api_key",
             ApiError::InvalidApiKey(_) => "invalid_api_key",
             ApiError::Forbidden(_) => "forbidden",
@@ -43,6 +48,10 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::InvalidRequest(why) => f.write_str(why),
+            ApiError::InvalidState => f.write_str(
+                "Invalid state: unknown, already used, expired, or from another workspace",
+            ),
+            ApiError::Provider(why) => write!(f, "The platform failed: {why}"),
             ApiError::PayloadTooLarge => f.write_str("Request body exceeds 64 KiB"),
             ApiError::HeadersTooLarge => f.write_str("Request headers exceed 32 KiB"),
             ApiError::MissingApiKey => {
@@ -78,7 +87,8 @@ pub struct ErrorDetail {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidRequest(_) | ApiError::InvalidState => StatusCode::BAD_REQUEST,
+            ApiError::Provider(_) => StatusCode::BAD_GATEWAY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
@@ -128,6 +138,22 @@ impl From<crate::keys::KeyError> for ApiError {
             KeyError::InsufficientScope(scope) => ApiError::InsufficientScope(scope),
             KeyError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
             KeyError::Storage(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::connect::ConnectError> for ApiError {
+    fn from(err: crate::connect::ConnectError) -> Self {
+        use crate::connect::ConnectError;
+        match err {
+            ConnectError::InvalidState => ApiError::InvalidState,
+            ConnectError::NotFound => ApiError::NotFound,
+            ConnectError::Invalid(invalid) => {
+                ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
+            }
+            ConnectError::Provider(e) => ApiError::Provider(e.to_string()),
+            ConnectError::Storage(e) => ApiError::Internal(e.to_string()),
+            ConnectError::Crypto(e) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -29,3 +29,8 @@ pub fn config() -> web::JsonConfig {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into())
 }
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|err, _| ApiError::InvalidRequest(format!("Invalid query: {err}")).into())
+}

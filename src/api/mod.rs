@@ -1,6 +1,7 @@
 //! The JSON API under `/v1` (§6), authenticated by API keys. Handlers are thin: take the
 //! `Caller`, check its scope, call one domain function, serialise.
 
+mod accounts;
 mod auth;
 mod error;
 mod json;
@@ -26,11 +27,17 @@ pub fn scope() -> actix_web::Scope<
         .wrap(actix_web::middleware::from_fn(auth::authenticate))
         .app_data(json::config())
         .app_data(json::path_config())
+        .app_data(json::query_config())
         .service(openapi::document)
         .service(status::status)
         .service(keys::list)
         .service(keys::create)
         .service(keys::revoke)
+        .service(accounts::list)
+        .service(accounts::disconnect)
+        .service(accounts::check)
+        .service(accounts::begin)
+        .service(accounts::finish)
         .default_service(web::to(not_found))
 }
 

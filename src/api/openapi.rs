@@ -2,7 +2,7 @@
 //! and the answer types themselves.
 
 use super::error::{ErrorDetail, ErrorEnvelope};
-use super::{keys, status};
+use super::{accounts, keys, status};
 use actix_web::{HttpResponse, get};
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -11,7 +11,17 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Socializer API", description = "Authenticate with `Authorization: Bearer sk_live_…`."),
-    paths(status::status, keys::list, keys::create, keys::revoke),
+    paths(
+        status::status,
+        accounts::list,
+        accounts::disconnect,
+        accounts::check,
+        accounts::begin,
+        accounts::finish,
+        keys::list,
+        keys::create,
+        keys::revoke
+    ),
     components(schemas(
         ErrorEnvelope,
         ErrorDetail,
@@ -21,7 +31,11 @@ use utoipa::{Modify, OpenApi};
         status::RateLimit,
         keys::KeyJson,
         keys::KeyList,
-        keys::CreateBody
+        keys::CreateBody,
+        accounts::AccountJson,
+        accounts::AccountList,
+        accounts::Begun,
+        accounts::FinishBody
     )),
     modifiers(&BearerKeys)
 )]

@@ -1,5 +1,7 @@
 //! Randomness and digests used across the service. Every secret comes from the OS generator.
 
+pub mod envelope;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};

@@ -11,17 +11,24 @@ pub mod schema;
 mod scope;
 
 pub mod api_keys;
+pub mod connected_accounts;
 pub mod email_tokens;
 pub mod login_throttle;
 pub mod memberships;
+pub mod oauth_states;
+pub mod sandbox_grants;
 pub mod sessions;
 pub mod users;
+pub mod workspace_keys;
 pub mod workspaces;
 
 pub use error::DbError;
 pub use migrate::run_pending as migrate;
 pub use pool::{Backend, DatabaseUrl};
-pub use scope::{GlobalConn, KeyLookupConn, UserConn, WorkspaceConn};
+pub use scope::{
+    GlobalConn, KeyLookupConn, KeyRotationConn, RefreshScanConn, StateLookupConn, UserConn,
+    WorkspaceConn,
+};
 
 use crate::domain::{UserId, WorkspaceId};
 use std::sync::{Arc, Mutex};
@@ -107,6 +114,45 @@ impl Database {
     {
         self.transaction(Access::Read, move |conn| {
             let mut scoped = KeyLookupConn::enter(conn, digest)?;
+            f(&mut scoped)
+        })
+        .await
+    }
+
+    /// Runs `f` in a transaction that sees only the OAuth flow with this state digest.
+    pub async fn by_state_digest<T, F>(&self, digest: String, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut StateLookupConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(Access::Write, move |conn| {
+            let mut scoped = StateLookupConn::enter(conn, digest)?;
+            f(&mut scoped)
+        })
+        .await
+    }
+
+    /// Runs `f` in a transaction that sees every workspace's wrapped data key.
+    pub async fn for_key_rotation<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut KeyRotationConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(Access::Write, move |conn| {
+            let mut scoped = KeyRotationConn::enter(conn)?;
+            f(&mut scoped)
+        })
+        .await
+    }
+
+    /// Reads, across workspaces, which connected accounts are due for a refresh.
+    pub async fn for_refresh_scan<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut RefreshScanConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(Access::Read, move |conn| {
+            let mut scoped = RefreshScanConn::enter(conn)?;
             f(&mut scoped)
         })
         .await

@@ -69,6 +69,10 @@ diesel::joinable!(email_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    workspace_keys,
+    connected_accounts,
+    oauth_states,
+    sandbox_grants,
     users,
     workspaces,
     memberships,
@@ -97,3 +101,59 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(api_keys -> users (created_by));
+
+diesel::table! {
+    workspace_keys (workspace_id) {
+        workspace_id -> Text,
+        root_key_id -> Text,
+        wrapped_key -> Binary,
+        created_at -> BigInt,
+        rotated_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    connected_accounts (id) {
+        id -> Text,
+        workspace_id -> Text,
+        platform -> Text,
+        mode -> Text,
+        platform_account_id -> Text,
+        handle -> Text,
+        display_name -> Text,
+        status -> Text,
+        access_token -> Nullable<Binary>,
+        refresh_token -> Nullable<Binary>,
+        token_expires_at -> Nullable<BigInt>,
+        connected_by -> Nullable<Text>,
+        connected_at -> BigInt,
+        updated_at -> BigInt,
+        refresh_lease -> Nullable<Text>,
+        refresh_lease_until -> Nullable<BigInt>,
+        refresh_failures -> Integer,
+        next_refresh_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_states (state_digest) {
+        state_digest -> Text,
+        workspace_id -> Text,
+        user_id -> Nullable<Text>,
+        platform -> Text,
+        redirect_uri -> Text,
+        pkce_verifier -> Nullable<Binary>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sandbox_grants (code_digest) {
+        code_digest -> Text,
+        account_name -> Text,
+        redirect_uri -> Text,
+        expires_at -> BigInt,
+    }
+}

@@ -113,6 +113,70 @@ impl<'c> KeyLookupConn<'c> {
     }
 }
 
+/// A connection inside a transaction that may see the one OAuth flow whose state digest it
+/// names, in whichever workspace it is: how a platform's redirect finds its flow.
+pub struct StateLookupConn<'c> {
+    conn: &'c mut DbConnection,
+    digest: String,
+}
+
+impl<'c> StateLookupConn<'c> {
+    pub(super) fn enter(conn: &'c mut DbConnection, digest: String) -> Result<Self, DbError> {
+        set_local(conn, "app.oauth_state_digest", &digest)?;
+        Ok(Self { conn, digest })
+    }
+
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Binds the rest of the transaction to the flow's workspace, once it is known.
+    pub fn enter_workspace(
+        &mut self,
+        workspace: WorkspaceId,
+    ) -> Result<WorkspaceConn<'_>, DbError> {
+        WorkspaceConn::enter(self.conn, workspace)
+    }
+
+    pub(super) fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+/// A connection that sees every workspace's wrapped data key, and nothing else of any
+/// workspace: for rotating the root key, which only the root key's holder can do anything with.
+pub struct KeyRotationConn<'c> {
+    conn: &'c mut DbConnection,
+}
+
+impl<'c> KeyRotationConn<'c> {
+    pub(super) fn enter(conn: &'c mut DbConnection) -> Result<Self, DbError> {
+        set_local(conn, "app.key_rotation", "on")?;
+        Ok(Self { conn })
+    }
+
+    pub(super) fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+/// A read-only view of connected accounts across workspaces, for finding the ones whose tokens
+/// are due for a refresh. Each refresh then runs in its own workspace's transaction.
+pub struct RefreshScanConn<'c> {
+    conn: &'c mut DbConnection,
+}
+
+impl<'c> RefreshScanConn<'c> {
+    pub(super) fn enter(conn: &'c mut DbConnection) -> Result<Self, DbError> {
+        set_local(conn, "app.refresh_scan", "on")?;
+        Ok(Self { conn })
+    }
+
+    pub(super) fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
 /// A connection inside a transaction, for the tables that hold no workspace data.
 pub struct GlobalConn<'c> {
     conn: &'c mut DbConnection,

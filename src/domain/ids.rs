@@ -64,6 +64,11 @@ opaque_id!(
     "key_"
 );
 opaque_id!(
+    /// A connected social account (§5).
+    AccountId,
+    "acc_"
+);
+opaque_id!(
     /// The public name of a session (never the cookie's secret key).
     SessionId,
     "ses_"

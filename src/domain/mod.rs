@@ -9,7 +9,7 @@ mod scope;
 mod workspace_name;
 
 pub use email::Email;
-pub use ids::{ApiKeyId, SessionId, UserId, WorkspaceId};
+pub use ids::{AccountId, ApiKeyId, SessionId, UserId, WorkspaceId};
 pub use local_path::LocalPath;
 pub use password::Password;
 pub use role::Role;

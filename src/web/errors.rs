@@ -19,6 +19,8 @@ pub enum PageError {
     NotFound,
     BadRequest(String),
     PayloadTooLarge,
+    /// A social platform failed or refused (502).
+    Provider(String),
     /// Anything unexpected: logged in full, shown as a bare 500 with a reference.
     Internal(String),
 }
@@ -32,6 +34,7 @@ impl fmt::Display for PageError {
             PageError::NotFound => f.write_str("not found"),
             PageError::BadRequest(why) => f.write_str(why),
             PageError::PayloadTooLarge => f.write_str("request body too large"),
+            PageError::Provider(why) => f.write_str(why),
             PageError::Internal(why) => f.write_str(why),
         }
     }
@@ -113,6 +116,7 @@ impl ResponseError for PageError {
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            PageError::Provider(_) => StatusCode::BAD_GATEWAY,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -136,6 +140,11 @@ impl ResponseError for PageError {
                 "Too much data",
                 "The form sent more data than this page accepts.",
             ),
+            PageError::Provider(why) => MessagePage {
+                link_href: "/settings/accounts",
+                link_text: "Back to connected accounts",
+                ..MessagePage::new("The platform did not connect", why.clone())
+            },
             PageError::Internal(detail) => {
                 let id = hex::encode(crate::crypto::random_bytes::<6>());
                 log::error!("request {id} failed: {detail}");
@@ -158,6 +167,22 @@ impl ResponseError for PageError {
                     .content_type("text/plain; charset=utf-8")
                     .body(self.to_string())
             }
+        }
+    }
+}
+
+impl From<crate::connect::ConnectError> for PageError {
+    fn from(err: crate::connect::ConnectError) -> Self {
+        use crate::connect::ConnectError;
+        match err {
+            ConnectError::InvalidState => PageError::BadRequest(
+                "This connection attempt is unknown, already used, expired or someone else's. Start again from Connected accounts.".into(),
+            ),
+            ConnectError::NotFound => PageError::NotFound,
+            ConnectError::Invalid(invalid) => PageError::BadRequest(invalid.message),
+            ConnectError::Provider(e) => PageError::Provider(e.to_string()),
+            ConnectError::Storage(e) => PageError::Internal(e.to_string()),
+            ConnectError::Crypto(e) => PageError::Internal(e.to_string()),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! function from `crate::accounts`, render.
 
 mod account_pages;
+mod accounts_page;
 mod api_keys_page;
 mod assets;
 mod current;
@@ -12,6 +13,7 @@ mod health;
 mod layout;
 pub mod limits;
 pub mod request_log;
+mod sandbox_page;
 pub mod security_headers;
 
 pub use current::{client_address, client_ip};
@@ -74,7 +76,13 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(api_keys_page::list)
         .service(api_keys_page::create)
         .service(api_keys_page::revoke)
-        .service(api_keys_page::roll);
+        .service(api_keys_page::roll)
+        .service(accounts_page::list)
+        .service(accounts_page::callback)
+        .service(accounts_page::connect)
+        .service(accounts_page::disconnect)
+        .service(sandbox_page::authorize_page)
+        .service(sandbox_page::decide);
 }
 
 /// Anything else: a 404 page, except that the signed-in areas send a visitor without a

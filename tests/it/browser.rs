@@ -287,3 +287,88 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
     assert_eq!(body["error"]["code"], "invalid_api_key");
     browser.close().await.unwrap();
 }
+
+/// Signs in through the pages of a server whose owner signed up through `signed_up`.
+async fn signed_in_browser(driver: &ChromeDriver, app: &TestApp, email: &str) -> Client {
+    let browser = driver.browser().await;
+    browser.goto(&format!("{}/login", app.base)).await.unwrap();
+    fill(&browser, "email", email).await;
+    fill(&browser, "password", PASSWORD).await;
+    click_to(&browser, "main button[type=submit]", "/dashboard").await;
+    browser
+}
+
+#[actix_web::test]
+async fn connect_sandbox_x_and_linkedin_through_the_pages() {
+    let platforms = crate::platforms::Running::start().await;
+    let vars = platforms.vars();
+    let app = TestApp::spawn_with(|v| v.extend(vars)).await;
+    for name in ["x", "linkedin"] {
+        platforms
+            .platform(name)
+            .redirect_uris
+            .insert(format!("{}/connect/{name}/callback", app.base));
+    }
+    let email = unique_email("connect");
+    let owner = app.browser();
+    owner.sign_up(&email, "Connect Co").await;
+    let test_key = owner.create_key("test", "test", &[]).await;
+
+    let driver = ChromeDriver::start().await;
+    let browser = signed_in_browser(&driver, &app, &email).await;
+    follow(&browser, "Accounts", "connect-sandbox").await;
+
+    // The sandbox: its own authorization page, Approve, and back to the list.
+    click_to(&browser, "#connect-sandbox", "/sandbox/authorize").await;
+    let name = browser.find(Locator::Id("account")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("pagetester").await.unwrap();
+    click_to(&browser, "#approve", "/settings/accounts").await;
+    assert_eq!(
+        text(
+            &browser,
+            "#test-mode-heading + p + .table-wrap .account-handle"
+        )
+        .await,
+        "@pagetester"
+    );
+
+    // X and LinkedIn, through their stand-ins.
+    click_to(&browser, "#connect-x", "/settings/accounts").await;
+    click_to(&browser, "#connect-linkedin", "/settings/accounts").await;
+    let handles = browser
+        .find_all(Locator::Css(".account-handle"))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for handle in handles {
+        seen.push(handle.text().await.unwrap());
+    }
+    // Live accounts first (in the order connected, which one second may not tell), then the
+    // test-mode section.
+    seen[..2].sort();
+    assert_eq!(seen, vec!["@ada", "ada@example.com", "@pagetester"]);
+
+    // A flow begun through the API with the caller's own redirect URI: the sandbox page's
+    // Approve sends the browser on to that other origin (its CSP allows exactly that).
+    let client = crate::harness::ApiClient::new(&app.base, &test_key);
+    let landing = format!("{}/landing", platforms.base);
+    let (auth_url, state) = crate::connect::begin(&client, "sandbox", Some(&landing)).await;
+    browser.goto(&auth_url).await.unwrap();
+    click(&browser, "#approve").await;
+    let mut arrived = String::new();
+    for _ in 0..100 {
+        arrived = browser.current_url().await.unwrap().to_string();
+        if arrived.starts_with(&landing) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(arrived.starts_with(&landing), "still at {arrived}");
+    let code = crate::connect::param(&arrived, "code").unwrap();
+    assert_eq!(crate::connect::param(&arrived, "state").unwrap(), state);
+    let (status, account) = crate::connect::finish(&client, "sandbox", &code, &state).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{account}");
+
+    browser.close().await.unwrap();
+}

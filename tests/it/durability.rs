@@ -18,13 +18,23 @@ struct Server {
 
 impl Server {
     fn start(data_dir: &Path, db: &TestDatabase) -> Self {
+        Self::start_with(data_dir, db, &[], "info")
+    }
+
+    fn start_with(
+        data_dir: &Path,
+        db: &TestDatabase,
+        vars: &[(String, String)],
+        log_level: &str,
+    ) -> Self {
         let mut child = Command::new(BINARY)
             .env_clear()
+            .envs(vars.iter().map(|(k, v)| (k, v)))
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("SOCIALIZER_DATA_DIR", data_dir)
             .env("SOCIALIZER_DATABASE_URL", &db.url)
             .env("SOCIALIZER_BIND", "127.0.0.1:0")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", log_level)
             .current_dir(data_dir.parent().unwrap())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -134,6 +144,55 @@ async fn the_log_carries_no_password_session_key_or_query_token() {
         &key[8..40],
     ] {
         assert!(!log.contains(secret), "{secret:?} leaked into the log");
+    }
+}
+
+#[actix_web::test]
+async fn no_platform_token_reaches_the_log_even_at_debug() {
+    use crate::connect::{at_platform, begin, finish, param};
+    let platforms = crate::platforms::Running::start().await;
+    platforms
+        .platform("x")
+        .redirect_uris
+        .insert("https://client.example/done".into());
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    let server = Server::start_with(&dir.path().join("data"), &db, &platforms.vars(), "debug");
+    let browser = Browser::new(&server.base);
+    browser.sign_up(&unique_email("tokens"), "Tokens").await;
+    let api = crate::harness::ApiClient::new(
+        &server.base,
+        &browser.create_key("live", "live", &[]).await,
+    );
+    let (auth_url, state) = begin(&api, "x", Some("https://client.example/done")).await;
+    let back = at_platform(&auth_url).await;
+    let code = param(&back, "code").unwrap();
+    let (status, account) = finish(&api, "x", &code, &state).await;
+    assert_eq!(status, StatusCode::CREATED, "{account}");
+    let id = account["id"].as_str().unwrap();
+    db.execute_as_admin("UPDATE connected_accounts SET token_expires_at = token_expires_at - 7000");
+    let checked = api
+        .post(&format!("/v1/accounts/{id}/check"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checked.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.kill_9();
+
+    assert!(log.contains("refreshed the token of account"), "{log}");
+    let x = platforms.platform("x");
+    assert_eq!((x.issued_access.len(), x.issued_refresh.len()), (2, 2));
+    for secret in x
+        .issued_access
+        .iter()
+        .chain(&x.issued_refresh)
+        .chain([&code, &state])
+    {
+        assert!(
+            !log.contains(secret.as_str()),
+            "a token or code leaked into the log"
+        );
     }
 }
 

@@ -140,9 +140,35 @@ impl TestApp {
     pub async fn spawn_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(TestDatabase::create(dir.path()));
-        let mut vars = base_vars(&dir, &db);
+        Self::spawn_in(dir, db, adjust).await
+    }
+
+    /// Another server over the database of an earlier one (which may be gone).
+    pub async fn spawn_on(
+        db: Arc<TestDatabase>,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_in(dir, db, adjust).await
+    }
+
+    /// The configuration a server over `db` would start with, `adjust`ed.
+    pub fn config_for(
+        dir: &TempDir,
+        db: &TestDatabase,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Config {
+        let mut vars = base_vars(dir, db);
         adjust(&mut vars);
-        let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+        Config::from_lookup(|name| vars.get(name).cloned()).expect("test config")
+    }
+
+    async fn spawn_in(
+        dir: TempDir,
+        db: Arc<TestDatabase>,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Self {
+        let mut config = Self::config_for(&dir, &db, adjust);
         config.workers = Some(2);
         config.key_usage_flush = std::time::Duration::from_millis(200);
         // The server runs on a thread of its own, with its own runtime, like the real process.

@@ -1,0 +1,343 @@
+//! The connect flow (§5.2): a `state` made here, the user sent to the platform, and the code
+//! that comes back exchanged for tokens that are sealed before they are stored.
+
+use super::oauth::{self, TokenSet};
+use super::providers::{Platform, Profile};
+use super::{AccountView, ConnectError, Connector, sandbox, vault};
+use crate::auth::api_key::KeyMode;
+use crate::crypto::envelope::{Context, Secret};
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::{DbError, connected_accounts, oauth_states};
+use crate::domain::{AccountId, Invalid, UserId, WorkspaceId, now};
+use url::Url;
+
+/// A state lives this long (§5.2).
+const STATE_LIFETIME_SECS: i64 = 10 * 60;
+const PKCE_FIELD: &str = "pkce_verifier";
+
+/// Who starts or finishes a flow.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// A program with an API key: its workspace, and its mode (test keys connect only the
+    /// sandbox, live keys never do, §4.4).
+    Key {
+        workspace: WorkspaceId,
+        mode: KeyMode,
+    },
+    /// A signed-in person in the browser.
+    Member {
+        workspace: WorkspaceId,
+        user: UserId,
+    },
+}
+
+impl Actor {
+    fn workspace(&self) -> &WorkspaceId {
+        match self {
+            Actor::Key { workspace, .. } | Actor::Member { workspace, .. } => workspace,
+        }
+    }
+
+    fn may_use(&self, platform: Platform) -> bool {
+        match self {
+            Actor::Key { mode, .. } => platform.mode() == *mode,
+            Actor::Member { .. } => true,
+        }
+    }
+}
+
+/// A flow begun: where to send the user, and the state the platform will send back.
+#[derive(Debug)]
+pub struct Started {
+    pub auth_url: Url,
+    pub state: String,
+}
+
+/// `redirect_uri` as a caller gave it: an absolute http(s) URL without a fragment.
+fn redirect_uri(raw: &str) -> Result<String, Invalid> {
+    let bad = || {
+        Invalid::new(
+            "redirect_uri",
+            "redirect_uri must be an absolute http:// or https:// URL without a fragment",
+        )
+    };
+    if raw.len() > 2000 {
+        return Err(bad());
+    }
+    let url = Url::parse(raw).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.fragment().is_some()
+    {
+        return Err(bad());
+    }
+    // Kept as given: platforms compare redirect URIs byte for byte.
+    Ok(raw.to_owned())
+}
+
+impl Connector {
+    /// Starts connecting `platform`. `redirect_uri` defaults to the service's own callback.
+    pub async fn begin(
+        &self,
+        actor: &Actor,
+        platform: Platform,
+        requested_redirect: Option<&str>,
+    ) -> Result<Started, ConnectError> {
+        if !self.is_offered(platform) || !actor.may_use(platform) {
+            return Err(ConnectError::NotFound);
+        }
+        let redirect = match requested_redirect {
+            Some(raw) => redirect_uri(raw)?,
+            None => self.callback_url(platform),
+        };
+        let state = random_token();
+        let digest = sha256_hex(&state);
+        let (auth_url, verifier) = match self.platforms.app(platform) {
+            Some(app) => oauth::authorize_url(app, &redirect, &state)?,
+            None => (self.sandbox_authorize_url(&redirect, &state), None),
+        };
+
+        let keyring = self.keyring.clone();
+        let user = match actor {
+            Actor::Member { user, .. } => Some(user.clone()),
+            Actor::Key { .. } => None,
+        };
+        let now = now();
+        self.db
+            .in_workspace(actor.workspace().clone(), move |conn| {
+                let sealed = match &verifier {
+                    Some(verifier) => {
+                        let key = match vault::data_key(conn, &keyring)? {
+                            Ok(key) => key,
+                            Err(e) => return Ok(Err(ConnectError::from(e))),
+                        };
+                        let workspace = conn.workspace_id().clone();
+                        Some(key.seal(
+                            Context {
+                                workspace: &workspace,
+                                record: &digest,
+                                field: PKCE_FIELD,
+                            },
+                            verifier.expose(),
+                        ))
+                    }
+                    None => None,
+                };
+                oauth_states::insert(
+                    conn,
+                    oauth_states::NewState {
+                        digest: &digest,
+                        user: user.as_ref(),
+                        platform: platform.as_str(),
+                        redirect_uri: &redirect,
+                        pkce_verifier: sealed.as_deref(),
+                        now,
+                        expires_at: now + STATE_LIFETIME_SECS,
+                    },
+                )?;
+                Ok(Ok(()))
+            })
+            .await??;
+        Ok(Started { auth_url, state })
+    }
+
+    fn sandbox_authorize_url(&self, redirect: &str, state: &str) -> Url {
+        let mut url = self.public_url.clone();
+        url.set_path("/sandbox/authorize");
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", "socializer")
+            .append_pair("redirect_uri", redirect)
+            .append_pair("state", state)
+            .append_pair("scope", "profile");
+        url
+    }
+
+    /// Finishes a flow with the code the platform sent back. `actor` is `None` when the
+    /// platform's redirect reached the service's own callback without a session: only a flow
+    /// begun through the API (not bound to a user) may finish that way.
+    pub async fn finish(
+        &self,
+        actor: Option<&Actor>,
+        platform: Platform,
+        code: &str,
+        state: &str,
+    ) -> Result<AccountView, ConnectError> {
+        if !self.is_offered(platform) || actor.is_some_and(|a| !a.may_use(platform)) {
+            return Err(ConnectError::NotFound);
+        }
+        if code.is_empty() || code.len() > 4096 {
+            return Err(Invalid::new("code", "code is missing or too long").into());
+        }
+        if state.is_empty() || state.len() > 512 {
+            return Err(ConnectError::InvalidState);
+        }
+        let digest = sha256_hex(state);
+        let keyring = self.keyring.clone();
+        let actor_owned = actor.cloned();
+        let now = now();
+        // Checked and spent in one transaction: a state is used once, whoever races for it.
+        let (workspace, redirect, verifier, connected_by) = self
+            .db
+            .by_state_digest(digest.clone(), move |lookup| {
+                let Some(flow) = oauth_states::find(lookup)? else {
+                    return Ok(Err(ConnectError::InvalidState));
+                };
+                let workspace = flow.workspace();
+                let bound_user = flow.user_id.clone().map(UserId::from_trusted);
+                let allowed = flow.platform == platform.as_str()
+                    && flow.expires_at > now
+                    && match (&actor_owned, &bound_user) {
+                        (Some(Actor::Member { workspace: w, user }), Some(bound)) => {
+                            *w == workspace && user == bound
+                        }
+                        (_, Some(_)) => false,
+                        (Some(Actor::Key { workspace: w, mode }), None) => {
+                            *w == workspace && platform.mode() == *mode
+                        }
+                        (Some(Actor::Member { .. }) | None, None) => true,
+                    };
+                if !allowed {
+                    return Ok(Err(ConnectError::InvalidState));
+                }
+                let mut conn = lookup.enter_workspace(workspace.clone())?;
+                if !oauth_states::consume(&mut conn, &digest)? {
+                    return Ok(Err(ConnectError::InvalidState));
+                }
+                let verifier = match &flow.pkce_verifier {
+                    Some(sealed) => {
+                        let key = match vault::data_key(&mut conn, &keyring)? {
+                            Ok(key) => key,
+                            Err(e) => return Ok(Err(e.into())),
+                        };
+                        match key.open(
+                            Context {
+                                workspace: &workspace,
+                                record: &digest,
+                                field: PKCE_FIELD,
+                            },
+                            sealed,
+                        ) {
+                            Ok(v) => Some(v),
+                            Err(e) => return Ok(Err(e.into())),
+                        }
+                    }
+                    None => None,
+                };
+                Ok(Ok((workspace, flow.redirect_uri, verifier, bound_user)))
+            })
+            .await??;
+
+        let (tokens, profile) = self
+            .exchange(platform, &redirect, code, verifier.as_ref(), now)
+            .await?;
+        self.store(workspace, platform, connected_by, tokens, profile, now)
+            .await
+    }
+
+    async fn exchange(
+        &self,
+        platform: Platform,
+        redirect: &str,
+        code: &str,
+        verifier: Option<&Secret>,
+        now: i64,
+    ) -> Result<(TokenSet, Profile), ConnectError> {
+        match self.platforms.app(platform) {
+            None => sandbox::exchange(&self.db, code, redirect, now).await,
+            Some(app) => {
+                let tokens =
+                    oauth::exchange_code(&self.http, app, redirect, code, verifier, now).await?;
+                let profile = oauth::profile(&self.http, app, &tokens.access).await?;
+                Ok((tokens, profile))
+            }
+        }
+    }
+
+    /// Stores a connection: a new row, or the same platform account's row updated (§5.2).
+    async fn store(
+        &self,
+        workspace: WorkspaceId,
+        platform: Platform,
+        connected_by: Option<UserId>,
+        tokens: TokenSet,
+        profile: Profile,
+        now: i64,
+    ) -> Result<AccountView, ConnectError> {
+        let keyring = self.keyring.clone();
+        let attempt = move |conn: &mut crate::db::WorkspaceConn<'_>| {
+            let key = match vault::data_key(conn, &keyring)? {
+                Ok(key) => key,
+                Err(e) => return Ok(Err(ConnectError::from(e))),
+            };
+            let existing = connected_accounts::find(conn, platform.as_str(), &profile.id)?;
+            let id = existing
+                .as_ref()
+                .map(|row| AccountId::from_trusted(row.id.clone()))
+                .unwrap_or_else(AccountId::generate);
+            let workspace = conn.workspace_id().clone();
+            let seal = |field: &str, secret: &Secret| {
+                key.seal(
+                    Context {
+                        workspace: &workspace,
+                        record: id.as_str(),
+                        field,
+                    },
+                    secret.expose(),
+                )
+            };
+            let access = seal("access_token", &tokens.access);
+            let refresh = tokens.refresh.as_ref().map(|r| seal("refresh_token", r));
+            match existing {
+                Some(_) => connected_accounts::reconnect(
+                    conn,
+                    &id,
+                    connected_accounts::Reconnect {
+                        handle: &profile.handle,
+                        display_name: &profile.display_name,
+                        access_token: &access,
+                        refresh_token: refresh.as_deref(),
+                        token_expires_at: tokens.expires_at,
+                        now,
+                    },
+                )?,
+                None => connected_accounts::insert(
+                    conn,
+                    connected_accounts::NewAccount {
+                        id: &id,
+                        platform: platform.as_str(),
+                        mode: platform.mode().as_str(),
+                        platform_account_id: &profile.id,
+                        handle: &profile.handle,
+                        display_name: &profile.display_name,
+                        access_token: &access,
+                        refresh_token: refresh.as_deref(),
+                        token_expires_at: tokens.expires_at,
+                        connected_by: connected_by.as_ref(),
+                        now,
+                    },
+                )?,
+            }
+            Ok(Ok(connected_accounts::get(conn, &id)?))
+        };
+        // Two first connections of one account at once: the loser's insert meets the
+        // winner's row, and the second attempt updates it.
+        let attempt = std::sync::Arc::new(attempt);
+        let mut tries = 0;
+        let row = loop {
+            let attempt = attempt.clone();
+            match self
+                .db
+                .in_workspace(workspace.clone(), move |conn| attempt(conn))
+                .await
+            {
+                Err(DbError::UniqueViolation) if tries == 0 => tries += 1,
+                other => break other??,
+            }
+        };
+        row.and_then(AccountView::from_stored)
+            .ok_or(ConnectError::Storage(DbError::Unavailable(
+                "the account just stored is not there".into(),
+            )))
+    }
+}

@@ -1,0 +1,395 @@
+//! Listing, checking, refreshing and disconnecting connected accounts (§5.3).
+
+use super::oauth::{self, ProviderError, TokenSet};
+use super::providers::Platform;
+use super::{AccountView, ConnectError, Connector, sandbox, vault};
+use crate::auth::api_key::KeyMode;
+use crate::crypto::envelope::{Context, DataKey, Secret};
+use crate::crypto::random_token;
+use crate::db::connected_accounts::{self as accounts, StoredAccount};
+use crate::domain::{AccountId, WorkspaceId, now};
+use std::time::Duration;
+
+/// Tokens that expire within this long are refreshed first (§5.3).
+pub const REFRESH_AHEAD_SECS: i64 = 10 * 60;
+/// A refresh lease outlives any one refresh (whose calls time out after 15 s), so that it is
+/// never taken from a holder still at work; a crashed holder's lease lapses after this.
+const LEASE_SECS: i64 = 120;
+/// How long a check waits for a refresh another request or process is making.
+const WAIT_FOR_OTHER_REFRESH: Duration = Duration::from_secs(20);
+
+/// The mode an account list or lookup is limited to: a key's (§4.4), or none for people in
+/// the browser, who see both (test mode in a section of its own).
+pub type ModeFilter = Option<KeyMode>;
+
+/// What became of a refresh.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refreshed {
+    Done,
+    /// Someone else holds the lease and is refreshing.
+    Busy,
+    /// The platform refused the refresh token: the account is now `expired`.
+    Refused,
+    /// Nothing to refresh with.
+    NoRefreshToken,
+}
+
+fn sealed_context<'a>(
+    workspace: &'a WorkspaceId,
+    account: &'a AccountId,
+    field: &'a str,
+) -> Context<'a> {
+    Context {
+        workspace,
+        record: account.as_str(),
+        field,
+    }
+}
+
+/// An account row with its tokens opened.
+struct Opened {
+    row: StoredAccount,
+    access: Option<Secret>,
+    refresh: Option<Secret>,
+}
+
+fn open_tokens(
+    key: &DataKey,
+    workspace: &WorkspaceId,
+    row: StoredAccount,
+) -> Result<Opened, ConnectError> {
+    let id = AccountId::from_trusted(row.id.clone());
+    let open = |field: &str, sealed: &Option<Vec<u8>>| -> Result<Option<Secret>, ConnectError> {
+        sealed
+            .as_ref()
+            .map(|bytes| key.open(sealed_context(workspace, &id, field), bytes))
+            .transpose()
+            .map_err(ConnectError::from)
+    };
+    Ok(Opened {
+        access: open("access_token", &row.access_token)?,
+        refresh: open("refresh_token", &row.refresh_token)?,
+        row,
+    })
+}
+
+fn matches_mode(row: &StoredAccount, mode: ModeFilter) -> bool {
+    mode.is_none_or(|m| row.mode == m.as_str())
+}
+
+impl Connector {
+    pub async fn list(
+        &self,
+        workspace: &WorkspaceId,
+        mode: ModeFilter,
+    ) -> Result<Vec<AccountView>, ConnectError> {
+        let rows = self
+            .db
+            .read_in_workspace(workspace.clone(), move |conn| {
+                accounts::list(conn, mode.map(KeyMode::as_str))
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(AccountView::from_stored)
+            .collect())
+    }
+
+    async fn opened(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+        mode: ModeFilter,
+    ) -> Result<Opened, ConnectError> {
+        let keyring = self.keyring.clone();
+        let id = id.clone();
+        self.db
+            .read_in_workspace(workspace.clone(), move |conn| {
+                let Some(row) = accounts::get(conn, &id)?.filter(|r| matches_mode(r, mode)) else {
+                    return Ok(Err(ConnectError::NotFound));
+                };
+                if row.access_token.is_none() && row.refresh_token.is_none() {
+                    return Ok(Ok(Opened {
+                        row,
+                        access: None,
+                        refresh: None,
+                    }));
+                }
+                let workspace = conn.workspace_id().clone();
+                Ok(match vault::data_key(conn, &keyring)? {
+                    Ok(key) => open_tokens(&key, &workspace, row),
+                    Err(e) => Err(e.into()),
+                })
+            })
+            .await?
+    }
+
+    /// Erases the account and its tokens at once, then asks the platform to revoke them
+    /// (where it has a revoke endpoint). A revocation that fails is logged: the tokens are gone
+    /// from here either way.
+    pub async fn disconnect(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+        mode: ModeFilter,
+    ) -> Result<(), ConnectError> {
+        let opened = self.opened(workspace, id, mode).await;
+        let owned_id = id.clone();
+        let deleted = self
+            .db
+            .in_workspace(workspace.clone(), move |conn| {
+                let Some(row) = accounts::get(conn, &owned_id)? else {
+                    return Ok(false);
+                };
+                if !matches_mode(&row, mode) {
+                    return Ok(false);
+                }
+                accounts::delete(conn, &owned_id)
+            })
+            .await?;
+        if !deleted {
+            return Err(ConnectError::NotFound);
+        }
+        // Tokens that no longer open (a root key lost) cannot be revoked; the row is gone.
+        let Ok(opened) = opened else { return Ok(()) };
+        let Some(app) = Platform::parse(&opened.row.platform).and_then(|p| self.platforms.app(p))
+        else {
+            return Ok(());
+        };
+        let revocations = opened
+            .refresh
+            .iter()
+            .map(|t| (t, oauth::TokenKind::Refresh))
+            .chain(opened.access.iter().map(|t| (t, oauth::TokenKind::Access)));
+        for (token, kind) in revocations {
+            if let Err(e) = oauth::revoke(&self.http, app, token, kind).await {
+                log::warn!("disconnect of account {id}: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the profile from the platform with the account's token, refreshing it first when
+    /// it is near expiry (§5.3), and answers the account as it now is.
+    pub async fn check(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+        mode: ModeFilter,
+    ) -> Result<AccountView, ConnectError> {
+        let mut opened = self.opened(workspace, id, mode).await?;
+        if opened.row.status == "active" && opened.refresh.is_some() && near_expiry(&opened.row) {
+            self.refresh_or_wait(workspace, id).await?;
+            opened = self.opened(workspace, id, mode).await?;
+        }
+        let platform = Platform::parse(&opened.row.platform).ok_or(ConnectError::NotFound)?;
+        if let (Some(access), "active") = (&opened.access, opened.row.status.as_str()) {
+            let now = now();
+            let profile = match self.platforms.app(platform) {
+                // The sandbox's profile is what it was connected with.
+                None if platform == Platform::Sandbox => None,
+                None => return Err(ConnectError::NotFound),
+                Some(app) => Some(oauth::profile(&self.http, app, access).await),
+            };
+            let id = id.clone();
+            match profile {
+                None => {}
+                Some(Ok(profile)) => {
+                    self.db
+                        .in_workspace(workspace.clone(), move |conn| {
+                            accounts::update_profile(
+                                conn,
+                                &id,
+                                &profile.handle,
+                                &profile.display_name,
+                                now,
+                            )
+                        })
+                        .await?
+                }
+                Some(Err(ProviderError::Unauthorized)) => {
+                    self.db
+                        .in_workspace(workspace.clone(), move |conn| {
+                            accounts::mark_unusable(
+                                conn,
+                                &id,
+                                "revoked",
+                                "the platform no longer accepts the token; reconnect",
+                                now,
+                            )
+                        })
+                        .await?
+                }
+                Some(Err(e)) => {
+                    let message = e.to_string();
+                    self.db
+                        .in_workspace(workspace.clone(), move |conn| {
+                            accounts::record_failure(conn, &id, None, &message, now, now)
+                        })
+                        .await?;
+                    return Err(e.into());
+                }
+            }
+        }
+        self.opened(workspace, id, mode)
+            .await
+            .and_then(|o| AccountView::from_stored(o.row).ok_or(ConnectError::NotFound))
+    }
+
+    /// Refreshes, or when another request or process is already refreshing, waits for it to
+    /// finish. A platform failure is recorded and answered as a provider error.
+    async fn refresh_or_wait(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+    ) -> Result<(), ConnectError> {
+        let deadline = tokio::time::Instant::now() + WAIT_FOR_OTHER_REFRESH;
+        loop {
+            match self.refresh(workspace, id).await {
+                Ok(Refreshed::Busy) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(Refreshed::Busy) => {
+                    return Err(ConnectError::Provider(ProviderError::Failed(
+                        "another refresh of this account is taking too long".into(),
+                    )));
+                }
+                Ok(_) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Refreshes the account's token if it is still due: one holder of the lease at a time,
+    /// across processes, so a single-use refresh token is spent once. The new refresh token is
+    /// stored in the same write as the new access token, before either is used.
+    pub async fn refresh(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+    ) -> Result<Refreshed, ConnectError> {
+        let lease = random_token();
+        let keyring = self.keyring.clone();
+        let (lease_for_tx, id_for_tx) = (lease.clone(), id.clone());
+        let taken = self
+            .db
+            .in_workspace(workspace.clone(), move |conn| {
+                let now = now();
+                let Some(row) = accounts::get(conn, &id_for_tx)? else {
+                    return Ok(Err(ConnectError::NotFound));
+                };
+                // Another holder may have refreshed while this one waited.
+                if row.status != "active" || row.refresh_token.is_none() || !near_expiry(&row) {
+                    return Ok(Ok(None));
+                }
+                if !accounts::take_lease(conn, &id_for_tx, &lease_for_tx, now, now + LEASE_SECS)? {
+                    return Ok(Ok(Some(None)));
+                }
+                let workspace = conn.workspace_id().clone();
+                Ok(match vault::data_key(conn, &keyring)? {
+                    Ok(key) => open_tokens(&key, &workspace, row).map(|o| Some(Some(o))),
+                    Err(e) => Err(e.into()),
+                })
+            })
+            .await??;
+        let opened = match taken {
+            None => return Ok(Refreshed::NoRefreshToken),
+            Some(None) => return Ok(Refreshed::Busy),
+            Some(Some(opened)) => opened,
+        };
+        let Some(refresh_token) = opened.refresh else {
+            return Ok(Refreshed::NoRefreshToken);
+        };
+        let platform = Platform::parse(&opened.row.platform).ok_or(ConnectError::NotFound)?;
+        let now = now();
+        let result: Result<TokenSet, ProviderError> = match self.platforms.app(platform) {
+            Some(app) => oauth::refresh(&self.http, app, &refresh_token, now).await,
+            None if platform == Platform::Sandbox => Ok(sandbox::refresh(now)),
+            None => Err(ProviderError::Failed(format!(
+                "{platform} is no longer configured"
+            ))),
+        };
+
+        let keyring = self.keyring.clone();
+        let id_owned = id.clone();
+        match result {
+            Ok(tokens) => {
+                self.db
+                    .in_workspace(workspace.clone(), move |conn| {
+                        let workspace = conn.workspace_id().clone();
+                        let key = match vault::data_key(conn, &keyring)? {
+                            Ok(key) => key,
+                            Err(e) => return Ok(Err(ConnectError::from(e))),
+                        };
+                        let access = key.seal(
+                            sealed_context(&workspace, &id_owned, "access_token"),
+                            tokens.access.expose(),
+                        );
+                        let refresh = tokens.refresh.as_ref().map(|r| {
+                            key.seal(
+                                sealed_context(&workspace, &id_owned, "refresh_token"),
+                                r.expose(),
+                            )
+                        });
+                        accounts::store_refreshed(
+                            conn,
+                            &id_owned,
+                            &lease,
+                            &access,
+                            refresh.as_deref(),
+                            tokens.expires_at,
+                            now,
+                        )?;
+                        Ok(Ok(()))
+                    })
+                    .await??;
+                log::info!("refreshed the token of account {id}");
+                Ok(Refreshed::Done)
+            }
+            Err(ProviderError::Refused(_)) => {
+                log::info!("account {id}: refresh refused, marked expired");
+                self.db
+                    .in_workspace(workspace.clone(), move |conn| {
+                        accounts::mark_unusable(
+                            conn,
+                            &id_owned,
+                            "expired",
+                            "the platform refused the refresh token; reconnect",
+                            now,
+                        )
+                    })
+                    .await?;
+                Ok(Refreshed::Refused)
+            }
+            Err(e) => {
+                let message = e.to_string();
+                let failures = opened.row.refresh_failures.max(0) as u32;
+                let retry_at = now + backoff_secs(failures);
+                log::warn!("account {id}: refresh failed, retrying later: {message}");
+                self.db
+                    .in_workspace(workspace.clone(), move |conn| {
+                        accounts::record_failure(
+                            conn,
+                            &id_owned,
+                            Some(&lease),
+                            &message,
+                            retry_at,
+                            now,
+                        )
+                    })
+                    .await?;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+fn near_expiry(row: &StoredAccount) -> bool {
+    row.token_expires_at
+        .is_some_and(|at| at <= now() + REFRESH_AHEAD_SECS)
+}
+
+/// 30 s, 1 min, 2 min, … up to an hour between attempts after failures.
+fn backoff_secs(failures: u32) -> i64 {
+    (30_i64 << failures.min(7)).min(3600)
+}

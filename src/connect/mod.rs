@@ -1,0 +1,122 @@
+//! Connected accounts (§5): the connect flow, listing, checking, refreshing and disconnecting,
+//! with every platform token sealed by the workspace's data key (§8.4). Plain async functions
+//! on a [`Connector`]; no HTTP framework here.
+
+mod flow;
+mod manage;
+pub mod oauth;
+pub mod providers;
+mod refresher;
+mod rotation;
+pub mod sandbox;
+mod vault;
+
+pub use flow::{Actor, Started};
+pub use manage::{ModeFilter, Refreshed};
+pub use providers::{Description, OAuthApp, Platform, Platforms, Profile};
+pub use refresher::run_refresher;
+pub use rotation::{RotationReport, check_root_keys, rotate_root_key};
+
+use crate::auth::api_key::KeyMode;
+use crate::crypto::envelope::{CryptoError, Keyring};
+use crate::db::{Database, DbError, connected_accounts::StoredAccount};
+use crate::domain::{AccountId, Invalid};
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// A wrong, reused or expired `state`, or one made for another workspace, user or platform.
+    #[error("The state is unknown, used, expired, or belongs to another flow.")]
+    InvalidState,
+    /// No such platform offered here, or no such account in this workspace and mode.
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    /// The platform failed or refused.
+    #[error("{0}")]
+    Provider(#[from] oauth::ProviderError),
+    #[error("storage: {0}")]
+    Storage(#[from] DbError),
+    #[error("{0}")]
+    Crypto(#[from] CryptoError),
+}
+
+/// Everything the connect flows need, built once at start.
+pub struct Connector {
+    db: Database,
+    keyring: Keyring,
+    platforms: Platforms,
+    http: oauth::HttpClient,
+    public_url: Url,
+}
+
+impl Connector {
+    pub fn new(
+        db: Database,
+        keyring: Keyring,
+        platforms: Platforms,
+        public_url: Url,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            db,
+            keyring,
+            platforms,
+            http: oauth::http_client()?,
+            public_url,
+        })
+    }
+
+    /// The platforms a person can connect in the browser: the configured real ones, then the
+    /// sandbox.
+    pub fn offered(&self) -> Vec<Platform> {
+        let mut offered = self.platforms.configured();
+        offered.push(Platform::Sandbox);
+        offered
+    }
+
+    fn is_offered(&self, platform: Platform) -> bool {
+        platform == Platform::Sandbox || self.platforms.app(platform).is_some()
+    }
+
+    /// Where the platform sends the user back to in the browser flow.
+    pub fn callback_url(&self, platform: Platform) -> String {
+        let mut url = self.public_url.clone();
+        url.set_path(&format!("/connect/{platform}/callback"));
+        url.to_string()
+    }
+}
+
+/// An account as shown to people and programs: never a token.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub id: AccountId,
+    pub platform: Platform,
+    pub handle: String,
+    pub display_name: String,
+    pub mode: KeyMode,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    pub connected_at: i64,
+    pub token_expires_at: Option<i64>,
+    /// Whether the token can be renewed without the user (false for LinkedIn's 60-day tokens).
+    pub refreshable: bool,
+    pub last_error: Option<String>,
+}
+
+impl AccountView {
+    fn from_stored(row: StoredAccount) -> Option<Self> {
+        Some(Self {
+            platform: Platform::parse(&row.platform)?,
+            mode: KeyMode::parse(&row.mode)?,
+            refreshable: row.refresh_token.is_some(),
+            id: AccountId::from_trusted(row.id),
+            handle: row.handle,
+            display_name: row.display_name,
+            status: row.status,
+            connected_at: row.connected_at,
+            token_expires_at: row.token_expires_at,
+            last_error: row.last_error,
+        })
+    }
+}

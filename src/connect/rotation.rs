@@ -1,0 +1,62 @@
+//! `socializer rotate-root-key` (§8.4): every workspace data key re-wrapped under the current
+//! root key, token ciphertexts untouched. The previous root keys keep unwrapping until this
+//! has run; afterwards they are no longer needed.
+
+use crate::crypto::envelope::{CryptoError, Keyring};
+use crate::db::{Database, DbError, workspace_keys};
+use crate::domain::now;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RotationReport {
+    /// Data keys moved to the current root key by this run.
+    pub rewrapped: usize,
+    /// Data keys that no configured root key opens (their workspace ids).
+    pub failed: Vec<String>,
+}
+
+/// Re-wraps each data key in its own transaction, so an interrupted run keeps what it did and
+/// a second run finishes the rest.
+pub async fn rotate_root_key(db: &Database, keyring: &Keyring) -> Result<RotationReport, DbError> {
+    let current = keyring.current_id().to_owned();
+    let pending = db
+        .for_key_rotation(move |conn| workspace_keys::not_under(conn, &current))
+        .await?;
+    let mut report = RotationReport::default();
+    for (workspace, stored) in pending {
+        match keyring.rewrap(&workspace, &stored) {
+            Ok(Some(new)) => {
+                let (workspace, old) = (workspace.clone(), stored.root_key_id.clone());
+                let replaced = db
+                    .for_key_rotation(move |conn| {
+                        workspace_keys::replace(conn, &workspace, &old, &new, now())
+                    })
+                    .await?;
+                if replaced {
+                    report.rewrapped += 1;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                log::error!("rotate-root-key: workspace {workspace}: {e}");
+                report.failed.push(workspace.to_string());
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// At start: every stored data key must be wrapped by a root key this process holds, or the
+/// start stops with one line saying which root key is missing.
+pub async fn check_root_keys(db: &Database, keyring: &Keyring) -> Result<(), String> {
+    let counts = db
+        .for_key_rotation(workspace_keys::count_by_root_key)
+        .await
+        .map_err(|e| e.to_string())?;
+    match counts.into_iter().find(|(id, _)| !keyring.knows(id)) {
+        None => Ok(()),
+        Some((id, n)) => Err(format!(
+            "{} ({n} workspace data key(s) need it)",
+            CryptoError::UnknownRootKey(id)
+        )),
+    }
+}

@@ -1,0 +1,352 @@
+//! Connected social accounts: workspace data. Tokens arrive here already sealed (§8.4).
+
+use super::schema::connected_accounts as ca;
+use super::{DbError, RefreshScanConn, WorkspaceConn};
+use crate::domain::{AccountId, UserId, WorkspaceId};
+use diesel::prelude::*;
+
+/// A stored account, tokens still sealed.
+#[derive(Debug, Clone, Queryable)]
+pub struct StoredAccount {
+    pub id: String,
+    pub workspace_id: String,
+    pub platform: String,
+    pub mode: String,
+    pub platform_account_id: String,
+    pub handle: String,
+    pub display_name: String,
+    pub status: String,
+    pub access_token: Option<Vec<u8>>,
+    pub refresh_token: Option<Vec<u8>>,
+    pub token_expires_at: Option<i64>,
+    pub connected_at: i64,
+    pub updated_at: i64,
+    pub refresh_lease: Option<String>,
+    pub refresh_lease_until: Option<i64>,
+    pub refresh_failures: i32,
+    pub next_refresh_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+macro_rules! columns {
+    () => {
+        (
+            ca::id,
+            ca::workspace_id,
+            ca::platform,
+            ca::mode,
+            ca::platform_account_id,
+            ca::handle,
+            ca::display_name,
+            ca::status,
+            ca::access_token,
+            ca::refresh_token,
+            ca::token_expires_at,
+            ca::connected_at,
+            ca::updated_at,
+            ca::refresh_lease,
+            ca::refresh_lease_until,
+            ca::refresh_failures,
+            ca::next_refresh_at,
+            ca::last_error,
+        )
+    };
+}
+
+/// The one account `id` of the connection's workspace: every query names both.
+macro_rules! one_account {
+    ($workspace:expr, $id:expr) => {
+        ca::table
+            .filter(ca::workspace_id.eq($workspace))
+            .filter(ca::id.eq($id.as_str()))
+    };
+}
+
+/// The workspace's accounts, oldest first; only those of `mode` when given.
+pub fn list(
+    conn: &mut WorkspaceConn<'_>,
+    mode: Option<&str>,
+) -> Result<Vec<StoredAccount>, DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    let mut query = ca::table
+        .filter(ca::workspace_id.eq(workspace))
+        .select(columns!())
+        .order((ca::connected_at.asc(), ca::id.asc()))
+        .into_boxed();
+    if let Some(mode) = mode {
+        query = query.filter(ca::mode.eq(mode.to_owned()));
+    }
+    Ok(query.load(conn.conn())?)
+}
+
+pub fn get(conn: &mut WorkspaceConn<'_>, id: &AccountId) -> Result<Option<StoredAccount>, DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    Ok(one_account!(workspace, id)
+        .select(columns!())
+        .first(conn.conn())
+        .optional()?)
+}
+
+/// The row of this platform account in the workspace, if it was connected before.
+pub fn find(
+    conn: &mut WorkspaceConn<'_>,
+    platform: &str,
+    platform_account_id: &str,
+) -> Result<Option<StoredAccount>, DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    Ok(ca::table
+        .filter(ca::workspace_id.eq(workspace))
+        .filter(ca::platform.eq(platform))
+        .filter(ca::platform_account_id.eq(platform_account_id))
+        .select(columns!())
+        .first(conn.conn())
+        .optional()?)
+}
+
+pub struct NewAccount<'a> {
+    pub id: &'a AccountId,
+    pub platform: &'a str,
+    pub mode: &'a str,
+    pub platform_account_id: &'a str,
+    pub handle: &'a str,
+    pub display_name: &'a str,
+    pub access_token: &'a [u8],
+    pub refresh_token: Option<&'a [u8]>,
+    pub token_expires_at: Option<i64>,
+    pub connected_by: Option<&'a UserId>,
+    pub now: i64,
+}
+
+pub fn insert(conn: &mut WorkspaceConn<'_>, account: NewAccount<'_>) -> Result<(), DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    diesel::insert_into(ca::table)
+        .values((
+            ca::id.eq(account.id.as_str()),
+            ca::workspace_id.eq(workspace),
+            ca::platform.eq(account.platform),
+            ca::mode.eq(account.mode),
+            ca::platform_account_id.eq(account.platform_account_id),
+            ca::handle.eq(account.handle),
+            ca::display_name.eq(account.display_name),
+            ca::status.eq("active"),
+            ca::access_token.eq(account.access_token),
+            ca::refresh_token.eq(account.refresh_token),
+            ca::token_expires_at.eq(account.token_expires_at),
+            ca::connected_by.eq(account.connected_by.map(UserId::as_str)),
+            ca::connected_at.eq(account.now),
+            ca::updated_at.eq(account.now),
+        ))
+        .execute(conn.conn())?;
+    Ok(())
+}
+
+/// A reconnect: new tokens and profile, the account active again. A refresh token is replaced
+/// only by a new one, never by nothing (§5.3).
+pub struct Reconnect<'a> {
+    pub handle: &'a str,
+    pub display_name: &'a str,
+    pub access_token: &'a [u8],
+    pub refresh_token: Option<&'a [u8]>,
+    pub token_expires_at: Option<i64>,
+    pub now: i64,
+}
+
+pub fn reconnect(
+    conn: &mut WorkspaceConn<'_>,
+    id: &AccountId,
+    update: Reconnect<'_>,
+) -> Result<(), DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    let row = one_account!(workspace, id);
+    diesel::update(row.clone())
+        .set((
+            ca::handle.eq(update.handle),
+            ca::display_name.eq(update.display_name),
+            ca::status.eq("active"),
+            ca::access_token.eq(update.access_token),
+            ca::token_expires_at.eq(update.token_expires_at),
+            ca::updated_at.eq(update.now),
+            ca::refresh_failures.eq(0),
+            ca::next_refresh_at.eq(None::<i64>),
+            ca::last_error.eq(None::<String>),
+        ))
+        .execute(conn.conn())?;
+    if let Some(refresh) = update.refresh_token {
+        diesel::update(row)
+            .set(ca::refresh_token.eq(refresh))
+            .execute(conn.conn())?;
+    }
+    Ok(())
+}
+
+/// Removes the account and its sealed tokens. False when there was no such account.
+pub fn delete(conn: &mut WorkspaceConn<'_>, id: &AccountId) -> Result<bool, DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    let deleted = diesel::delete(one_account!(workspace, id)).execute(conn.conn())?;
+    Ok(deleted > 0)
+}
+
+/// Takes the refresh lease unless someone else holds an unexpired one: whoever gets it is the
+/// only one to spend the refresh token.
+pub fn take_lease(
+    conn: &mut WorkspaceConn<'_>,
+    id: &AccountId,
+    lease: &str,
+    now: i64,
+    until: i64,
+) -> Result<bool, DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    let taken = diesel::update(
+        one_account!(workspace, id).filter(
+            ca::refresh_lease_until
+                .is_null()
+                .or(ca::refresh_lease_until.le(now)),
+        ),
+    )
+    .set((
+        ca::refresh_lease.eq(lease),
+        ca::refresh_lease_until.eq(until),
+    ))
+    .execute(conn.conn())?;
+    Ok(taken > 0)
+}
+
+/// Stores refreshed tokens and gives the lease back, only while `lease` is still held.
+pub fn store_refreshed(
+    conn: &mut WorkspaceConn<'_>,
+    id: &AccountId,
+    lease: &str,
+    access_token: &[u8],
+    refresh_token: Option<&[u8]>,
+    token_expires_at: Option<i64>,
+    now: i64,
+) -> Result<bool, DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    let row = one_account!(workspace, id).filter(ca::refresh_lease.eq(lease));
+    if let Some(refresh) = refresh_token {
+        diesel::update(row.clone())
+            .set(ca::refresh_token.eq(refresh))
+            .execute(conn.conn())?;
+    }
+    let changed = diesel::update(row)
+        .set((
+            ca::access_token.eq(access_token),
+            ca::token_expires_at.eq(token_expires_at),
+            ca::updated_at.eq(now),
+            ca::status.eq("active"),
+            ca::refresh_failures.eq(0),
+            ca::next_refresh_at.eq(None::<i64>),
+            ca::last_error.eq(None::<String>),
+            ca::refresh_lease.eq(None::<String>),
+            ca::refresh_lease_until.eq(None::<i64>),
+        ))
+        .execute(conn.conn())?;
+    Ok(changed > 0)
+}
+
+/// A refresh or check that failed for now (network, 5xx): the account stays as it is, the
+/// failure is recorded and the next attempt put off until `retry_at`.
+pub fn record_failure(
+    conn: &mut WorkspaceConn<'_>,
+    id: &AccountId,
+    lease: Option<&str>,
+    error: &str,
+    retry_at: i64,
+    now: i64,
+) -> Result<(), DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    let row = one_account!(workspace, id);
+    let failures = ca::refresh_failures + 1;
+    match lease {
+        Some(lease) => diesel::update(row.filter(ca::refresh_lease.eq(lease)))
+            .set((
+                ca::refresh_failures.eq(failures),
+                ca::last_error.eq(error),
+                ca::next_refresh_at.eq(retry_at),
+                ca::updated_at.eq(now),
+                ca::refresh_lease.eq(None::<String>),
+                ca::refresh_lease_until.eq(None::<i64>),
+            ))
+            .execute(conn.conn())?,
+        None => diesel::update(row)
+            .set((
+                ca::refresh_failures.eq(failures),
+                ca::last_error.eq(error),
+                ca::next_refresh_at.eq(retry_at),
+                ca::updated_at.eq(now),
+            ))
+            .execute(conn.conn())?,
+    };
+    Ok(())
+}
+
+/// The platform refused the credentials for good (`expired` or `revoked`): they are erased,
+/// and the user must reconnect.
+pub fn mark_unusable(
+    conn: &mut WorkspaceConn<'_>,
+    id: &AccountId,
+    status: &str,
+    error: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    diesel::update(one_account!(workspace, id))
+        .set((
+            ca::status.eq(status),
+            ca::access_token.eq(None::<Vec<u8>>),
+            ca::refresh_token.eq(None::<Vec<u8>>),
+            ca::last_error.eq(error),
+            ca::updated_at.eq(now),
+            ca::refresh_lease.eq(None::<String>),
+            ca::refresh_lease_until.eq(None::<i64>),
+            ca::next_refresh_at.eq(None::<i64>),
+        ))
+        .execute(conn.conn())?;
+    Ok(())
+}
+
+pub fn update_profile(
+    conn: &mut WorkspaceConn<'_>,
+    id: &AccountId,
+    handle: &str,
+    display_name: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    diesel::update(one_account!(workspace, id))
+        .set((
+            ca::handle.eq(handle),
+            ca::display_name.eq(display_name),
+            ca::updated_at.eq(now),
+            ca::last_error.eq(None::<String>),
+        ))
+        .execute(conn.conn())?;
+    Ok(())
+}
+
+/// Active accounts, across workspaces, whose token expires before `before`, that can be
+/// refreshed and are not waiting out a failure.
+pub fn due_for_refresh(
+    conn: &mut RefreshScanConn<'_>,
+    before: i64,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<(WorkspaceId, AccountId)>, DbError> {
+    let rows = ca::table
+        .filter(ca::status.eq("active"))
+        .filter(ca::refresh_token.is_not_null())
+        .filter(ca::token_expires_at.le(before))
+        .filter(
+            ca::next_refresh_at
+                .is_null()
+                .or(ca::next_refresh_at.le(now)),
+        )
+        .order(ca::token_expires_at.asc())
+        .limit(limit)
+        .select((ca::workspace_id, ca::id))
+        .load::<(String, String)>(conn.conn())?;
+    Ok(rows
+        .into_iter()
+        .map(|(w, a)| (WorkspaceId::from_trusted(w), AccountId::from_trusted(a)))
+        .collect())
+}

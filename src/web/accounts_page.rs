@@ -1,0 +1,226 @@
+//! Connected accounts in the browser (§5.2, §5.3): the settings page, the way out to a platform
+//! and the way back, and Disconnect. Any member may connect accounts.
+
+use super::PageError;
+use super::current::SignedInMember;
+use super::errors::{MessagePage, render, see_other};
+use super::extract::{PageForm, PageQuery};
+use super::layout::{Layout, human_time};
+use crate::auth::api_key::KeyMode;
+use crate::connect::{AccountView, Actor, Platform};
+use crate::domain::{AccountId, now};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+/// Tokens that cannot be refreshed are flagged this long before they expire (§5.3).
+const EXPIRY_WARNING_SECS: i64 = 7 * 24 * 60 * 60;
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct AccountsPage {
+    layout: Layout,
+    workspace: String,
+    live: Vec<AccountRow>,
+    test: Vec<AccountRow>,
+    connect: Vec<ConnectButton>,
+}
+
+struct ConnectButton {
+    slug: &'static str,
+    name: &'static str,
+}
+
+struct AccountRow {
+    id: String,
+    platform: &'static str,
+    handle: String,
+    display_name: String,
+    status: String,
+    connected_at: String,
+    expires: String,
+    warning: Option<String>,
+    last_error: Option<String>,
+}
+
+impl AccountRow {
+    fn new(account: AccountView, now: i64) -> Self {
+        let warning = match account.token_expires_at {
+            Some(at) if !account.refreshable && account.status == "active" && at <= now => {
+                Some("The token has expired: reconnect to keep posting.".to_owned())
+            }
+            Some(at)
+                if !account.refreshable
+                    && account.status == "active"
+                    && at - now <= EXPIRY_WARNING_SECS =>
+            {
+                Some(format!(
+                    "The token expires on {} and cannot be renewed automatically: reconnect before then.",
+                    human_time(at)
+                ))
+            }
+            _ => None,
+        };
+        AccountRow {
+            id: account.id.to_string(),
+            platform: account.platform.display_name(),
+            handle: account.handle,
+            display_name: account.display_name,
+            status: account.status,
+            connected_at: human_time(account.connected_at),
+            expires: match (account.token_expires_at, account.refreshable) {
+                (Some(at), true) => format!("{} (renewed automatically)", human_time(at)),
+                (Some(at), false) => human_time(at),
+                (None, _) => "never".into(),
+            },
+            warning,
+            last_error: account.last_error,
+        }
+    }
+}
+
+fn actor(member: &SignedInMember) -> Actor {
+    Actor::Member {
+        workspace: member.ctx.workspace.id.clone(),
+        user: member.ctx.user.clone(),
+    }
+}
+
+#[get("/settings/accounts")]
+pub async fn list(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+) -> Result<HttpResponse, PageError> {
+    let accounts = state.connector.list(&member.ctx.workspace.id, None).await?;
+    let now = now();
+    let (test, live): (Vec<_>, Vec<_>) =
+        accounts.into_iter().partition(|a| a.mode == KeyMode::Test);
+    let page = AccountsPage {
+        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        workspace: member.ctx.workspace.name.to_string(),
+        live: live.into_iter().map(|a| AccountRow::new(a, now)).collect(),
+        test: test.into_iter().map(|a| AccountRow::new(a, now)).collect(),
+        connect: state
+            .connector
+            .offered()
+            .into_iter()
+            .filter(|p| *p != Platform::Sandbox)
+            .map(|p| ConnectButton {
+                slug: p.as_str(),
+                name: p.display_name(),
+            })
+            .collect(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn platform(raw: &str) -> Result<Platform, PageError> {
+    Platform::parse(raw).ok_or(PageError::NotFound)
+}
+
+/// The Connect button: off to the platform's authorization page.
+#[get("/connect/{platform}")]
+pub async fn connect(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let platform = platform(&path)?;
+    let started = state
+        .connector
+        .begin(&actor(&member), platform, None)
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", started.auth_url.as_str()))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Where the platform sends the user back. A flow begun through the API with the default
+/// redirect URI finishes here too, without a session (it is bound to no user).
+#[get("/connect/{platform}/callback")]
+pub async fn callback(
+    state: web::Data<AppState>,
+    member: Option<SignedInMember>,
+    path: web::Path<String>,
+    query: PageQuery<CallbackQuery>,
+) -> Result<HttpResponse, PageError> {
+    let platform = platform(&path)?;
+    if let Some(error) = &query.error {
+        let said = match &query.error_description {
+            Some(description) => format!("{error}: {description}"),
+            None => error.clone(),
+        };
+        let message = if error == "access_denied" {
+            format!(
+                "Access was denied on {}, so nothing was connected ({said}).",
+                platform.display_name()
+            )
+        } else {
+            format!(
+                "{} answered with an error: {said}.",
+                platform.display_name()
+            )
+        };
+        let page = MessagePage {
+            link_href: "/settings/accounts",
+            link_text: "Back to connected accounts",
+            ..MessagePage::new("Not connected", message)
+        };
+        return render(StatusCode::OK, &page);
+    }
+    let (Some(code), Some(flow_state)) = (&query.code, &query.state) else {
+        return Err(PageError::BadRequest(
+            "The platform sent back neither a code nor an error.".into(),
+        ));
+    };
+    let actor = member.as_ref().map(actor);
+    let account = state
+        .connector
+        .finish(actor.as_ref(), platform, code, flow_state)
+        .await?;
+    if member.is_some() {
+        return Ok(see_other("/settings/accounts"));
+    }
+    let page = MessagePage::new(
+        "Account connected",
+        format!(
+            "{} {} is connected. You can close this window.",
+            platform.display_name(),
+            account.handle
+        ),
+    );
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[post("/settings/accounts/{id}/disconnect")]
+pub async fn disconnect(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+    form: PageForm<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    member.check_csrf(&form.csrf_token)?;
+    let id = AccountId::parse(&id).ok_or(PageError::NotFound)?;
+    state
+        .connector
+        .disconnect(&member.ctx.workspace.id, &id, None)
+        .await?;
+    Ok(see_other("/settings/accounts"))
+}
