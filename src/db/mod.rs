@@ -61,10 +61,23 @@ pub struct Database {
 impl Database {
     /// Applies pending migrations, then opens the pool the service's queries use.
     pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Self, DbError> {
+        Self::open_with(url, pool_size, 1)
+    }
+
+    /// Opens the database for a command that runs and exits (`rotate-root-key`).
+    ///
+    /// No idle connection is kept in reserve: r2d2 would open the replacement on a background
+    /// thread, and a process that exits while that thread is in libpq's TLS handshake crashes in
+    /// OpenSSL's exit handler.
+    pub fn open_for_command(url: &DatabaseUrl) -> Result<Self, DbError> {
+        Self::open_with(url, 1, 0)
+    }
+
+    fn open_with(url: &DatabaseUrl, pool_size: u32, min_idle: u32) -> Result<Self, DbError> {
         migrate::run_pending(url)?;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
-            .min_idle(Some(1))
+            .min_idle(Some(min_idle))
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(pool::Manager::new(url.clone()))
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
@@ -187,7 +200,6 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     {
-        use diesel::Connection as _;
         let pool = self.pool.clone();
         let writer = (self.backend == Backend::Sqlite && access == Access::Write)
             .then(|| self.sqlite_writer.clone());
@@ -199,7 +211,7 @@ impl Database {
                 .as_ref()
                 .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let conn: &mut DbConnection = &mut conn;
-            conn.transaction(f)
+            run_transaction(conn, access, f)
         })
         .await
         .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
@@ -214,5 +226,34 @@ impl Database {
         })
         .await
         .is_ok()
+    }
+}
+
+/// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+///
+/// A SQLite write transaction begins `IMMEDIATE`, taking the write lock up front. A deferred one
+/// that read first and then wrote would fail at once with SQLITE_BUSY (no busy timeout applies)
+/// whenever another process, such as a second server on the same file, committed in between.
+fn run_transaction<T, F>(conn: &mut DbConnection, access: Access, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, DbError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as diesel::Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(sqlite) if access == Access::Write => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        _ => Manager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(err) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
