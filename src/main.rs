@@ -49,7 +49,7 @@ fn rotate_root_key() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let db = Database::open(&config.database_url, 2).map_err(|e| e.to_string())?;
+        let db = Database::open_for_command(&config.database_url).map_err(|e| e.to_string())?;
         let report = socializer::connect::rotate_root_key(&db, &keyring)
             .await
             .map_err(|e| e.to_string())?;
