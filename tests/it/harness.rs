@@ -59,12 +59,18 @@ impl TestDatabase {
                 let mut conn = PgConnection::establish(&self.url).expect("connect");
                 conn.batch_execute(sql).expect("admin SQL");
             }
-            None => {
-                let path = self.url.trim_start_matches("sqlite://");
-                let mut conn = diesel::SqliteConnection::establish(path).expect("open sqlite");
-                conn.batch_execute(sql).expect("admin SQL");
-            }
+            None => self.sqlite_admin().batch_execute(sql).expect("admin SQL"),
         }
+    }
+
+    /// A connection to the SQLite file that, like the server's, waits for a writer to finish
+    /// instead of failing with "database is locked".
+    fn sqlite_admin(&self) -> diesel::SqliteConnection {
+        let path = self.url.trim_start_matches("sqlite://");
+        let mut conn = diesel::SqliteConnection::establish(path).expect("open sqlite");
+        conn.batch_execute("PRAGMA busy_timeout = 5000")
+            .expect("busy timeout");
+        conn
     }
 
     /// One number from a query run as the admin.
@@ -80,11 +86,9 @@ impl TestDatabase {
                 let mut conn = PgConnection::establish(&self.url).expect("connect");
                 diesel::sql_query(sql).load(&mut conn).expect("admin query")
             }
-            None => {
-                let path = self.url.trim_start_matches("sqlite://");
-                let mut conn = diesel::SqliteConnection::establish(path).expect("open sqlite");
-                diesel::sql_query(sql).load(&mut conn).expect("admin query")
-            }
+            None => diesel::sql_query(sql)
+                .load(&mut self.sqlite_admin())
+                .expect("admin query"),
         };
         rows.first().map(|c| c.n).expect("one row")
     }
