@@ -2,7 +2,9 @@
 //! stand-ins for X and LinkedIn; the state rules; refresh, check and disconnect; the test/live
 //! split; tokens never stored or answered in clear.
 
-use crate::harness::{ApiClient, Browser, TestApp, csrf_in, json, location, texts, unique_email};
+use crate::harness::{
+    ApiClient, Browser, TestApp, csrf_in, json, location, text, texts, unique_email,
+};
 use crate::platforms::Running;
 use reqwest::StatusCode;
 use serde_json::json as j;
@@ -609,15 +611,7 @@ async fn no_token_is_stored_or_answered_in_clear() {
     let (auth_url, state) = begin(&s.live, "linkedin", None).await;
     let back = at_platform(&auth_url).await;
     finish(&s.live, "linkedin", &param(&back, "code").unwrap(), &state).await;
-    let listed = s
-        .live
-        .get("/v1/accounts")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listed = text(s.live.get("/v1/accounts")).await;
 
     let mut tokens = Vec::new();
     for name in ["x", "linkedin"] {

@@ -407,6 +407,17 @@ pub async fn json(request: reqwest::RequestBuilder) -> (StatusCode, HeaderMap, s
     (status, headers, body)
 }
 
+/// An answer's body exactly as sent.
+pub async fn text(request: reqwest::RequestBuilder) -> String {
+    request
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body")
+}
+
 /// The new key shown once on the API keys page.
 pub fn new_key_in(html: &str) -> String {
     let doc = scraper::Html::parse_document(html);
