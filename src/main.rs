@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(),
         Command::Migrate => migrate(),
         Command::RotateRootKey => rotate_root_key(),
+        Command::Client(command) => return socializer::client::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

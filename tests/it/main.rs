@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod api_keys;
 mod browser;
+mod cli;
 mod connect;
 mod durability;
 mod hardening;

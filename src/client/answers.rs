@@ -1,0 +1,70 @@
+//! The parts of the API's answers (§6.1) that the client shows. Fields it does not show are
+//! ignored, so a newer server's additions do not break an older client.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Status {
+    pub workspace: Workspace,
+    pub key: StatusKey,
+    pub rate_limit: RateLimit,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusKey {
+    pub id: String,
+    pub label: String,
+    pub mode: String,
+    pub scopes: Vec<String>,
+    pub last4: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RateLimit {
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub platform: String,
+    pub handle: String,
+    pub display_name: String,
+    pub status: String,
+    pub connected_at: String,
+    pub token_expires_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Key {
+    pub id: String,
+    pub label: String,
+    pub mode: String,
+    pub scopes: Vec<String>,
+    pub last4: String,
+    pub state: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    /// Only in the answer that creates the key.
+    pub plaintext: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConnectStart {
+    pub auth_url: String,
+}

@@ -1,0 +1,158 @@
+//! One function per client command: resolve the target, call the API, print the answer.
+
+use super::ClientError;
+use super::answers::{Account, ConnectStart, Key, List, Status};
+use super::api::{Answer, Api};
+use super::prompt;
+use super::render::{self, clean};
+use super::settings::{self, ClientKey, Saved, Source};
+use crate::cli::{ClientCommand, ConnectArgs, CreateKeyArgs, KeysCommand, LoginArgs, Target};
+use std::io::Write as _;
+
+pub async fn run(command: ClientCommand) -> Result<(), ClientError> {
+    match command {
+        ClientCommand::Login(args) => login(args).await,
+        ClientCommand::Status(args) => {
+            let answer = api(&args.target)?.get(&["status"]).await?;
+            show(&answer, args.json, |a| {
+                Ok(render::status(&a.parse::<Status>()?))
+            })
+        }
+        ClientCommand::Accounts(args) => {
+            let answer = api(&args.target)?.get(&["accounts"]).await?;
+            show(&answer, args.json, |a| {
+                Ok(render::accounts(&a.parse::<List<Account>>()?.data))
+            })
+        }
+        ClientCommand::Connect(args) => connect(args).await,
+        ClientCommand::Disconnect(args) => {
+            api(&args.target)?.delete(&["accounts", &args.id]).await?;
+            out(&format!("Disconnected account {}.\n", clean(&args.id)))
+        }
+        ClientCommand::Keys(args) => {
+            let api = api(&args.target)?;
+            match args.command {
+                KeysCommand::List { json } => {
+                    let answer = api.get(&["api-keys"]).await?;
+                    show(&answer, json, |a| {
+                        Ok(render::keys(&a.parse::<List<Key>>()?.data))
+                    })
+                }
+                KeysCommand::Create(create) => create_key(&api, create).await,
+                KeysCommand::Revoke { id } => {
+                    api.delete(&["api-keys", &id]).await?;
+                    out(&format!("Revoked key {}.\n", clean(&id)))
+                }
+            }
+        }
+    }
+}
+
+/// The API as a command's flags, variables and saved settings name it.
+fn api(target: &Target) -> Result<Api, ClientError> {
+    let (url, key) = settings::resolve(target.api_key.as_deref(), target.api_url.as_deref())?;
+    Api::new(url, key)
+}
+
+/// Checks the key with the server first, and saves nothing unless it is accepted.
+async fn login(args: LoginArgs) -> Result<(), ClientError> {
+    let url = settings::login_url(args.api_url.as_deref())?;
+    let key = match &args.api_key {
+        Some(raw) => ClientKey::parse(raw, Source::Flag("api-key"))?,
+        None => ClientKey::parse(&prompt::read_key()?, Source::Prompt)?,
+    };
+    let api = Api::new(url.clone(), key.clone())?;
+    let status: Status = api.get(&["status"]).await?.parse()?;
+    let path = settings::save(&Saved {
+        api_url: Some(url.as_str().to_owned()),
+        api_key: Some(key.expose().to_owned()),
+    })?;
+    out(&format!(
+        "Logged in to {} ({}) with key {} ({}, ending in {}).\nSaved to {}.\n",
+        clean(&status.workspace.name),
+        clean(&status.workspace.id),
+        clean(&status.key.label),
+        clean(&status.key.mode),
+        clean(&status.key.last4),
+        path.display()
+    ))?;
+    if std::env::var_os(settings::KEY_VARIABLE).is_some_and(|v| !v.is_empty()) {
+        eprintln!(
+            "note: {} is set in this shell and is used instead of the saved key",
+            settings::KEY_VARIABLE
+        );
+    }
+    Ok(())
+}
+
+async fn connect(args: ConnectArgs) -> Result<(), ClientError> {
+    let answer = api(&args.target)?.get(&["connect", &args.platform]).await?;
+    if args.json {
+        return out_json(&answer);
+    }
+    let start: ConnectStart = answer.parse()?;
+    out(&format!("{}\n", clean(&start.auth_url)))?;
+    eprintln!(
+        "Open this URL in a browser and approve. The platform sends you back to Socializer, \
+         which finishes the connection; then `socializer accounts` lists it. The link works \
+         once, within 10 minutes."
+    );
+    Ok(())
+}
+
+async fn create_key(api: &Api, args: CreateKeyArgs) -> Result<(), ClientError> {
+    let mut body = serde_json::json!({ "label": args.label, "scopes": args.scopes });
+    if let Some(mode) = args.mode {
+        body["mode"] = mode.as_str().into();
+    }
+    if let Some(days) = args.expires_in_days {
+        body["expires_in_days"] = days.into();
+    }
+    let answer = api.post(&["api-keys"], &body).await?;
+    if args.json {
+        return out_json(&answer);
+    }
+    let key: Key = answer.parse()?;
+    let plaintext = key.plaintext.as_deref().ok_or_else(|| {
+        ClientError::Unexpected("the server created the key but did not show it".into())
+    })?;
+    // The key alone on standard output, so that a script can capture it.
+    out(&format!("{}\n", clean(plaintext)))?;
+    eprint!("{}", render::created(&key));
+    Ok(())
+}
+
+/// The answer exactly as the API sent it (`--json`), or `readable` of it.
+fn show(
+    answer: &Answer,
+    json: bool,
+    readable: impl FnOnce(&Answer) -> Result<String, ClientError>,
+) -> Result<(), ClientError> {
+    if json {
+        out_json(answer)
+    } else {
+        out(&readable(answer)?)
+    }
+}
+
+fn out_json(answer: &Answer) -> Result<(), ClientError> {
+    out(&answer.body)?;
+    if answer.body.ends_with('\n') {
+        Ok(())
+    } else {
+        out("\n")
+    }
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+fn out(text: &str) -> Result<(), ClientError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(ClientError::Local(format!("cannot write the output: {e}"))),
+    }
+}
