@@ -68,7 +68,7 @@ async fn login(args: LoginArgs) -> Result<(), ClientError> {
         api_key: Some(key.expose().to_owned()),
     })?;
     out(&format!(
-        "Logged in to {} ({}) with key {} ({}, ending in {}).\nSaved to {}.\n",
+        "Logged in to {} ({}) with key \"{}\" ({}, ending in {}).\nSaved to {}.\n",
         clean(&status.workspace.name),
         clean(&status.workspace.id),
         clean(&status.key.label),

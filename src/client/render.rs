@@ -22,7 +22,7 @@ pub fn status(status: &Status) -> String {
         (
             "Key",
             format!(
-                "{} ({}), {}, ending in {}",
+                "\"{}\" ({}), {}, ending in {}",
                 clean(&key.label),
                 clean(&key.id),
                 clean(&key.mode),
