@@ -346,6 +346,15 @@ async fn flags_beat_variables_which_beat_the_saved_file() {
         "from-flag"
     );
 
+    // Logging in while the variable is set says which key will be used.
+    let relogin = shell.login(&s.live, &s.app.base).await;
+    succeeded(&relogin);
+    assert!(
+        relogin.stderr.contains("SOCIALIZER_API_KEY is set"),
+        "{relogin:?}"
+    );
+    assert_eq!(label(&shell.run(&["status", "--json"]).await), "from-env");
+
     // The URL: a variable naming a dead port beats the saved URL, and a flag beats both.
     let shell = shell.with("SOCIALIZER_API_URL", "http://127.0.0.1:1");
     failed_with(&shell.run(&["status"]).await, 1, "http://127.0.0.1:1");
