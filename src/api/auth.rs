@@ -80,13 +80,7 @@ pub async fn authenticate(
             .rate_limiter
             .check_address(ip, state.rate_limits.free, now);
         if !rate.allowed {
-            return Ok(refuse(
-                req,
-                ApiError::RateLimited {
-                    retry_after: rate.reset,
-                },
-                rate,
-            ));
+            return Ok(refuse(req, over_limit(&rate), rate));
         }
         return Ok(with_rate_headers(
             next.call(req).await?.map_into_boxed_body(),
@@ -115,13 +109,7 @@ pub async fn authenticate(
             let rate = state
                 .rate_limiter
                 .check_address(ip, state.rate_limits.free, now);
-            let err = if rate.allowed {
-                err
-            } else {
-                ApiError::RateLimited {
-                    retry_after: rate.reset,
-                }
-            };
+            let err = if rate.allowed { err } else { over_limit(&rate) };
             return Ok(refuse(req, err, rate));
         }
     };
@@ -135,13 +123,7 @@ pub async fn authenticate(
         .rate_limiter
         .check(principal.workspace.as_str(), limit, now);
     if !rate.allowed {
-        return Ok(refuse(
-            req,
-            ApiError::RateLimited {
-                retry_after: rate.reset,
-            },
-            rate,
-        ));
+        return Ok(refuse(req, over_limit(&rate), rate));
     }
     state
         .key_usage
@@ -164,6 +146,12 @@ pub async fn authenticate(
 }
 
 /// The error answer for a request refused here, with the rate limit it was counted against.
+fn over_limit(rate: &Decision) -> ApiError {
+    ApiError::RateLimited {
+        retry_after: rate.reset,
+    }
+}
+
 fn refuse(req: ServiceRequest, err: ApiError, rate: Decision) -> ServiceResponse<BoxBody> {
     with_rate_headers(req.into_response(err.error_response()), rate)
 }
