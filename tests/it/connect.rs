@@ -495,13 +495,7 @@ async fn linkedin_connects_without_pkce_and_shows_its_sixty_day_expiry() {
         "UPDATE connected_accounts SET token_expires_at = {}",
         time::OffsetDateTime::now_utc().unix_timestamp() + 6 * 24 * 3600
     ));
-    let html = s
-        .browser
-        .get("/settings/accounts")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = s.browser.page("/settings/accounts").await;
     assert_eq!(texts(&html, ".account-handle"), vec!["ada@example.com"]);
     let warnings = texts(&html, ".account-warning");
     assert_eq!(warnings.len(), 1, "{html}");
@@ -511,13 +505,7 @@ async fn linkedin_connects_without_pkce_and_shows_its_sixty_day_expiry() {
 #[actix_web::test]
 async fn the_browser_flow_connects_x_and_shows_a_denial_plainly() {
     let s = setup().await;
-    let page = s
-        .browser
-        .get("/settings/accounts")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = s.browser.page("/settings/accounts").await;
     assert!(
         texts(&page, "a.button").contains(&"Connect X".to_owned()),
         "{page}"
@@ -540,13 +528,7 @@ async fn the_browser_flow_connects_x_and_shows_a_denial_plainly() {
     let finished = s.browser.get(path).await;
     assert_eq!(finished.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(finished.headers()), "/settings/accounts");
-    let html = s
-        .browser
-        .get("/settings/accounts")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = s.browser.page("/settings/accounts").await;
     assert_eq!(texts(&html, ".account-handle"), vec!["@ada"]);
     assert_eq!(
         texts(&html, ".account-status")
@@ -564,13 +546,7 @@ async fn the_browser_flow_connects_x_and_shows_a_denial_plainly() {
     assert!(html.contains("Access was denied on X"), "{html}");
 
     // Disconnect from the page.
-    let html = s
-        .browser
-        .get("/settings/accounts")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = s.browser.page("/settings/accounts").await;
     let doc = scraper::Html::parse_document(&html);
     let selector = scraper::Selector::parse("tr.account").unwrap();
     let id = doc
@@ -790,46 +766,34 @@ async fn bad_input_on_the_connect_pages_is_a_clear_4xx_and_changes_nothing() {
         s.browser.get("/connect/myspace").await.status(),
         StatusCode::NOT_FOUND
     );
-    let response = s
-        .browser
-        .post_form(
-            "/sandbox/authorize",
-            &[
-                ("csrf_token", "forged"),
-                ("redirect_uri", "https://a.example/"),
-                ("state", "s"),
-                ("account", "x"),
-                ("decision", "approve"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
+    let approve = |csrf: String, account: &'static str| {
+        let browser = &s.browser;
+        async move {
+            browser
+                .post_form(
+                    "/sandbox/authorize",
+                    &[
+                        ("csrf_token", &csrf),
+                        ("redirect_uri", "https://a.example/"),
+                        ("state", "s"),
+                        ("account", account),
+                        ("decision", "approve"),
+                    ],
+                )
+                .await
+        }
+    };
+    let no_grants = || {
         s.app
             .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM sandbox_grants"),
-        0
-    );
-    let response = s
-        .browser
-        .post_form(
-            "/sandbox/authorize",
-            &[
-                ("csrf_token", &token),
-                ("redirect_uri", "https://a.example/"),
-                ("state", "s"),
-                ("account", "<script>"),
-                ("decision", "approve"),
-            ],
-        )
-        .await;
+            .count_as_admin("SELECT COUNT(*) AS n FROM sandbox_grants")
+    };
+    let response = approve("forged".into(), "x").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(no_grants(), 0);
+    let response = approve(token.clone(), "<script>").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(!response.text().await.unwrap().contains("<script>"));
-    assert_eq!(
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM sandbox_grants"),
-        0
-    );
+    assert_eq!(no_grants(), 0);
     assert_eq!(still_there(), 1);
 }

@@ -300,13 +300,14 @@ impl Browser {
 
     /// The dashboard's HTML, asserting that it is shown (signed in).
     pub async fn dashboard(&self) -> String {
-        let response = self.get("/dashboard").await;
-        assert_eq!(
-            response.status(),
-            StatusCode::OK,
-            "dashboard should be shown"
-        );
-        response.text().await.expect("dashboard")
+        self.page("/dashboard").await
+    }
+
+    /// A page's HTML, asserting that it is shown.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path} should be shown");
+        response.text().await.expect("page")
     }
 }
 
