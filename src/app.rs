@@ -34,6 +34,8 @@ pub enum StartupError {
 }
 
 pub struct Application {
+    /// Held while the server runs: on SQLite, no second server may use the same file.
+    _single_process: Option<std::fs::File>,
     server: Server,
     address: SocketAddr,
     public_url: Url,
@@ -48,6 +50,13 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10 * 60);
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        crate::private_files::dir(&config.data_dir).map_err(|e| {
+            StartupError::Other(format!("cannot use {}: {e}", config.data_dir.display()))
+        })?;
+        let single_process = match config.database_url.sqlite_path() {
+            Some(path) => Some(lock_sqlite_file(path)?),
+            None => None,
+        };
         let pool_size = match config.database_url.backend() {
             crate::db::Backend::Sqlite => 8,
             crate::db::Backend::Postgres => 16,
@@ -110,6 +119,11 @@ impl Application {
                 crate::keys::KeyCache::disabled()
             },
             connector,
+            anonymous_csrf: crate::auth::csrf::AnonymousCsrf::new(
+                &config.session_secret.0,
+                public_url.scheme() == "https",
+            ),
+            anonymous_posts: Default::default(),
         });
         let https = state.is_https();
         let state_for_tasks = state.clone();
@@ -140,6 +154,7 @@ impl Application {
         .run();
 
         Ok(Self {
+            _single_process: single_process,
             server,
             address,
             public_url,
@@ -185,6 +200,34 @@ impl Application {
     }
 }
 
+/// Takes the lock that says "a server serves this SQLite file". SQLite serves one process, and
+/// the verified-key cache relies on every revocation happening in this one: a second server on
+/// the same file is refused at start instead of serving revoked keys from its own cache.
+fn lock_sqlite_file(db: &std::path::Path) -> Result<std::fs::File, StartupError> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let path = std::path::PathBuf::from(name);
+    let cannot =
+        |e: std::io::Error| StartupError::Other(format!("cannot use {}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_dirs(dir).map_err(cannot)?;
+    }
+    crate::private_files::ensure_file(&path).map_err(cannot)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(cannot)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartupError::Other(format!(
+            "another Socializer server is already using {}: SQLite serves one server process; \
+             stop the other one, or run several servers on PostgreSQL",
+            db.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(cannot(e)),
+    }
+}
+
 async fn housekeeping(db: Database) {
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
@@ -194,7 +237,7 @@ async fn housekeeping(db: Database) {
                 let now = now();
                 Ok((
                     sessions::delete_expired(conn, now)?,
-                    login_throttle::delete_stale(conn, now, throttle::WINDOW_SECS)?
+                    login_throttle::delete_stale(conn, now, throttle::SIGNUP_WINDOW_SECS)?
                         + sandbox_grants::delete_expired(conn, now)?,
                 ))
             })

@@ -412,7 +412,7 @@ fn dev_secret(
     let path = data_dir.join(file);
     let unreadable =
         |e: std::io::Error| bad(variable, format!("cannot use {}: {e}", path.display()));
-    std::fs::create_dir_all(data_dir).map_err(unreadable)?;
+    crate::private_files::dir(data_dir).map_err(unreadable)?;
     let mut bytes = vec![0u8; len];
     getrandom::fill(&mut bytes).map_err(|e| bad(variable, format!("no randomness: {e}")))?;
     match create_private_file(&path, STANDARD.encode(&bytes).as_bytes()) {
@@ -433,14 +433,7 @@ fn dev_secret(
 }
 
 fn create_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = crate::private_files::create_new(path)?;
     file.write_all(contents)?;
     file.sync_all()
 }

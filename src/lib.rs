@@ -13,5 +13,6 @@ pub mod db;
 pub mod domain;
 pub mod keys;
 pub mod mail;
+pub mod private_files;
 pub mod state;
 pub mod web;

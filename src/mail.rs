@@ -104,7 +104,7 @@ async fn write_to_outbox(dir: &std::path::Path, bytes: &[u8]) -> std::io::Result
     let dir = dir.to_owned();
     let bytes = bytes.to_owned();
     tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)?;
+        crate::private_files::dir(&dir)?;
         let name = format!(
             "{}-{}",
             crate::domain::now(),
@@ -112,7 +112,10 @@ async fn write_to_outbox(dir: &std::path::Path, bytes: &[u8]) -> std::io::Result
         );
         let temp = dir.join(format!(".{name}.tmp"));
         let path = dir.join(format!("{name}.eml"));
-        std::fs::write(&temp, &bytes)?;
+        // Private from its first byte: the message carries a live verification link.
+        let mut file = crate::private_files::create_new(&temp)?;
+        std::io::Write::write_all(&mut file, &bytes)?;
+        file.sync_all()?;
         std::fs::rename(&temp, &path)?;
         Ok(path)
     })

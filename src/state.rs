@@ -20,6 +20,10 @@ pub struct AppState {
     pub key_usage: UsageRecorder,
     pub key_cache: KeyCache,
     pub connector: std::sync::Arc<Connector>,
+    /// CSRF tokens for forms shown before sign-in, without a session row.
+    pub anonymous_csrf: crate::auth::csrf::AnonymousCsrf,
+    /// Form posts by visitors who are not signed in, per client address.
+    pub anonymous_posts: RateLimiter,
 }
 
 /// API requests per minute per workspace, by plan (§6.5).

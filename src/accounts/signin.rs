@@ -3,6 +3,7 @@ use crate::auth::password::PasswordHashing;
 use crate::auth::throttle::ThrottleKeys;
 use crate::db::{Database, memberships, sessions, users, workspaces};
 use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct SignedIn {
@@ -26,13 +27,14 @@ pub async fn sign_in(
     // not tell the two apart, and it still counts against the client address.
     let email = Email::parse(email)
         .unwrap_or_else(|_| Email::from_trusted("invalid@invalid.invalid".into()));
-    let keys = ThrottleKeys::new(&email, client_address);
+    let keys = Arc::new(ThrottleKeys::new(&email, client_address));
 
+    // Counted before the password is checked: parallel guesses each take a place in the count,
+    // and those past the limit are refused without being evaluated.
     let user = {
-        let email = email.clone();
-        let locked_keys = ThrottleKeys::new(&email, client_address);
+        let keys = keys.clone();
         db.global(move |conn| {
-            if locked_keys.is_locked(conn, now())? {
+            if !keys.admit(conn, now())? {
                 return Ok(Err(AccountError::Throttled));
             }
             Ok(Ok(users::find_by_email(conn, &email)?))
@@ -41,14 +43,17 @@ pub async fn sign_in(
     };
 
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = hashing.verify(password, stored_hash).await?;
+    let matches = match hashing.verify(password, stored_hash).await {
+        Ok(matches) => matches,
+        Err(e) => {
+            let refund = keys.clone();
+            db.global(move |conn| refund.refund(conn)).await?;
+            return Err(e.into());
+        }
+    };
     let user = match user {
         Some(user) if matches => user,
-        _ => {
-            db.global(move |conn| keys.record_failure(conn, now()))
-                .await?;
-            return Err(AccountError::BadCredentials);
-        }
+        _ => return Err(AccountError::BadCredentials),
     };
 
     let (user_id, email) = (user.id.clone(), user.email.clone());

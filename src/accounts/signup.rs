@@ -1,5 +1,6 @@
 use super::AccountError;
 use crate::auth::password::PasswordHashing;
+use crate::auth::throttle;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::email_tokens::{self, Purpose};
 use crate::db::{Database, DbError, memberships, users, workspaces};
@@ -14,6 +15,8 @@ pub struct SignUp {
     pub email: String,
     pub password: String,
     pub workspace: String,
+    /// Where the form came from: sign-ups are limited per client address.
+    pub client_address: String,
 }
 
 #[derive(Debug)]
@@ -40,7 +43,24 @@ pub async fn sign_up(
     } else {
         WorkspaceName::parse(&form.workspace)?
     };
-    let password_hash = hashing.hash(password).await?;
+    // Counted before the hash, like sign-in attempts, so a burst gets no more than the limit.
+    let address = form.client_address;
+    let admitted = {
+        let address = address.clone();
+        db.global(move |conn| throttle::admit_signup(conn, &address, now()))
+            .await?
+    };
+    if !admitted {
+        return Err(AccountError::Throttled);
+    }
+    let password_hash = match hashing.hash(password).await {
+        Ok(hash) => hash,
+        Err(e) => {
+            db.global(move |conn| throttle::refund_signup(conn, &address))
+                .await?;
+            return Err(e.into());
+        }
+    };
 
     let user = UserId::generate();
     let workspace = WorkspaceId::generate();

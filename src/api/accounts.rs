@@ -3,8 +3,9 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorEnvelope};
+use super::json::StrictQuery;
 use super::keys::rfc3339;
-use crate::connect::{AccountView, Actor, Platform};
+use crate::connect::{AccountView, Actor, Finisher, Platform};
 use crate::domain::{AccountId, Scope};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -184,7 +185,7 @@ pub async fn begin(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<BeginQuery>,
+    query: StrictQuery<BeginQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let platform = platform(&path)?;
@@ -232,7 +233,15 @@ pub async fn finish(
     let platform = platform(&path)?;
     let account = state
         .connector
-        .finish(Some(&actor(&caller)), platform, &body.code, &body.state)
+        .finish(
+            Finisher::Key {
+                workspace: caller.principal.workspace.clone(),
+                mode: caller.principal.mode,
+            },
+            platform,
+            &body.code,
+            &body.state,
+        )
         .await?;
     Ok(HttpResponse::Created().json(AccountJson::from(account)))
 }

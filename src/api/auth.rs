@@ -133,11 +133,11 @@ pub async fn authenticate(
         .headers()
         .get("x-workspace-id")
         .map(|v| v.to_str().unwrap_or("").trim().to_owned());
-    if let Some(named) = named {
-        if named != principal.workspace.as_str() {
-            let err = ApiError::Forbidden("This API key belongs to another workspace".into());
-            return Ok(refuse(req, err, rate));
-        }
+    if let Some(named) = named
+        && named != principal.workspace.as_str()
+    {
+        let err = ApiError::Forbidden("This API key belongs to another workspace".into());
+        return Ok(refuse(req, err, rate));
     }
 
     req.extensions_mut().insert(Caller { principal, rate });

@@ -11,6 +11,8 @@ pub enum ApiError {
     InvalidState,
     PayloadTooLarge,
     HeadersTooLarge,
+    /// A method the service serves nowhere (TRACE, CONNECT, inventions).
+    MethodNotAllowed,
     MissingApiKey,
     InvalidApiKey(&'static str),
     Forbidden(String),
@@ -28,9 +30,10 @@ pub enum ApiError {
 impl ApiError {
     fn code(&self) -> &'static str {
         match self {
-            ApiError::InvalidRequest(_) | ApiError::PayloadTooLarge | ApiError::HeadersTooLarge => {
-                "invalid_request"
-            }
+            ApiError::InvalidRequest(_)
+            | ApiError::PayloadTooLarge
+            | ApiError::HeadersTooLarge
+            | ApiError::MethodNotAllowed => "invalid_request",
             ApiError::InvalidState => "invalid_state",
             ApiError::Provider(_) => "provider_error",
             ApiError::MissingApiKey => "missing_api_key",
@@ -54,6 +57,7 @@ impl fmt::Display for ApiError {
             ApiError::Provider(why) => write!(f, "The platform failed: {why}"),
             ApiError::PayloadTooLarge => f.write_str("Request body exceeds 64 KiB"),
             ApiError::HeadersTooLarge => f.write_str("Request headers exceed 32 KiB"),
+            ApiError::MethodNotAllowed => f.write_str("Method not allowed"),
             ApiError::MissingApiKey => {
                 f.write_str("Missing API key: send Authorization: Bearer <key>")
             }
@@ -91,6 +95,7 @@ impl ResponseError for ApiError {
             ApiError::Provider(_) => StatusCode::BAD_GATEWAY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -146,7 +151,10 @@ impl From<crate::connect::ConnectError> for ApiError {
     fn from(err: crate::connect::ConnectError) -> Self {
         use crate::connect::ConnectError;
         match err {
-            ConnectError::InvalidState => ApiError::InvalidState,
+            // The last two arise only at the service's own callback, never through a key.
+            ConnectError::InvalidState
+            | ConnectError::SignInRequired
+            | ConnectError::OtherWorkspace => ApiError::InvalidState,
             ConnectError::NotFound => ApiError::NotFound,
             ConnectError::Invalid(invalid) => {
                 ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))

@@ -1,20 +1,35 @@
 //! argon2id hashing, on blocking threads and a bounded number at a time, so that sign-ins
-//! running flat out never hold up other requests.
+//! running flat out never hold up other requests. The hashes waiting for a thread are bounded
+//! too: past the bound a request is refused at once ([`HashingError::Busy`], answered 503 with
+//! `Retry-After`) instead of queueing for seconds. New passwords (sign-up) may fill only half of
+//! the queue, so a flood of sign-ups always leaves room for sign-ins.
 
 use crate::domain::Password;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashingError(String);
+pub enum HashingError {
+    /// As many hashes as the queue holds are running or waiting: try again shortly.
+    #[error("too many password hashes waiting")]
+    Busy,
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+/// Hashes that may wait for a thread, per thread hashing.
+const WAITING_PER_THREAD: usize = 4;
 
 #[derive(Clone)]
 pub struct PasswordHashing {
     permits: Arc<Semaphore>,
+    /// Hashes running or waiting, and the most that may be.
+    queued: Arc<AtomicUsize>,
+    capacity: usize,
     /// Checked when the account does not exist, so that timing does not tell.
     dummy_hash: Arc<str>,
 }
@@ -24,14 +39,19 @@ impl PasswordHashing {
     pub fn new(parallelism: usize) -> Result<Self, HashingError> {
         let random = crate::crypto::random_token();
         let dummy_hash = hash_blocking(&Password::attempt(random))?;
+        let parallelism = parallelism.max(1);
         Ok(Self {
-            permits: Arc::new(Semaphore::new(parallelism.max(1))),
+            permits: Arc::new(Semaphore::new(parallelism)),
+            queued: Arc::new(AtomicUsize::new(0)),
+            capacity: parallelism * (1 + WAITING_PER_THREAD),
             dummy_hash: dummy_hash.into(),
         })
     }
 
+    /// Hashes a new password. Refused with `Busy` once half the queue is taken.
     pub async fn hash(&self, password: Password) -> Result<String, HashingError> {
-        self.run(move || hash_blocking(&password)).await?
+        self.run(self.capacity.div_ceil(2), move || hash_blocking(&password))
+            .await?
     }
 
     /// True when `password` matches `stored`. With no stored hash the same work is done
@@ -42,12 +62,13 @@ impl PasswordHashing {
         stored: Option<String>,
     ) -> Result<bool, HashingError> {
         let dummy = self.dummy_hash.clone();
-        self.run(move || {
+        self.run(self.capacity, move || {
             let (hash, real) = match &stored {
                 Some(hash) => (hash.as_str(), true),
                 None => (&*dummy, false),
             };
-            let parsed = PasswordHash::new(hash).map_err(|e| HashingError(e.to_string()))?;
+            let parsed =
+                PasswordHash::new(hash).map_err(|e| HashingError::Failed(e.to_string()))?;
             let matches = Argon2::default()
                 .verify_password(password.expose().as_bytes(), &parsed)
                 .is_ok();
@@ -56,18 +77,46 @@ impl PasswordHashing {
         .await?
     }
 
+    /// Runs `job` once a thread is free, unless `bound` hashes are running or waiting already.
     async fn run<T: Send + 'static>(
         &self,
+        bound: usize,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashingError> {
+        let _place = QueuePlace::take(&self.queued, bound).ok_or(HashingError::Busy)?;
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|e| HashingError(e.to_string()))?;
+            .map_err(|e| HashingError::Failed(e.to_string()))?;
         tokio::task::spawn_blocking(job)
             .await
-            .map_err(|e| HashingError(e.to_string()))
+            .map_err(|e| HashingError::Failed(e.to_string()))
+    }
+
+    /// Hashes running or waiting now (for tests and the benchmark).
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+}
+
+/// A place in the hashing queue, given back when dropped (also when the request is cancelled).
+struct QueuePlace<'a>(&'a AtomicUsize);
+
+impl<'a> QueuePlace<'a> {
+    fn take(queued: &'a AtomicUsize, bound: usize) -> Option<Self> {
+        queued
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < bound).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(queued))
+    }
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -76,7 +125,7 @@ fn hash_blocking(password: &Password) -> Result<String, HashingError> {
     Argon2::default()
         .hash_password(password.expose().as_bytes())
         .map(|hash| hash.to_string())
-        .map_err(|e| HashingError(e.to_string()))
+        .map_err(|e| HashingError::Failed(e.to_string()))
 }
 
 #[cfg(test)]
@@ -112,5 +161,37 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once_and_new_passwords_leave_room_for_sign_ins() {
+        let hashing = PasswordHashing::new(1).unwrap();
+        let capacity = hashing.capacity;
+        let jobs: Vec<_> = (0..capacity * 3)
+            .map(|i| {
+                let h = hashing.clone();
+                tokio::spawn(
+                    async move { h.hash(Password::attempt(format!("password {i}"))).await },
+                )
+            })
+            .collect();
+        // Give every sign-up the chance to queue, then a sign-in still finds room.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(hashing.queued() <= capacity.div_ceil(2));
+        let sign_in = hashing
+            .verify(Password::attempt("whatever it is".into()), None)
+            .await;
+        assert!(matches!(sign_in, Ok(false)), "{sign_in:?}");
+        let mut busy = 0;
+        for job in jobs {
+            if matches!(job.await.unwrap(), Err(HashingError::Busy)) {
+                busy += 1;
+            }
+        }
+        assert!(
+            busy >= capacity * 3 - capacity.div_ceil(2),
+            "{busy} refused"
+        );
+        assert_eq!(hashing.queued(), 0, "every place was given back");
     }
 }

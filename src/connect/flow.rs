@@ -7,8 +7,8 @@ use super::{AccountView, ConnectError, Connector, sandbox, vault};
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, Secret};
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{DbError, connected_accounts, oauth_states};
-use crate::domain::{AccountId, Invalid, UserId, WorkspaceId, now};
+use crate::db::{DbError, connected_accounts, memberships, oauth_states, sandbox_grants};
+use crate::domain::{AccountId, Invalid, RedirectUri, UserId, WorkspaceId, now};
 use url::Url;
 
 /// A state lives this long (§5.2).
@@ -46,33 +46,23 @@ impl Actor {
     }
 }
 
+/// Who finishes a flow, and where.
+#[derive(Debug, Clone)]
+pub enum Finisher {
+    /// `POST /v1/connect/{platform}` with a key of this workspace and mode.
+    Key {
+        workspace: WorkspaceId,
+        mode: KeyMode,
+    },
+    /// The service's own callback in a browser, with whoever is signed in there.
+    Callback { user: Option<UserId> },
+}
+
 /// A flow begun: where to send the user, and the state the platform will send back.
 #[derive(Debug)]
 pub struct Started {
     pub auth_url: Url,
     pub state: String,
-}
-
-/// `redirect_uri` as a caller gave it: an absolute http(s) URL without a fragment.
-fn redirect_uri(raw: &str) -> Result<String, Invalid> {
-    let bad = || {
-        Invalid::new(
-            "redirect_uri",
-            "redirect_uri must be an absolute http:// or https:// URL without a fragment",
-        )
-    };
-    if raw.len() > 2000 {
-        return Err(bad());
-    }
-    let url = Url::parse(raw).map_err(|_| bad())?;
-    if !matches!(url.scheme(), "http" | "https")
-        || url.host_str().is_none()
-        || url.fragment().is_some()
-    {
-        return Err(bad());
-    }
-    // Kept as given: platforms compare redirect URIs byte for byte.
-    Ok(raw.to_owned())
 }
 
 impl Connector {
@@ -87,7 +77,7 @@ impl Connector {
             return Err(ConnectError::NotFound);
         }
         let redirect = match requested_redirect {
-            Some(raw) => redirect_uri(raw)?,
+            Some(raw) => RedirectUri::parse(raw)?.as_str().to_owned(),
             None => self.callback_url(platform),
         };
         let state = random_token();
@@ -153,17 +143,24 @@ impl Connector {
         url
     }
 
-    /// Finishes a flow with the code the platform sent back. `actor` is `None` when the
-    /// platform's redirect reached the service's own callback without a session: only a flow
-    /// begun through the API (not bound to a user) may finish that way.
+    /// Finishes a flow with the code the platform sent back.
+    ///
+    /// At the service's own callback only a signed-in member of the flow's workspace may finish
+    /// it (and only its starter, for a flow begun in the browser), so that a link made by one
+    /// workspace cannot pull a stranger's account into it (§5.2). Whatever is refused here is
+    /// refused before the state is spent, so its rightful finisher can still use it.
     pub async fn finish(
         &self,
-        actor: Option<&Actor>,
+        finisher: Finisher,
         platform: Platform,
         code: &str,
         state: &str,
     ) -> Result<AccountView, ConnectError> {
-        if !self.is_offered(platform) || actor.is_some_and(|a| !a.may_use(platform)) {
+        let key_may_use = match &finisher {
+            Finisher::Key { mode, .. } => platform.mode() == *mode,
+            Finisher::Callback { .. } => true,
+        };
+        if !self.is_offered(platform) || !key_may_use {
             return Err(ConnectError::NotFound);
         }
         if code.is_empty() || code.len() > 4096 {
@@ -173,11 +170,12 @@ impl Connector {
             return Err(ConnectError::InvalidState);
         }
         let digest = sha256_hex(state);
+        let code_digest = sha256_hex(code);
         let keyring = self.keyring.clone();
-        let actor_owned = actor.cloned();
+        let callback = self.callback_url(platform);
         let now = now();
         // Checked and spent in one transaction: a state is used once, whoever races for it.
-        let (workspace, redirect, verifier, connected_by) = self
+        let (workspace, redirect, verifier, connected_by, sandbox_account) = self
             .db
             .by_state_digest(digest.clone(), move |lookup| {
                 let Some(flow) = oauth_states::find(lookup)? else {
@@ -185,22 +183,51 @@ impl Connector {
                 };
                 let workspace = flow.workspace();
                 let bound_user = flow.user_id.clone().map(UserId::from_trusted);
-                let allowed = flow.platform == platform.as_str()
-                    && flow.expires_at > now
-                    && match (&actor_owned, &bound_user) {
-                        (Some(Actor::Member { workspace: w, user }), Some(bound)) => {
-                            *w == workspace && user == bound
-                        }
-                        (_, Some(_)) => false,
-                        (Some(Actor::Key { workspace: w, mode }), None) => {
-                            *w == workspace && platform.mode() == *mode
-                        }
-                        (Some(Actor::Member { .. }) | None, None) => true,
-                    };
-                if !allowed {
+                if flow.platform != platform.as_str() || flow.expires_at <= now {
                     return Ok(Err(ConnectError::InvalidState));
                 }
+                let person = match &finisher {
+                    Finisher::Key { workspace: w, .. } => {
+                        if bound_user.is_some() || *w != workspace {
+                            return Ok(Err(ConnectError::InvalidState));
+                        }
+                        None
+                    }
+                    Finisher::Callback { user } => {
+                        // A flow with the caller's own redirect URI ends with the caller's key.
+                        if flow.redirect_uri != callback {
+                            return Ok(Err(ConnectError::InvalidState));
+                        }
+                        let Some(user) = user else {
+                            return Ok(Err(ConnectError::SignInRequired));
+                        };
+                        if bound_user.as_ref().is_some_and(|bound| bound != user) {
+                            return Ok(Err(ConnectError::OtherWorkspace));
+                        }
+                        Some(user.clone())
+                    }
+                };
+                let sandbox_account = if platform == Platform::Sandbox {
+                    let grant = sandbox_grants::consume(
+                        &mut lookup.global(),
+                        &code_digest,
+                        &digest,
+                        &flow.redirect_uri,
+                        now,
+                    )?;
+                    match grant {
+                        Some(account) => Some(account),
+                        None => return Ok(Err(sandbox::refused_code())),
+                    }
+                } else {
+                    None
+                };
                 let mut conn = lookup.enter_workspace(workspace.clone())?;
+                if let Some(person) = &person
+                    && memberships::role_of(&mut conn, person)?.is_none()
+                {
+                    return Ok(Err(ConnectError::OtherWorkspace));
+                }
                 if !oauth_states::consume(&mut conn, &digest)? {
                     return Ok(Err(ConnectError::InvalidState));
                 }
@@ -224,13 +251,24 @@ impl Connector {
                     }
                     None => None,
                 };
-                Ok(Ok((workspace, flow.redirect_uri, verifier, bound_user)))
+                let connected_by = bound_user.or(person);
+                Ok(Ok((
+                    workspace,
+                    flow.redirect_uri,
+                    verifier,
+                    connected_by,
+                    sandbox_account,
+                )))
             })
             .await??;
 
-        let (tokens, profile) = self
-            .exchange(platform, &redirect, code, verifier.as_ref(), now)
-            .await?;
+        let (tokens, profile) = match sandbox_account {
+            Some(account) => sandbox::grant(&account, now),
+            None => {
+                self.exchange(platform, &redirect, code, verifier.as_ref(), now)
+                    .await?
+            }
+        };
         self.store(workspace, platform, connected_by, tokens, profile, now)
             .await
     }
@@ -243,15 +281,10 @@ impl Connector {
         verifier: Option<&Secret>,
         now: i64,
     ) -> Result<(TokenSet, Profile), ConnectError> {
-        match self.platforms.app(platform) {
-            None => sandbox::exchange(&self.db, code, redirect, now).await,
-            Some(app) => {
-                let tokens =
-                    oauth::exchange_code(&self.http, app, redirect, code, verifier, now).await?;
-                let profile = oauth::profile(&self.http, app, &tokens.access).await?;
-                Ok((tokens, profile))
-            }
-        }
+        let app = self.platforms.app(platform).ok_or(ConnectError::NotFound)?;
+        let tokens = oauth::exchange_code(&self.http, app, redirect, code, verifier, now).await?;
+        let profile = oauth::profile(&self.http, app, &tokens.access).await?;
+        Ok((tokens, profile))
     }
 
     /// Stores a connection: a new row, or the same platform account's row updated (§5.2).

@@ -11,7 +11,7 @@ mod rotation;
 pub mod sandbox;
 mod vault;
 
-pub use flow::{Actor, Started};
+pub use flow::{Actor, Finisher, Started};
 pub use manage::{ModeFilter, Refreshed};
 pub use providers::{Description, OAuthApp, Platform, Platforms, Profile};
 pub use refresher::run_refresher;
@@ -28,6 +28,13 @@ pub enum ConnectError {
     /// A wrong, reused or expired `state`, or one made for another workspace, user or platform.
     #[error("The state is unknown, used, expired, or belongs to another flow.")]
     InvalidState,
+    /// The flow ends at the service's callback, and nobody is signed in there yet.
+    #[error("sign in to finish connecting")]
+    SignInRequired,
+    /// Whoever is signed in at the callback is not a member of the flow's workspace (or not
+    /// the person who began a browser flow).
+    #[error("this connection link belongs to another workspace")]
+    OtherWorkspace,
     /// No such platform offered here, or no such account in this workspace and mode.
     #[error("not found")]
     NotFound,

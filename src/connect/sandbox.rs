@@ -1,14 +1,15 @@
 //! The built-in `sandbox` platform (§5.4): an authorization server inside Socializer, so that a
 //! new user, a demo and test keys go through the whole connect flow with no outside network.
-//! Like a real platform it issues single-use codes bound to the redirect URI; its tokens are
+//! Like a real platform it issues single-use codes bound to the flow's state and redirect URI,
+//! and its page acts only for a flow that is pending; its tokens are
 //! random and stored like any other.
 
 use super::ConnectError;
-use super::oauth::{ProviderError, TokenSet};
-use super::providers::Profile;
+use super::oauth::TokenSet;
+use super::providers::{Platform, Profile};
 use crate::crypto::envelope::Secret;
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{Database, sandbox_grants};
+use crate::db::{Database, oauth_states, sandbox_grants};
 use crate::domain::Invalid;
 
 /// A code must be exchanged within this long, as on the real platforms.
@@ -37,53 +38,76 @@ pub fn account_name(raw: &str) -> Result<String, Invalid> {
     Ok(name)
 }
 
-/// The "Approve" button: a single-use code for `redirect_uri`.
+/// A flow waiting at the sandbox's authorize page: the redirect URI it was begun with.
+pub struct PendingFlow {
+    pub redirect_uri: String,
+}
+
+/// The sandbox flow that `state` names, if it exists, is pending and has not expired. The
+/// authorize page shows and acts only for such a flow, and only with its own redirect URI.
+pub async fn pending_flow(
+    db: &Database,
+    state: &str,
+    now: i64,
+) -> Result<Option<PendingFlow>, ConnectError> {
+    if state.is_empty() || state.len() > 512 {
+        return Ok(None);
+    }
+    let flow = db
+        .read_by_state_digest(sha256_hex(state), oauth_states::find)
+        .await?;
+    Ok(flow
+        .filter(|f| f.platform == Platform::Sandbox.as_str() && f.expires_at > now)
+        .map(|f| PendingFlow {
+            redirect_uri: f.redirect_uri,
+        }))
+}
+
+/// The "Approve" button: a single-use code for this flow and its redirect URI, replacing any
+/// code approved for it before.
 pub async fn approve(
     db: &Database,
     account: &str,
+    state: &str,
     redirect_uri: &str,
     now: i64,
 ) -> Result<String, ConnectError> {
     let code = format!("sbx_code_{}", random_token());
-    let (digest, account, redirect_uri) = (
+    let (code_digest, state_digest, account, redirect_uri) = (
         sha256_hex(&code),
+        sha256_hex(state),
         account.to_owned(),
         redirect_uri.to_owned(),
     );
     db.global(move |conn| {
         sandbox_grants::delete_expired(conn, now)?;
-        sandbox_grants::insert(
+        sandbox_grants::replace(
             conn,
-            &digest,
-            &account,
-            &redirect_uri,
-            now + CODE_LIFETIME_SECS,
+            sandbox_grants::NewGrant {
+                code_digest: &code_digest,
+                state_digest: &state_digest,
+                account_name: &account,
+                redirect_uri: &redirect_uri,
+                expires_at: now + CODE_LIFETIME_SECS,
+            },
         )
     })
     .await?;
     Ok(code)
 }
 
-/// The token endpoint: a code spent once, for the redirect URI it was issued to.
-pub async fn exchange(
-    db: &Database,
-    code: &str,
-    redirect_uri: &str,
-    now: i64,
-) -> Result<(TokenSet, Profile), ConnectError> {
-    let digest = sha256_hex(code);
-    let grant = db
-        .global(move |conn| sandbox_grants::consume(conn, &digest, now))
-        .await?;
-    match grant {
-        Some((account, issued_for)) if issued_for == redirect_uri => {
-            Ok((tokens(now), profile(&account)))
-        }
-        _ => Err(ConnectError::Provider(ProviderError::Refused(
-            "the sandbox refused the code: unknown, used, expired or for another redirect_uri"
-                .into(),
-        ))),
-    }
+/// A code the sandbox does not know for this flow is the caller's mistake, not the platform's
+/// failure: 400, and the flow's state is left unspent.
+pub fn refused_code() -> ConnectError {
+    ConnectError::Invalid(Invalid::new(
+        "code",
+        "the sandbox does not know this code for this flow: unknown, used, expired, or approved for another state",
+    ))
+}
+
+/// What the sandbox's token endpoint hands out for an approved code.
+pub fn grant(account: &str, now: i64) -> (TokenSet, Profile) {
+    (tokens(now), profile(account))
 }
 
 /// A refresh: new tokens, the refresh token rotated like X's.

@@ -45,6 +45,31 @@ pub fn record_failure(
     Ok(())
 }
 
+/// Counts one attempt and answers how many there have been in the open window, this one
+/// included. The row stays locked until the transaction ends, so concurrent attempts each see
+/// their own count and none is lost.
+pub fn count_attempt(
+    conn: &mut GlobalConn<'_>,
+    key: &str,
+    now: i64,
+    window_secs: i64,
+) -> Result<i32, DbError> {
+    record_failure(conn, key, now, window_secs)?;
+    failures(conn, key, now, window_secs)
+}
+
+/// Gives back one counted attempt (it turned out not to be a guess).
+pub fn refund(conn: &mut GlobalConn<'_>, key: &str) -> Result<(), DbError> {
+    diesel::update(
+        login_throttle::table
+            .filter(login_throttle::key.eq(key))
+            .filter(login_throttle::failures.gt(0)),
+    )
+    .set(login_throttle::failures.eq(login_throttle::failures - 1))
+    .execute(conn.raw())?;
+    Ok(())
+}
+
 pub fn clear(conn: &mut GlobalConn<'_>, key: &str) -> Result<(), DbError> {
     diesel::delete(login_throttle::table.filter(login_throttle::key.eq(key)))
         .execute(conn.raw())?;

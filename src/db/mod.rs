@@ -145,6 +145,19 @@ impl Database {
         .await
     }
 
+    /// Like [`Database::by_state_digest`], for work that only reads (the sandbox's page).
+    pub async fn read_by_state_digest<T, F>(&self, digest: String, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut StateLookupConn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        self.transaction(Access::Read, move |conn| {
+            let mut scoped = StateLookupConn::enter(conn, digest)?;
+            f(&mut scoped)
+        })
+        .await
+    }
+
     /// Runs `f` in a transaction that sees every workspace's wrapped data key.
     pub async fn for_key_rotation<T, F>(&self, f: F) -> Result<T, DbError>
     where

@@ -32,6 +32,14 @@ impl DatabaseUrl {
         Err("expected sqlite://PATH or postgres://…".into())
     }
 
+    /// The database file, for the embedded store.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Sqlite(path) => Some(path),
+            Self::Postgres(_) => None,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,
@@ -44,13 +52,16 @@ impl DatabaseUrl {
         match self {
             Self::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
+                    crate::private_files::create_dirs(dir).map_err(|e| {
                         ConnectionError::BadConnection(format!(
                             "cannot create {}: {e}",
                             dir.display()
                         ))
                     })?;
                 }
+                crate::private_files::ensure_file(path).map_err(|e| {
+                    ConnectionError::BadConnection(format!("cannot create {}: {e}", path.display()))
+                })?;
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL with synchronous=FULL: a commit that was answered survives kill -9 and
                 // power loss alike (§8.3). Foreign keys are off by default in SQLite.

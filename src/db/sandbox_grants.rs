@@ -1,43 +1,55 @@
-//! The sandbox platform's own authorization codes (§5.4): not workspace data.
+//! The sandbox platform's own authorization codes (§5.4): not workspace data. Each code is bound
+//! to the flow (state digest) it was approved for, and a flow holds at most one code.
 
 use super::schema::sandbox_grants as sg;
 use super::{DbError, GlobalConn};
 use diesel::prelude::*;
 
-pub fn insert(
-    conn: &mut GlobalConn<'_>,
-    code_digest: &str,
-    account_name: &str,
-    redirect_uri: &str,
-    expires_at: i64,
-) -> Result<(), DbError> {
+pub struct NewGrant<'a> {
+    pub code_digest: &'a str,
+    pub state_digest: &'a str,
+    pub account_name: &'a str,
+    pub redirect_uri: &'a str,
+    pub expires_at: i64,
+}
+
+/// Stores a code for a flow, replacing any code approved for that flow before: approving twice
+/// leaves one code, so repeated posts cannot fill the table.
+pub fn replace(conn: &mut GlobalConn<'_>, grant: NewGrant<'_>) -> Result<(), DbError> {
+    diesel::delete(sg::table.filter(sg::state_digest.eq(grant.state_digest)))
+        .execute(conn.raw())?;
     diesel::insert_into(sg::table)
         .values((
-            sg::code_digest.eq(code_digest),
-            sg::account_name.eq(account_name),
-            sg::redirect_uri.eq(redirect_uri),
-            sg::expires_at.eq(expires_at),
+            sg::code_digest.eq(grant.code_digest),
+            sg::state_digest.eq(grant.state_digest),
+            sg::account_name.eq(grant.account_name),
+            sg::redirect_uri.eq(grant.redirect_uri),
+            sg::expires_at.eq(grant.expires_at),
         ))
         .execute(conn.raw())?;
     Ok(())
 }
 
-/// Spends a code: its account name and redirect URI, once, if it has not expired.
+/// Spends a code issued for this flow and redirect URI, once, if it has not expired: the
+/// account name it was approved for. A code of another flow is left alone.
 pub fn consume(
     conn: &mut GlobalConn<'_>,
     code_digest: &str,
+    state_digest: &str,
+    redirect_uri: &str,
     now: i64,
-) -> Result<Option<(String, String)>, DbError> {
-    let row = sg::table
+) -> Result<Option<String>, DbError> {
+    let matching = sg::table
         .filter(sg::code_digest.eq(code_digest))
-        .select((sg::account_name, sg::redirect_uri, sg::expires_at))
-        .first::<(String, String, i64)>(conn.raw())
+        .filter(sg::state_digest.eq(state_digest))
+        .filter(sg::redirect_uri.eq(redirect_uri))
+        .filter(sg::expires_at.gt(now));
+    let name = matching
+        .select(sg::account_name)
+        .first::<String>(conn.raw())
         .optional()?;
-    let deleted =
-        diesel::delete(sg::table.filter(sg::code_digest.eq(code_digest))).execute(conn.raw())?;
-    Ok(row
-        .filter(|(_, _, expires_at)| deleted == 1 && *expires_at > now)
-        .map(|(name, uri, _)| (name, uri)))
+    let deleted = diesel::delete(matching).execute(conn.raw())?;
+    Ok(name.filter(|_| deleted == 1))
 }
 
 pub fn delete_expired(conn: &mut GlobalConn<'_>, now: i64) -> Result<usize, DbError> {

@@ -96,6 +96,7 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         last_used_at -> Nullable<BigInt>,
         last_used_ip -> Nullable<Text>,
+        created_by_key -> Nullable<Text>,
     }
 }
 
@@ -155,5 +156,6 @@ diesel::table! {
         account_name -> Text,
         redirect_uri -> Text,
         expires_at -> BigInt,
+        state_digest -> Text,
     }
 }

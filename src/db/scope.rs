@@ -138,6 +138,11 @@ impl<'c> StateLookupConn<'c> {
         WorkspaceConn::enter(self.conn, workspace)
     }
 
+    /// The tables that hold no workspace data (the sandbox's codes), in the same transaction.
+    pub fn global(&mut self) -> GlobalConn<'_> {
+        GlobalConn::new(self.conn)
+    }
+
     pub(super) fn conn(&mut self) -> &mut DbConnection {
         self.conn
     }

@@ -1,13 +1,16 @@
 use super::Invalid;
 use std::fmt;
 
-/// An email address, trimmed and lower-cased: emails compare case-insensitively (§3.1).
+/// An email address, trimmed, in Unicode NFC and lower-cased, so that one address typed in
+/// different cases or with composed and decomposed accents is one account (§3.1). Addresses
+/// with invisible or bidirectional control characters are refused.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let email = raw.trim().to_lowercase();
+        // Normalised again after lower-casing: lower-casing can undo NFC.
+        let email = super::text::nfc(&super::text::nfc(raw.trim()).to_lowercase());
         let invalid = || {
             Invalid::new(
                 "email",
@@ -25,9 +28,9 @@ impl Email {
             && !domain.starts_with(['.', '-'])
             && !domain.ends_with(['.', '-'])
             && !domain.contains("..")
-            && !email
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c));
+            && !email.chars().any(|c| {
+                c.is_whitespace() || super::text::is_invisible(c) || "<>()[],;:\\\"".contains(c)
+            });
         if well_formed {
             Ok(Self(email))
         } else {
@@ -88,5 +91,22 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn one_address_in_every_spelling_and_none_with_hidden_characters() {
+        let composed = Email::parse("Ren\u{e9}@example.com").unwrap();
+        let decomposed = Email::parse("RENE\u{301}@Example.com").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed.as_str(), "ren\u{e9}@example.com");
+        for hidden in [
+            "al\u{200B}ice@example.com",
+            "alice@exam\u{200D}ple.com",
+            "\u{202E}alice@example.com",
+            "alice\u{FEFF}@example.com",
+            "ali\u{AD}ce@example.com",
+        ] {
+            assert!(Email::parse(hidden).is_err(), "{hidden:?} was accepted");
+        }
     }
 }

@@ -3,13 +3,14 @@ use std::fmt;
 
 pub const MAX_WORKSPACE_NAME_CHARS: usize = 100;
 
-/// A workspace's display name: 1 to 100 printable characters, trimmed.
+/// A workspace's display name: 1 to 100 visible characters, trimmed, in Unicode NFC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspaceName(String);
 
 impl WorkspaceName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let name = raw.trim();
+        let name = super::text::nfc(raw.trim());
+        let name = name.as_str();
         if name.is_empty() {
             return Err(Invalid::new("workspace", "Give the workspace a name."));
         }
@@ -21,10 +22,10 @@ impl WorkspaceName {
                 ),
             ));
         }
-        if name.chars().any(char::is_control) {
+        if super::text::has_invisible(name) {
             return Err(Invalid::new(
                 "workspace",
-                "The workspace name cannot contain control characters.",
+                "The workspace name cannot contain control, invisible or text-direction characters.",
             ));
         }
         Ok(Self(name.to_owned()))
@@ -64,6 +65,12 @@ mod tests {
         assert!(WorkspaceName::parse("   ").is_err());
         assert!(WorkspaceName::parse(&"a".repeat(101)).is_err());
         assert!(WorkspaceName::parse("a\u{0}b").is_err());
+        assert!(WorkspaceName::parse("Acme \u{202E}gnp.exe").is_err());
+        assert!(WorkspaceName::parse("Ac\u{200B}me").is_err());
+        assert_eq!(
+            WorkspaceName::parse("Caf\u{65}\u{301}").map(|n| n.0),
+            Ok("Caf\u{e9}".to_owned())
+        );
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub async fn authenticate(
     if let Some(cached) = cache.get(&presented.digest, now()) {
         return cached;
     }
+    // Before the read: a revocation that commits after it also bumps the generation.
+    let seen = cache.generation();
     let found = db
         .by_key_digest(presented.digest.clone(), |conn| {
             let Some(key) = api_keys::find_by_digest(conn)? else {
@@ -78,6 +80,6 @@ pub async fn authenticate(
         workspace_name: workspace_row.name.to_string(),
         plan: workspace_row.plan,
     });
-    cache.put(presented.digest, principal.clone(), expires_at);
+    cache.put(seen, presented.digest, principal.clone(), expires_at);
     Ok(principal)
 }

@@ -2,6 +2,10 @@
 //! (§10). Only where this process is the only one serving the data (embedded SQLite): there every
 //! revocation and roll happens here and drops the entry at once, so "revoked at once" stays true.
 //! With PostgreSQL several processes share the keys, and the cache is off.
+//!
+//! A request that read a key just before its revocation committed must not put it back after the
+//! revocation cleared it. Every forget bumps a generation under the write lock; a fill carries the
+//! generation it saw before reading the database, and is dropped if a forget came in between.
 
 use super::authenticate::Principal;
 use crate::domain::ApiKeyId;
@@ -23,8 +27,20 @@ struct Entry {
 
 pub struct KeyCache {
     enabled: bool,
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<Entries>,
 }
+
+#[derive(Default)]
+struct Entries {
+    by_digest: HashMap<String, Entry>,
+    /// Bumped by every forget; a fill from before it is stale.
+    generation: u64,
+}
+
+/// What the cache had seen when a lookup went to the database: the fill is only taken if no
+/// key was forgotten since.
+#[derive(Debug, Clone, Copy)]
+pub struct Generation(u64);
 
 impl KeyCache {
     pub fn enabled() -> Self {
@@ -51,7 +67,7 @@ impl KeyCache {
             return None;
         }
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.get(digest)?;
+        let entry = entries.by_digest.get(digest)?;
         if entry.loaded.elapsed() > FRESH_FOR {
             return None;
         }
@@ -61,8 +77,21 @@ impl KeyCache {
         Some(Ok(entry.principal.clone()))
     }
 
+    /// Taken before a lookup goes to the database.
+    pub(super) fn generation(&self) -> Generation {
+        Generation(
+            self.entries
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .generation,
+        )
+    }
+
+    /// Keeps what the database said, unless a key was forgotten since `seen` was taken (the
+    /// read may predate a revocation that has committed since).
     pub(super) fn put(
         &self,
+        seen: Generation,
         digest: String,
         principal: Arc<Principal>,
         key_expires_at: Option<i64>,
@@ -71,10 +100,13 @@ impl KeyCache {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        if entries.generation != seen.0 {
+            return;
         }
-        entries.insert(
+        if entries.by_digest.len() >= MAX_ENTRIES {
+            entries.by_digest.clear();
+        }
+        entries.by_digest.insert(
             digest,
             Entry {
                 principal,
@@ -90,7 +122,10 @@ impl KeyCache {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        entries.retain(|_, entry| entry.principal.key_id != *key);
+        entries.generation = entries.generation.wrapping_add(1);
+        entries
+            .by_digest
+            .retain(|_, entry| entry.principal.key_id != *key);
     }
 }
 
@@ -118,8 +153,8 @@ mod tests {
     fn hits_until_forgotten_and_honours_expiry() {
         let cache = KeyCache::enabled();
         let p = principal();
-        cache.put("d1".into(), p.clone(), None);
-        cache.put("d2".into(), principal(), Some(100));
+        cache.put(cache.generation(), "d1".into(), p.clone(), None);
+        cache.put(cache.generation(), "d2".into(), principal(), Some(100));
         assert!(matches!(cache.get("d1", 50), Some(Ok(_))));
         assert!(matches!(cache.get("d2", 50), Some(Ok(_))));
         assert!(matches!(
@@ -137,7 +172,22 @@ mod tests {
     #[test]
     fn a_disabled_cache_keeps_nothing() {
         let cache = KeyCache::disabled();
-        cache.put("d".into(), principal(), None);
+        cache.put(cache.generation(), "d".into(), principal(), None);
         assert!(cache.get("d", 0).is_none());
+    }
+
+    #[test]
+    fn a_fill_read_before_a_forget_is_not_kept() {
+        let cache = KeyCache::enabled();
+        let p = principal();
+        // A request reads the key from the database ...
+        let seen = cache.generation();
+        // ... the key is revoked and forgotten meanwhile ...
+        cache.forget(&p.key_id);
+        // ... and the request's late fill must not bring it back.
+        cache.put(seen, "d".into(), p.clone(), None);
+        assert!(cache.get("d", 0).is_none());
+        cache.put(cache.generation(), "d".into(), p, None);
+        assert!(cache.get("d", 0).is_some());
     }
 }

@@ -117,17 +117,17 @@ struct CheckedKey {
 }
 
 fn check(request: CreateKey) -> Result<CheckedKey, Invalid> {
-    let label = request.label.trim().to_owned();
+    let label = crate::domain::text::nfc(request.label.trim());
     if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         return Err(Invalid::new(
             "label",
             format!("Give the key a label of 1 to {MAX_LABEL_CHARS} characters."),
         ));
     }
-    if label.chars().any(char::is_control) {
+    if crate::domain::text::has_invisible(&label) {
         return Err(Invalid::new(
             "label",
-            "The label cannot contain control characters.",
+            "The label cannot contain control, invisible or text-direction characters.",
         ));
     }
     let mode = match request.mode.trim() {

@@ -1,6 +1,7 @@
 //! Sign-up, sign-in, sign-out and email verification (§3.1).
 
 use super::PageError;
+use super::anonymous::{self, AnonymousForm};
 use super::current::{EMAIL, client_address, set_workspace};
 use super::errors::{MessagePage, render, see_other};
 use super::extract::{PageForm, PageQuery};
@@ -8,7 +9,7 @@ use super::layout::Layout;
 use crate::accounts::{self, AccountError, SignUp, SignedIn};
 use crate::auth::csrf;
 use crate::auth::session_store::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
-use crate::auth::throttle::WINDOW_SECS;
+use crate::auth::throttle::{self, WINDOW_SECS};
 use crate::domain::{LocalPath, UserId, WorkspaceId};
 use crate::state::AppState;
 use actix_session::Session;
@@ -130,14 +131,18 @@ pub async fn home(session: Session) -> HttpResponse {
 }
 
 #[get("/signup")]
-pub async fn signup_page(session: Session) -> Result<HttpResponse, PageError> {
+pub async fn signup_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let form = AnonymousForm::new(&req, &state);
     let page = SignupPage {
-        layout: Layout::anonymous(csrf::token(&session)?),
+        layout: Layout::anonymous(form.token.clone()),
         email: String::new(),
         workspace: String::new(),
         error: None,
     };
-    render(StatusCode::OK, &page)
+    form.attach(render(StatusCode::OK, &page)?)
 }
 
 #[post("/signup")]
@@ -147,7 +152,7 @@ pub async fn signup(
     state: web::Data<AppState>,
     form: PageForm<SignupForm>,
 ) -> Result<HttpResponse, PageError> {
-    check_csrf(&session, &form.csrf_token)?;
+    anonymous::admit(&req, &state, &form.csrf_token)?;
     let SignupForm {
         email,
         password,
@@ -158,6 +163,7 @@ pub async fn signup(
         email: email.clone(),
         password,
         workspace: workspace.clone(),
+        client_address: client_address(&req, state.trust_forwarded_for),
     };
     let error = match accounts::sign_up(&state.db, &state.hashing, &state.mailer, &state.public_url, request).await {
         Ok(done) => {
@@ -169,29 +175,37 @@ pub async fn signup(
             "We could not create an account with these details. If you already have an account, sign in instead."
                 .to_owned()
         }
+        Err(AccountError::Throttled) => {
+            return Err(PageError::TooManyRequests {
+                retry_after: throttle::SIGNUP_WINDOW_SECS,
+            });
+        }
         Err(other) => return Err(other.into()),
     };
+    let form = AnonymousForm::new(&req, &state);
     let page = SignupPage {
-        layout: Layout::anonymous(csrf::token(&session)?),
+        layout: Layout::anonymous(form.token.clone()),
         email,
         workspace,
         error: Some(error),
     };
-    render(StatusCode::BAD_REQUEST, &page)
+    form.attach(render(StatusCode::BAD_REQUEST, &page)?)
 }
 
 #[get("/login")]
 pub async fn login_page(
-    session: Session,
+    req: HttpRequest,
+    state: web::Data<AppState>,
     query: PageQuery<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
+    let form = AnonymousForm::new(&req, &state);
     let page = LoginPage {
-        layout: Layout::anonymous(csrf::token(&session)?),
+        layout: Layout::anonymous(form.token.clone()),
         action: login_action(query.local().as_ref()),
         email: String::new(),
         error: None,
     };
-    render(StatusCode::OK, &page)
+    form.attach(render(StatusCode::OK, &page)?)
 }
 
 #[post("/login")]
@@ -202,7 +216,7 @@ pub async fn login(
     query: PageQuery<NextQuery>,
     form: PageForm<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
-    check_csrf(&session, &form.csrf_token)?;
+    anonymous::admit(&req, &state, &form.csrf_token)?;
     let LoginForm {
         email, password, ..
     } = form.into_inner();
@@ -230,13 +244,14 @@ pub async fn login(
             ),
             Err(other) => return Err(other.into()),
         };
+    let form = AnonymousForm::new(&req, &state);
     let page = LoginPage {
-        layout: Layout::anonymous(csrf::token(&session)?),
+        layout: Layout::anonymous(form.token.clone()),
         action: login_action(next.as_ref()),
         email,
         error: Some(error),
     };
-    let mut response = render(status, &page)?;
+    let mut response = form.attach(render(status, &page)?)?;
     if status == StatusCode::TOO_MANY_REQUESTS {
         response
             .headers_mut()

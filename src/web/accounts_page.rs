@@ -7,11 +7,11 @@ use super::errors::{MessagePage, render, see_other};
 use super::extract::{PageForm, PageQuery};
 use super::layout::{Layout, human_time};
 use crate::auth::api_key::KeyMode;
-use crate::connect::{AccountView, Actor, Platform};
+use crate::connect::{AccountView, Actor, ConnectError, Finisher, Platform};
 use crate::domain::{AccountId, now};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -147,9 +147,11 @@ pub struct CallbackQuery {
 }
 
 /// Where the platform sends the user back. A flow begun through the API with the default
-/// redirect URI finishes here too, without a session (it is bound to no user).
+/// redirect URI finishes here too, for a signed-in member of its workspace: a visitor who is not
+/// signed in signs in first and comes back here, with the state still unspent.
 #[get("/connect/{platform}/callback")]
 pub async fn callback(
+    req: HttpRequest,
     state: web::Data<AppState>,
     member: Option<SignedInMember>,
     path: web::Path<String>,
@@ -184,23 +186,23 @@ pub async fn callback(
             "The platform sent back neither a code nor an error.".into(),
         ));
     };
-    let actor = member.as_ref().map(actor);
-    let account = state
+    let finisher = Finisher::Callback {
+        user: member.as_ref().map(|m| m.ctx.user.clone()),
+    };
+    match state
         .connector
-        .finish(actor.as_ref(), platform, code, flow_state)
-        .await?;
-    if member.is_some() {
-        return Ok(see_other("/settings/accounts"));
+        .finish(finisher, platform, code, flow_state)
+        .await
+    {
+        Ok(_) => Ok(see_other("/settings/accounts")),
+        Err(ConnectError::SignInRequired) => Err(PageError::LoginRequired {
+            next: req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned()),
+        }),
+        Err(other) => Err(other.into()),
     }
-    let page = MessagePage::new(
-        "Account connected",
-        format!(
-            "{} {} is connected. You can close this window.",
-            platform.display_name(),
-            account.handle
-        ),
-    );
-    render(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]

@@ -19,6 +19,13 @@ pub enum PageError {
     NotFound,
     BadRequest(String),
     PayloadTooLarge,
+    /// Too many form posts from one address, or the password hashes waiting are at their bound:
+    /// try again after this many seconds.
+    TooManyRequests {
+        retry_after: i64,
+    },
+    /// Busy right now (the password hashes waiting are at their bound): try again shortly.
+    Busy,
     /// A social platform failed or refused (502).
     Provider(String),
     /// Anything unexpected: logged in full, shown as a bare 500 with a reference.
@@ -34,6 +41,8 @@ impl fmt::Display for PageError {
             PageError::NotFound => f.write_str("not found"),
             PageError::BadRequest(why) => f.write_str(why),
             PageError::PayloadTooLarge => f.write_str("request body too large"),
+            PageError::TooManyRequests { .. } => f.write_str("too many requests"),
+            PageError::Busy => f.write_str("too busy"),
             PageError::Provider(why) => f.write_str(why),
             PageError::Internal(why) => f.write_str(why),
         }
@@ -47,6 +56,7 @@ impl From<AccountError> for PageError {
             AccountError::NotMember => {
                 PageError::Forbidden("You are not a member of that workspace.")
             }
+            AccountError::Hashing(crate::auth::password::HashingError::Busy) => PageError::Busy,
             other => PageError::Internal(other.to_string()),
         }
     }
@@ -116,6 +126,8 @@ impl ResponseError for PageError {
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            PageError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            PageError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Provider(_) => StatusCode::BAD_GATEWAY,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -140,6 +152,14 @@ impl ResponseError for PageError {
                 "Too much data",
                 "The form sent more data than this page accepts.",
             ),
+            PageError::TooManyRequests { .. } => MessagePage::new(
+                "Too many attempts",
+                "Too many forms were sent from your address. Wait a minute and try again.",
+            ),
+            PageError::Busy => MessagePage::new(
+                "Busy",
+                "The service is busy right now. Try again in a moment.",
+            ),
             PageError::Provider(why) => MessagePage {
                 link_href: "/settings/accounts",
                 link_text: "Back to connected accounts",
@@ -157,13 +177,20 @@ impl ResponseError for PageError {
                 }
             }
         };
+        let retry_after = match self {
+            PageError::TooManyRequests { retry_after } => Some(*retry_after),
+            PageError::Busy => Some(1),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(secs) = retry_after {
+            response.insert_header((header::RETRY_AFTER, secs));
+        }
         match page.render() {
-            Ok(body) => HttpResponse::build(self.status_code())
-                .content_type("text/html; charset=utf-8")
-                .body(body),
+            Ok(body) => response.content_type("text/html; charset=utf-8").body(body),
             Err(e) => {
                 log::error!("error page could not be rendered: {e}");
-                HttpResponse::build(self.status_code())
+                response
                     .content_type("text/plain; charset=utf-8")
                     .body(self.to_string())
             }
@@ -178,6 +205,11 @@ impl From<crate::connect::ConnectError> for PageError {
             ConnectError::InvalidState => PageError::BadRequest(
                 "This connection attempt is unknown, already used, expired or someone else's. Start again from Connected accounts.".into(),
             ),
+            ConnectError::OtherWorkspace => PageError::Forbidden(
+                "This connection link belongs to another workspace, so nothing was connected. Only a member of the workspace that made the link can finish it.",
+            ),
+            // The handler sends the visitor to sign in and back; this is only a fallback.
+            ConnectError::SignInRequired => PageError::Forbidden("Sign in to finish connecting."),
             ConnectError::NotFound => PageError::NotFound,
             ConnectError::Invalid(invalid) => PageError::BadRequest(invalid.message),
             ConnectError::Provider(e) => PageError::Provider(e.to_string()),

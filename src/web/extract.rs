@@ -11,7 +11,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 
 /// True when every key and value decodes to valid UTF-8.
-fn is_strict_utf8(encoded: &[u8]) -> bool {
+pub fn is_strict_utf8(encoded: &[u8]) -> bool {
     encoded.split(|b| *b == b'&').all(|pair| {
         let spaced: Vec<u8> = pair
             .iter()
@@ -36,7 +36,16 @@ fn decode<T: DeserializeOwned>(encoded: &[u8], what: &str) -> Result<T, PageErro
     })
 }
 
+/// True when the encoded form carries a non-empty `csrf_token` field.
+fn has_csrf_token(encoded: &[u8]) -> bool {
+    url::form_urlencoded::parse(encoded).any(|(k, v)| k == "csrf_token" && !v.is_empty())
+}
+
 /// A web form body: `application/x-www-form-urlencoded`, at most 64 KiB (413 past that).
+///
+/// Every form that changes something carries a CSRF token, so a post that cannot be read and
+/// holds no token is refused as what it is, a post without a token (403), before anything else
+/// is said about it (§3.3).
 pub struct PageForm<T>(pub T);
 
 impl<T> Deref for PageForm<T> {
@@ -68,17 +77,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for PageForm<T> {
             });
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !is_form {
-                return Err(PageError::BadRequest(
-                    "Send this form as a web form.".into(),
-                ));
-            }
             let bytes =
                 body.await
                     .map_err(|e| match e.as_response_error().status_code().as_u16() {
                         413 => PageError::PayloadTooLarge,
                         _ => PageError::BadRequest("The form could not be read.".into()),
                     })?;
+            if !has_csrf_token(&bytes) {
+                return Err(PageError::Csrf);
+            }
+            if !is_form {
+                return Err(PageError::BadRequest(
+                    "Send this form as a web form.".into(),
+                ));
+            }
             decode(&bytes, "form").map(PageForm)
         })
     }
@@ -105,7 +117,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for PageQuery<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_strict_utf8;
+    use super::{has_csrf_token, is_strict_utf8};
+
+    #[test]
+    fn a_token_is_found_only_when_present_and_not_empty() {
+        assert!(has_csrf_token(b"a=1&csrf_token=abc"));
+        assert!(!has_csrf_token(b"a=1"));
+        assert!(!has_csrf_token(b"csrf_token="));
+        assert!(!has_csrf_token(b""));
+        assert!(has_csrf_token(b"csrf_token=x&b=%FF"));
+    }
 
     #[test]
     fn strict_utf8_refuses_broken_sequences_only() {

@@ -3,6 +3,7 @@
 
 mod account_pages;
 mod accounts_page;
+mod anonymous;
 mod api_keys_page;
 mod assets;
 mod current;
@@ -18,6 +19,7 @@ pub mod security_headers;
 
 pub use current::{client_address, client_ip};
 pub use errors::PageError;
+pub use extract::is_strict_utf8;
 
 use crate::auth::session_store::DbSessionStore;
 use crate::state::AppState;

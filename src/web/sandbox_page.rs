@@ -1,22 +1,21 @@
 //! The sandbox platform's authorization page (§5.4): one form whose Approve (a POST) sends the
 //! user on to `redirect_uri` with a code and the state, and whose Deny sends
-//! `error=access_denied`. It stands where a real platform's consent page would.
+//! `error=access_denied`. It stands where a real platform's consent page would, and like one it
+//! acts only for a flow that was begun and is still pending, with that flow's redirect URI.
 
 use super::PageError;
+use super::anonymous::{self, AnonymousForm};
 use super::errors::{render, see_other};
 use super::extract::{PageForm, PageQuery};
 use super::layout::Layout;
 use super::security_headers::CONTENT_SECURITY_POLICY;
-use crate::auth::csrf;
 use crate::connect::sandbox;
-use crate::domain::now;
+use crate::domain::{RedirectUri, now};
 use crate::state::AppState;
-use actix_session::Session;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
-use url::Url;
 
 #[derive(Template)]
 #[template(path = "sandbox_authorize.html")]
@@ -40,23 +39,27 @@ pub struct AuthorizeQuery {
     state: String,
 }
 
-/// What a real platform would refuse before showing any consent page.
-fn checked_redirect(raw: &str, state: &str) -> Result<Url, PageError> {
-    let url = Url::parse(raw)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .filter(|u| u.fragment().is_none())
-        .ok_or_else(|| PageError::BadRequest("redirect_uri is not an http(s) URL.".into()))?;
-    if state.is_empty() || state.len() > 512 {
-        return Err(PageError::BadRequest("state is missing.".into()));
+/// What a real platform would refuse before showing any consent page: a malformed redirect URI,
+/// or a state that names no pending sandbox flow begun with exactly that redirect URI.
+async fn checked_flow(
+    state: &AppState,
+    raw_redirect: &str,
+    flow_state: &str,
+) -> Result<RedirectUri, PageError> {
+    let redirect =
+        RedirectUri::parse(raw_redirect).map_err(|e| PageError::BadRequest(e.message))?;
+    let pending = sandbox::pending_flow(&state.db, flow_state, now()).await?;
+    match pending {
+        Some(flow) if flow.redirect_uri == redirect.as_str() => Ok(redirect),
+        _ => Err(PageError::BadRequest(
+            "This authorization request is unknown, expired or already used. Start connecting again from the application.".into(),
+        )),
     }
-    Ok(url)
 }
 
 fn page(
-    session: &Session,
-    redirect: &Url,
-    raw_redirect: &str,
+    form: &AnonymousForm,
+    redirect: &RedirectUri,
     state: &str,
     account: &str,
     error: Option<String>,
@@ -66,31 +69,29 @@ fn page(
     } else {
         StatusCode::OK
     };
-    let mut response = render(
+    let mut response = form.attach(render(
         status,
         &AuthorizePage {
-            layout: Layout::anonymous(csrf::token(session)?),
-            redirect_uri: raw_redirect.to_owned(),
+            layout: Layout::anonymous(form.token.clone()),
+            redirect_uri: redirect.as_str().to_owned(),
             state: state.to_owned(),
             account: account.to_owned(),
             error,
         },
-    )?;
+    )?)?;
     // The form posts here, and the answer redirects to the caller's redirect URI: browsers
     // hold that redirect to the page's form-action too, so that origin is allowed, on this
-    // page only. The origin is serialised by `url`, never copied from the request.
+    // page only. The origin is serialised from the parsed URL, whose host was checked to be a
+    // plain name or address, so nothing of the request can add to the policy.
     let policy = CONTENT_SECURITY_POLICY.replace(
         "form-action 'self'",
-        &format!(
-            "form-action 'self' {}",
-            redirect.origin().ascii_serialization()
-        ),
+        &format!("form-action 'self' {}", redirect.origin()),
     );
-    if let Ok(value) = header::HeaderValue::from_str(&policy) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, value);
-    }
+    let value = header::HeaderValue::from_str(&policy)
+        .map_err(|e| PageError::Internal(format!("sandbox policy header: {e}")))?;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, value);
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
@@ -100,7 +101,8 @@ fn page(
 
 #[get("/sandbox/authorize")]
 pub async fn authorize_page(
-    session: Session,
+    req: HttpRequest,
+    state: web::Data<AppState>,
     query: PageQuery<AuthorizeQuery>,
 ) -> Result<HttpResponse, PageError> {
     if query.response_type != "code" || query.client_id != "socializer" {
@@ -108,15 +110,9 @@ pub async fn authorize_page(
             "The sandbox expects response_type=code and client_id=socializer.".into(),
         ));
     }
-    let redirect = checked_redirect(&query.redirect_uri, &query.state)?;
-    page(
-        &session,
-        &redirect,
-        &query.redirect_uri,
-        &query.state,
-        "sandbox-user",
-        None,
-    )
+    let redirect = checked_flow(&state, &query.redirect_uri, &query.state).await?;
+    let form = AnonymousForm::new(&req, &state);
+    page(&form, &redirect, &query.state, "sandbox-user", None)
 }
 
 #[derive(Deserialize)]
@@ -135,14 +131,13 @@ pub struct DecisionForm {
 
 #[post("/sandbox/authorize")]
 pub async fn decide(
-    session: Session,
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: PageForm<DecisionForm>,
 ) -> Result<HttpResponse, PageError> {
-    if !csrf::is_valid(&session, &form.csrf_token) {
-        return Err(PageError::Csrf);
-    }
-    let mut back = checked_redirect(&form.redirect_uri, &form.state)?;
+    anonymous::admit(&req, &state, &form.csrf_token)?;
+    let redirect = checked_flow(&state, &form.redirect_uri, &form.state).await?;
+    let mut back = redirect.url().clone();
     match form.decision.as_str() {
         "deny" => {
             back.query_pairs_mut()
@@ -154,17 +149,18 @@ pub async fn decide(
             let account = match sandbox::account_name(&form.account) {
                 Ok(account) => account,
                 Err(invalid) => {
+                    let shown = AnonymousForm::new(&req, &state);
                     return page(
-                        &session,
-                        &back,
-                        &form.redirect_uri,
+                        &shown,
+                        &redirect,
                         &form.state,
                         &form.account,
                         Some(invalid.message),
                     );
                 }
             };
-            let code = sandbox::approve(&state.db, &account, &form.redirect_uri, now()).await?;
+            let code = sandbox::approve(&state.db, &account, &form.state, redirect.as_str(), now())
+                .await?;
             back.query_pairs_mut()
                 .append_pair("code", &code)
                 .append_pair("state", &form.state);

@@ -287,3 +287,132 @@ async fn repeated_failures_from_one_address_answer_429() {
     let response = app.browser().log_in(&email, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[actix_web::test]
+async fn a_parallel_burst_of_guesses_gets_no_more_tries_than_the_limit() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("burst");
+    app.browser().sign_up(&email, "").await;
+
+    let guesses = (0..40).map(|i| {
+        let (browser, email) = (app.browser(), email.clone());
+        async move {
+            browser
+                .log_in(&email, &format!("wrong password {i}"))
+                .await
+                .status()
+        }
+    });
+    let answers = futures_join_all(guesses).await;
+    let evaluated = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        evaluated <= 5,
+        "{evaluated} guesses were checked: {answers:?}"
+    );
+    assert_eq!(evaluated + refused, 40, "{answers:?}");
+    // The right password after the burst is refused too, as after five guesses in a row.
+    assert_eq!(
+        app.browser().log_in(&email, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[actix_web::test]
+async fn sign_ups_are_limited_per_client_address_and_never_queue_without_bound() {
+    let app = TestApp::spawn().await;
+    // A parallel burst: every answer is quick and plain (created, limited, or busy with a
+    // Retry-After), and no more accounts are made than the limit allows.
+    let attempts = (0..30).map(|i| {
+        let browser = app.browser();
+        async move {
+            let response = browser
+                .sign_up(&unique_email(&format!("flood{i}")), "")
+                .await;
+            let retry = response.headers().contains_key("retry-after");
+            (response.status(), retry)
+        }
+    });
+    let answers = futures_join_all(attempts).await;
+    for (status, retry) in &answers {
+        match *status {
+            StatusCode::SEE_OTHER => {}
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(retry, "{status} without Retry-After")
+            }
+            other => panic!("unexpected {other}: {answers:?}"),
+        }
+    }
+    let created = app.db.count_as_admin("SELECT COUNT(*) AS n FROM users");
+    assert!(
+        (1..=20).contains(&created),
+        "{created} accounts: {answers:?}"
+    );
+    // Sequentially past the limit: refused, with nothing created.
+    for i in 0..25 {
+        app.browser()
+            .sign_up(&unique_email(&format!("more{i}")), "")
+            .await;
+    }
+    assert_eq!(app.db.count_as_admin("SELECT COUNT(*) AS n FROM users"), 20);
+    let response = app.browser().sign_up(&unique_email("last"), "").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+}
+
+#[actix_web::test]
+async fn one_address_in_every_spelling_is_one_account_and_hidden_characters_are_refused() {
+    let app = TestApp::spawn().await;
+    let tag = hex::encode(socializer::crypto::random_bytes::<4>());
+    let composed = format!("ren\u{e9}-{tag}@example.com");
+    let decomposed = format!("RENE\u{301}-{tag}@example.com");
+    assert_eq!(
+        app.browser().sign_up(&composed, "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.browser().sign_up(&decomposed, "").await.status(),
+        StatusCode::BAD_REQUEST,
+        "the same address, spelled apart"
+    );
+    assert_eq!(
+        app.browser().log_in(&decomposed, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    for hidden in [
+        format!("ren\u{e9}\u{200B}-{tag}@example.com"),
+        format!("\u{202E}ren\u{e9}-{tag}@example.com"),
+    ] {
+        assert_eq!(
+            app.browser().sign_up(&hidden, "").await.status(),
+            StatusCode::BAD_REQUEST,
+            "{hidden:?}"
+        );
+    }
+    let response = app
+        .browser()
+        .sign_up(&unique_email("bidi"), "Acme \u{202E}gnp.exe")
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.db.count_as_admin("SELECT COUNT(*) AS n FROM users"), 1);
+}
+
+/// Runs every future at once (each on its own task) and answers their outputs in order.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    let tasks: Vec<_> = futures.map(tokio::task::spawn_local).collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        out.push(task.await.expect("task"));
+    }
+    out
+}

@@ -1,8 +1,8 @@
 //! §9: the real `socializer` binary as a user runs it, with a home folder of its own, against
 //! the test server.
 
-use crate::connect::approve_on_sandbox;
-use crate::harness::{ApiClient, Browser, TestApp, json, text, unique_email};
+use crate::connect::approve_on_sandbox_as;
+use crate::harness::{ApiClient, Browser, TestApp, json, location, text, unique_email};
 use reqwest::StatusCode;
 use socializer::auth::api_key::{KeyMode, NewApiKey};
 use std::io::{Read as _, Write as _};
@@ -613,15 +613,12 @@ async fn accounts_connect_and_disconnect_through_the_cli() {
         "{started:?}"
     );
     assert!(started.stderr.contains("socializer accounts"));
-    let back = approve_on_sandbox(&s.app.base, &auth_url, "cli-person").await;
-    let page = Browser::new(&s.app.base)
-        .client
-        .get(&back)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("is connected"));
+    // The person approves in their browser, signed in to the dashboard, and lands on the
+    // connected accounts page.
+    let back = approve_on_sandbox_as(&s.browser, &auth_url, "cli-person").await;
+    let page = s.browser.client.get(&back).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(page.headers()), "/settings/accounts");
 
     let listed = shell.run(&["accounts"]).await;
     succeeded(&listed);

@@ -13,6 +13,8 @@ struct Setup {
     app: TestApp,
     platforms: Running,
     browser: Browser,
+    /// The email `browser` is signed in with, as the workspace's owner.
+    email: String,
     live: ApiClient,
     test: ApiClient,
 }
@@ -30,11 +32,9 @@ async fn setup() -> Setup {
             .insert("https://client.example/done".into());
     }
     let browser = app.browser();
+    let email = unique_email("connect");
     assert_eq!(
-        browser
-            .sign_up(&unique_email("connect"), "Connectors")
-            .await
-            .status(),
+        browser.sign_up(&email, "Connectors").await.status(),
         StatusCode::SEE_OTHER
     );
     let live = ApiClient::new(&app.base, &browser.create_key("live", "live", &[]).await);
@@ -43,6 +43,7 @@ async fn setup() -> Setup {
         app,
         platforms,
         browser,
+        email,
         live,
         test,
     }
@@ -86,7 +87,11 @@ pub async fn at_platform(auth_url: &str) -> String {
 
 /// The user approves on the sandbox's own page; answers where it sends them.
 pub async fn approve_on_sandbox(base: &str, auth_url: &str, account: &str) -> String {
-    let visitor = Browser::new(base);
+    approve_on_sandbox_as(&Browser::new(base), auth_url, account).await
+}
+
+/// Like [`approve_on_sandbox`], in a given browser (signed in or not).
+pub async fn approve_on_sandbox_as(visitor: &Browser, auth_url: &str, account: &str) -> String {
     let page = visitor.client.get(auth_url).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let policy = page
@@ -441,12 +446,14 @@ async fn the_background_refresher_renews_tokens_about_to_expire() {
         .redirect_uris
         .insert("https://client.example/done".into());
     let browser = app.browser();
-    browser.sign_up(&unique_email("bg"), "Background").await;
+    let email = unique_email("bg");
+    browser.sign_up(&email, "Background").await;
     let live = ApiClient::new(&app.base, &browser.create_key("live", "live", &[]).await);
     let s = Setup {
         app,
         platforms,
         browser,
+        email,
         test: ApiClient::new("", ""),
         live,
     };
@@ -465,14 +472,25 @@ async fn the_background_refresher_renews_tokens_about_to_expire() {
         2,
         "refreshed without anyone asking"
     );
-    let expires = accounts(&s.live).await[0]["token_expires_at"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let expires =
+    // The platform has answered; the refresher stores the new tokens a moment later.
+    let renewed = || async {
+        let expires = accounts(&s.live).await[0]["token_expires_at"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         time::OffsetDateTime::parse(&expires, &time::format_description::well_known::Rfc3339)
-            .unwrap();
-    assert!(expires > time::OffsetDateTime::now_utc() + time::Duration::minutes(100));
+            .unwrap()
+            > time::OffsetDateTime::now_utc() + time::Duration::minutes(100)
+    };
+    let mut stored = false;
+    for _ in 0..50 {
+        if renewed().await {
+            stored = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(stored, "the renewed expiry is stored");
 }
 
 #[actix_web::test]
@@ -520,10 +538,17 @@ async fn the_browser_flow_connects_x_and_shows_a_denial_plainly() {
     );
     let path = &back[s.app.base.len()..];
 
-    // Someone else, signed in to the same workspace or not, cannot finish this user's flow.
+    // Someone else cannot finish this user's flow: a visitor is asked to sign in first, and
+    // someone signed in elsewhere is refused; the state stays unspent for its owner.
     let stranger = s.app.browser();
     let response = stranger.get(path).await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(response.headers()).starts_with("/login?next="));
+    stranger
+        .sign_up(&unique_email("stranger"), "Strangers")
+        .await;
+    let response = stranger.get(path).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     let finished = s.browser.get(path).await;
     assert_eq!(finished.status(), StatusCode::SEE_OTHER);
@@ -665,6 +690,10 @@ async fn no_token_is_stored_or_answered_in_clear() {
 #[actix_web::test]
 async fn two_servers_on_one_database_spend_a_refresh_token_once() {
     let s = setup().await;
+    if !s.app.db.is_postgres() {
+        // SQLite serves one server process; the second is refused (see durability.rs).
+        return;
+    }
     let id = connect_x(&s).await["id"].as_str().unwrap().to_owned();
     let mut vars = s.platforms.vars();
     // The same root key, as every process of one deployment has.
@@ -766,8 +795,11 @@ async fn bad_input_on_the_connect_pages_is_a_clear_4xx_and_changes_nothing() {
         s.browser.get("/connect/myspace").await.status(),
         StatusCode::NOT_FOUND
     );
+    // A real pending sandbox flow, so that only the field under test is wrong.
+    let (auth_url, flow_state) = begin(&s.test, "sandbox", Some("https://a.example/")).await;
+    let sandbox_token = s.browser.csrf(&auth_url[s.app.base.len()..]).await;
     let approve = |csrf: String, account: &'static str| {
-        let browser = &s.browser;
+        let (browser, flow_state) = (&s.browser, flow_state.clone());
         async move {
             browser
                 .post_form(
@@ -775,7 +807,7 @@ async fn bad_input_on_the_connect_pages_is_a_clear_4xx_and_changes_nothing() {
                     &[
                         ("csrf_token", &csrf),
                         ("redirect_uri", "https://a.example/"),
-                        ("state", "s"),
+                        ("state", &flow_state),
                         ("account", account),
                         ("decision", "approve"),
                     ],
@@ -791,9 +823,266 @@ async fn bad_input_on_the_connect_pages_is_a_clear_4xx_and_changes_nothing() {
     let response = approve("forged".into(), "x").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(no_grants(), 0);
-    let response = approve(token.clone(), "<script>").await;
+    let response = approve(token.clone(), "x").await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "a session's token is not the sandbox form's"
+    );
+    let response = approve(sandbox_token.clone(), "<script>").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(!response.text().await.unwrap().contains("<script>"));
     assert_eq!(no_grants(), 0);
     assert_eq!(still_there(), 1);
+}
+
+#[actix_web::test]
+async fn a_connect_link_is_finished_only_by_a_member_of_its_workspace() {
+    let s = setup().await;
+    let stored = || {
+        s.app
+            .db
+            .count_as_admin("SELECT COUNT(*) AS n FROM connected_accounts")
+    };
+    let pending = || {
+        s.app
+            .db
+            .count_as_admin("SELECT COUNT(*) AS n FROM oauth_states")
+    };
+    let stranger = s.app.browser();
+    stranger.sign_up(&unique_email("victim"), "Victims").await;
+
+    // The sandbox: a link made by this workspace's key, approved by someone signed in
+    // elsewhere, connects nothing, and the state is left for the workspace to use.
+    let (auth_url, _) = begin(&s.test, "sandbox", None).await;
+    let back = approve_on_sandbox_as(&stranger, &auth_url, "victim").await;
+    let refused = stranger.get(&back[s.app.base.len()..]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("belongs to another workspace")
+    );
+    assert_eq!(stored(), 0);
+    assert_eq!(pending(), 1);
+
+    // X: the stranger's code is never even exchanged, so no token is issued.
+    let (auth_url, _) = begin(&s.live, "x", None).await;
+    let back = at_platform(&auth_url).await;
+    let refused = stranger.get(&back[s.app.base.len()..]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stored(), 0);
+    assert!(s.platforms.platform("x").issued_access.is_empty());
+    assert!(accounts(&s.live).await.is_empty() && accounts(&s.test).await.is_empty());
+
+    // Someone not signed in is asked to sign in, and after signing in as a member comes back
+    // to the callback, which then finishes.
+    let (auth_url, _) = begin(&s.test, "sandbox", None).await;
+    let visitor = s.app.browser();
+    let back = approve_on_sandbox_as(&visitor, &auth_url, "detour").await;
+    let callback = &back[s.app.base.len()..];
+    let to_login = visitor.get(callback).await;
+    assert_eq!(to_login.status(), StatusCode::SEE_OTHER);
+    let login = location(to_login.headers());
+    assert!(
+        login.starts_with("/login?next=%2Fconnect%2Fsandbox%2Fcallback"),
+        "{login}"
+    );
+    assert!(
+        accounts(&s.test).await.is_empty(),
+        "nothing stored before sign-in"
+    );
+    let token = csrf_in(&visitor.page(&login).await);
+    let signed_in = visitor
+        .post_form(
+            &login,
+            &[
+                ("email", &s.email),
+                ("password", crate::harness::PASSWORD),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(signed_in.headers()), callback);
+    let finished = visitor.get(callback).await;
+    assert_eq!(finished.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(finished.headers()), "/settings/accounts");
+    let connected = accounts(&s.test).await;
+    assert_eq!(connected.len(), 1);
+    assert_eq!(connected[0]["handle"], "@detour");
+    // Single use, still.
+    assert_eq!(
+        visitor.get(callback).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // The happy path: the member who is signed in approves and lands on the accounts page.
+    let (auth_url, _) = begin(&s.live, "x", None).await;
+    let back = at_platform(&auth_url).await;
+    let finished = s.browser.get(&back[s.app.base.len()..]).await;
+    assert_eq!(finished.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(finished.headers()), "/settings/accounts");
+    assert_eq!(accounts(&s.live).await.len(), 1);
+
+    // A flow with the caller's own redirect URI is not finished at the service's callback.
+    let (auth_url, state) = begin(&s.live, "x", Some("https://client.example/done")).await;
+    let back = at_platform(&auth_url).await;
+    let code_value = param(&back, "code").unwrap();
+    let response = s
+        .browser
+        .get(&format!(
+            "/connect/x/callback?code={code_value}&state={state}"
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (status, _) = finish(&s.live, "x", &code_value, &state).await;
+    assert_eq!(status, StatusCode::CREATED, "the key still finishes it");
+}
+
+#[actix_web::test]
+async fn the_sandbox_acts_only_for_a_pending_flow_and_its_codes_only_for_their_state() {
+    let s = setup().await;
+    let visitor = s.app.browser();
+    let grants = || {
+        s.app
+            .db
+            .count_as_admin("SELECT COUNT(*) AS n FROM sandbox_grants")
+    };
+
+    // No flow, no page: the sandbox is not an open redirector.
+    let made_up = "/sandbox/authorize?response_type=code&client_id=socializer&redirect_uri=https%3A%2F%2Fevil.example%2F&state=made-up";
+    assert_eq!(visitor.get(made_up).await.status(), StatusCode::BAD_REQUEST);
+    // A real flow, shown with another redirect URI: no page either.
+    let (auth_a, state_a) = begin(&s.test, "sandbox", Some("https://client.example/a")).await;
+    let tampered = auth_a.replace("client.example", "evil.example");
+    assert_eq!(
+        visitor.get(&tampered[s.app.base.len()..]).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let token = visitor.csrf(&auth_a[s.app.base.len()..]).await;
+    let post = |state: String, redirect: &'static str| {
+        let (visitor, token) = (&visitor, token.clone());
+        async move {
+            visitor
+                .post_form(
+                    "/sandbox/authorize",
+                    &[
+                        ("csrf_token", token.as_str()),
+                        ("redirect_uri", redirect),
+                        ("state", &state),
+                        ("account", "someone"),
+                        ("decision", "approve"),
+                    ],
+                )
+                .await
+        }
+    };
+    let response = post("made-up".into(), "https://evil.example/").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = post(state_a.clone(), "https://evil.example/").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(grants(), 0);
+
+    // Approving one flow again and again keeps one code for it.
+    for _ in 0..5 {
+        let response = post(state_a.clone(), "https://client.example/a").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(grants(), 1);
+    let back_a = approve_on_sandbox(&s.app.base, &auth_a, "alice").await;
+    assert_eq!(grants(), 1);
+    let code_a = param(&back_a, "code").unwrap();
+
+    // A code is useless with another flow's state, and a wrong code is the caller's mistake
+    // (400 invalid_request) that spends no state.
+    let (auth_b, state_b) = begin(&s.test, "sandbox", Some("https://client.example/a")).await;
+    let (status, body) = finish(&s.test, "sandbox", &code_a, &state_b).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_request"),
+        "{body}"
+    );
+    let (status, body) = finish(&s.test, "sandbox", "sbx_code_wrong", &state_a).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_request"),
+        "{body}"
+    );
+    let (status, account) = finish(&s.test, "sandbox", &code_a, &state_a).await;
+    assert_eq!(status, StatusCode::CREATED, "{account}");
+    assert_eq!(account["handle"], "@alice");
+    let back_b = approve_on_sandbox(&s.app.base, &auth_b, "bob").await;
+    let (status, _) = finish(
+        &s.test,
+        "sandbox",
+        &param(&back_b, "code").unwrap(),
+        &state_b,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Once its flow is finished, the page is gone too.
+    assert_eq!(
+        visitor.get(&auth_a[s.app.base.len()..]).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[actix_web::test]
+async fn redirect_uris_whose_origin_is_not_exact_are_refused_and_the_policy_names_only_the_origin()
+{
+    let s = setup().await;
+    let long = format!("https://client.example/{}", "x".repeat(2048));
+    for bad in [
+        "https://*.evil.com/cb",
+        "https://a.com;frame-ancestors*/cb",
+        "https://a.com%3Bscript-src%20*/cb",
+        "https://user:pw@client.example/cb",
+        long.as_str(),
+    ] {
+        let encoded: String = url::form_urlencoded::byte_serialize(bad.as_bytes()).collect();
+        let (status, _, body) = json(
+            s.test
+                .get(&format!("/v1/connect/sandbox?redirect_uri={encoded}")),
+        )
+        .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{bad}: {body}"
+        );
+    }
+    assert_eq!(
+        s.app
+            .db
+            .count_as_admin("SELECT COUNT(*) AS n FROM oauth_states"),
+        0
+    );
+
+    let (auth_url, _) = begin(
+        &s.test,
+        "sandbox",
+        Some("https://client.example:8443/cb?x=;y"),
+    )
+    .await;
+    let page = s.app.browser().get(&auth_url[s.app.base.len()..]).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let policy = page
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let base = socializer::web::security_headers::CONTENT_SECURITY_POLICY;
+    assert_eq!(
+        policy,
+        base.replace(
+            "form-action 'self'",
+            "form-action 'self' https://client.example:8443"
+        )
+    );
 }

@@ -271,3 +271,129 @@ fn migrate_applies_migrations_and_exits() {
         "the tables exist"
     );
 }
+
+#[actix_web::test]
+async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    let first = Server::start(&dir.path().join("data"), &db);
+    if db.is_postgres() {
+        // Several servers on one PostgreSQL is how the service scales out.
+        let second = Server::start(&dir.path().join("data2"), &db);
+        assert_eq!(
+            Browser::new(&second.base).get("/login").await.status(),
+            StatusCode::OK
+        );
+        second.kill_9();
+    } else {
+        let second = Command::new(BINARY)
+            .env_clear()
+            .env("SOCIALIZER_DATA_DIR", dir.path().join("data2"))
+            .env("SOCIALIZER_DATABASE_URL", &db.url)
+            .env("SOCIALIZER_BIND", "127.0.0.1:0")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&second.stderr);
+        assert!(!second.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("another Socializer server is already using"),
+            "{stderr}"
+        );
+    }
+    first.kill_9();
+    // The lock goes with the process, even one killed: the next start is fine.
+    let again = Server::start(&dir.path().join("data"), &db);
+    assert_eq!(
+        Browser::new(&again.base).get("/login").await.status(),
+        StatusCode::OK
+    );
+    again.kill_9();
+}
+
+#[actix_web::test]
+async fn what_the_server_writes_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    let data = dir.path().join("data");
+    // An existing, open data folder is tightened too.
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask 000; exec {BINARY}"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SOCIALIZER_DATA_DIR", &data)
+        .env("SOCIALIZER_DATABASE_URL", &db.url)
+        .env("SOCIALIZER_BIND", "127.0.0.1:0")
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+
+    // A sign-up (an email into the outbox) and a sandbox connection (sealed tokens).
+    let browser = Browser::new(&base);
+    browser.sign_up(&unique_email("private"), "Private").await;
+    let key = browser.create_key("t", "test", &[]).await;
+    let client = crate::harness::ApiClient::new(&base, &key);
+    let (auth_url, state) =
+        crate::connect::begin(&client, "sandbox", Some("https://a.example/")).await;
+    let back = crate::connect::approve_on_sandbox(&base, &auth_url, "private").await;
+    let (status, _) = crate::connect::finish(
+        &client,
+        "sandbox",
+        &crate::connect::param(&back, "code").unwrap(),
+        &state,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let mut checked = 0;
+    let mut folders = vec![data.clone()];
+    while let Some(folder) = folders.pop() {
+        assert_eq!(mode(&folder), 0o700, "{}", folder.display());
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(data.join("outbox").is_dir(), "the email was written");
+    if !db.is_postgres() {
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("test.db")
+            {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                checked += 1;
+            }
+        }
+    }
+    // Two secrets and an email; on SQLite also the database, its WAL and the server's lock.
+    let expected = if db.is_postgres() { 3 } else { 6 };
+    assert!(checked >= expected, "{checked} files checked");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,7 +1,7 @@
 //! §6.3 for pages and §7: bad input gets a clear 4xx and changes nothing; security headers;
 //! static files; health.
 
-use crate::harness::{TestApp, texts, unique_email};
+use crate::harness::{ApiClient, TestApp, texts, unique_email};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 
@@ -214,4 +214,159 @@ async fn pages_escape_what_they_show() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let html = response.text().await.unwrap();
     assert!(!html.contains("<img src=x"), "{html}");
+}
+
+#[actix_web::test]
+async fn viewing_pages_writes_nothing_to_the_database() {
+    let app = TestApp::spawn().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("owner"), "Owners").await;
+    let key = owner.create_key("t", "test", &[]).await;
+    let (auth_url, _) =
+        crate::connect::begin(&ApiClient::new(&app.base, &key), "sandbox", None).await;
+    let sandbox_page = &auth_url[app.base.len()..];
+    let sessions = || app.db.count_as_admin("SELECT COUNT(*) AS n FROM sessions");
+    let before = sessions();
+    for _ in 0..20 {
+        for path in [
+            "/login",
+            "/signup",
+            "/login?next=%2Fdashboard",
+            sandbox_page,
+        ] {
+            // A new visitor each time, as a flood of strangers would be.
+            let response = app.browser().get(path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+        }
+    }
+    assert_eq!(sessions(), before, "no session row for a view");
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM sandbox_grants"),
+        0
+    );
+
+    // The anonymous form still works, with the token its page gave.
+    let visitor = app.browser();
+    let response = visitor.sign_up(&unique_email("later"), "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(sessions(), before + 1);
+    // A token from another visitor's page, or none, is refused.
+    let token = app.browser().csrf("/login").await;
+    let response = app
+        .browser()
+        .post_form(
+            "/login",
+            &[
+                ("email", "a@example.com"),
+                ("password", "x"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn anonymous_form_posts_are_limited_per_client_address() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let token = browser.csrf("/login").await;
+    let fields = [
+        ("email", "nobody@example.com"),
+        ("password", "not the password"),
+        ("csrf_token", "forged"),
+    ];
+    for _ in 0..60 {
+        let response = browser.post_form("/login", &fields).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    // Past the limit even a valid form is turned away until the minute is over.
+    let response = browser
+        .post_form(
+            "/signup",
+            &[
+                ("email", &unique_email("flood")),
+                ("password", crate::harness::PASSWORD),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(app.db.count_as_admin("SELECT COUNT(*) AS n FROM users"), 0);
+}
+
+#[actix_web::test]
+async fn small_deviations_answer_as_they_should() {
+    let app = TestApp::spawn().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("dev"), "Deviations").await;
+    let key = owner.create_key("t", "test", &[]).await;
+    let api = ApiClient::new(&app.base, &key);
+
+    // A /v1 query that is not UTF-8 once decoded is refused, and nothing is stored.
+    let (status, _, body) =
+        crate::harness::json(api.get("/v1/connect/sandbox?redirect_uri=https://a.com/%ff")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_request");
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM oauth_states"),
+        0
+    );
+
+    // A form post without its token is a 403, whatever else is wrong with it.
+    for (path, body, content_type) in [
+        ("/logout", "", "application/x-www-form-urlencoded"),
+        ("/logout", "", "text/plain"),
+        (
+            "/settings/api-keys",
+            "label=x",
+            "application/x-www-form-urlencoded",
+        ),
+        ("/login", "email=a%FF", "application/x-www-form-urlencoded"),
+        ("/workspaces", "name=New", "application/json"),
+    ] {
+        let response = owner
+            .client
+            .post(format!("{}{path}", app.base))
+            .header(CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path} {body:?}");
+    }
+    assert_eq!(
+        owner.get("/dashboard").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+
+    // TRACE and invented methods: 405, on pages and under /v1 (in the JSON envelope).
+    for path in ["/login", "/no-such-page", "/v1/status"] {
+        for method in ["TRACE", "CONNECT", "BREW"] {
+            let response = owner
+                .client
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    format!("{}{path}", app.base),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            assert!(response.headers().contains_key("allow"));
+            // CONNECT goes out in authority form, without the path.
+            if path.starts_with("/v1/") && method != "CONNECT" {
+                let body: serde_json::Value = response.json().await.unwrap();
+                assert_eq!(body["error"]["code"], "invalid_request");
+            }
+        }
+    }
 }

@@ -47,8 +47,18 @@ async fn the_cookie_is_http_only_lax_and_carries_no_personal_data() {
     assert!(!cookie.contains(local), "{cookie}");
 }
 
+fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
 #[actix_web::test]
-async fn on_https_the_cookie_is_secure_and_hsts_is_sent() {
+async fn on_https_the_cookies_are_secure_and_hsts_is_sent() {
     let app = TestApp::spawn_with(|vars| {
         vars.insert(
             "SOCIALIZER_PUBLIC_URL".into(),
@@ -56,12 +66,35 @@ async fn on_https_the_cookie_is_secure_and_hsts_is_sent() {
         );
     })
     .await;
-    // The server itself speaks plain HTTP behind the TLS proxy of the public URL.
-    let browser = Browser::new(&app.base);
-    let response = browser.get("/login").await;
+    // The server itself speaks plain HTTP behind the TLS proxy of the public URL, so the
+    // Secure cookies are carried by hand here.
+    let client = Browser::new(&app.base).client;
+    let response = client
+        .get(format!("{}/signup", app.base))
+        .send()
+        .await
+        .unwrap();
     assert!(response.headers().contains_key("strict-transport-security"));
-    let cookie =
-        session_cookie(&response).expect("the login page starts a session for its CSRF token");
+    assert!(session_cookie(&response).is_none(), "no session for a view");
+    let csrf = cookie_named(&response, "__Host-socializer_csrf").expect("the form's cookie");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(csrf.contains(attribute), "{csrf}");
+    }
+    let token = crate::harness::csrf_in(&response.text().await.unwrap());
+    let response = client
+        .post(format!("{}/signup", app.base))
+        .header(COOKIE, csrf.split(';').next().unwrap())
+        .form(&[
+            ("email", unique_email("tls").as_str()),
+            ("password", PASSWORD),
+            ("workspace", ""),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&response).expect("sign-up starts the session");
     assert!(cookie.starts_with("__Host-socializer="), "{cookie}");
     assert!(cookie.contains("Secure"), "{cookie}");
 }
@@ -70,36 +103,24 @@ async fn on_https_the_cookie_is_secure_and_hsts_is_sent() {
 async fn the_session_id_is_renewed_at_sign_in() {
     let app = TestApp::spawn().await;
     let email = unique_email("lena");
-    app.browser().sign_up(&email, "").await;
-
     let browser = app.browser();
-    let before = session_cookie(&browser.get("/login").await).expect("anonymous session");
+    let first = session_cookie(&browser.sign_up(&email, "").await).expect("signed up");
     let after = {
-        let token = browser.csrf("/login").await;
-        let response = browser
-            .post_form(
-                "/login",
-                &[
-                    ("email", &email),
-                    ("password", PASSWORD),
-                    ("csrf_token", &token),
-                ],
-            )
-            .await;
+        let response = browser.log_in(&email, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         session_cookie(&response).expect("sign-in sets a new cookie")
     };
     let value = |c: &str| c.split(';').next().unwrap().to_owned();
-    assert_ne!(value(&before), value(&after));
+    assert_ne!(value(&first), value(&after));
 
-    // The pre-sign-in session key is worth nothing afterwards (no fixation).
+    // The session key from before this sign-in is worth nothing afterwards (no fixation).
     let fixated = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let response = fixated
         .get(format!("{}/dashboard", app.base))
-        .header(COOKIE, value(&before))
+        .header(COOKIE, value(&first))
         .send()
         .await
         .unwrap();

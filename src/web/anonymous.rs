@@ -1,0 +1,54 @@
+//! Forms filled in before sign-in (sign-in, sign-up, the sandbox's consent page): a CSRF token
+//! that needs no session row, and a limit on how often one client address may post them (§8.2).
+
+use super::PageError;
+use super::current::client_ip;
+use crate::domain::now;
+use crate::state::AppState;
+use actix_web::cookie::Cookie;
+use actix_web::{HttpRequest, HttpResponse};
+
+/// Form posts per minute from one client address, for all anonymous forms together.
+pub const POSTS_PER_MINUTE: u32 = 60;
+
+/// The CSRF token of an anonymous form being shown, and the cookie that must go with it.
+pub struct AnonymousForm {
+    pub token: String,
+    cookie: Option<Cookie<'static>>,
+}
+
+impl AnonymousForm {
+    pub fn new(req: &HttpRequest, state: &AppState) -> Self {
+        let (token, cookie) = state.anonymous_csrf.token(req);
+        Self { token, cookie }
+    }
+
+    /// The answer that shows the form, with the token's cookie when the visitor had none.
+    pub fn attach(&self, mut response: HttpResponse) -> Result<HttpResponse, PageError> {
+        if let Some(cookie) = &self.cookie {
+            response
+                .add_cookie(cookie)
+                .map_err(|e| PageError::Internal(format!("csrf cookie: {e}")))?;
+        }
+        Ok(response)
+    }
+}
+
+/// Lets an anonymous form post through: within its address's limit, with a valid token.
+pub fn admit(req: &HttpRequest, state: &AppState, submitted: &str) -> Result<(), PageError> {
+    let decision = state.anonymous_posts.check_address(
+        client_ip(req, state.trust_forwarded_for),
+        POSTS_PER_MINUTE,
+        now(),
+    );
+    if !decision.allowed {
+        return Err(PageError::TooManyRequests {
+            retry_after: decision.reset.max(1),
+        });
+    }
+    if state.anonymous_csrf.is_valid(req, submitted) {
+        Ok(())
+    } else {
+        Err(PageError::Csrf)
+    }
+}
