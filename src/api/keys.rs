@@ -1,7 +1,7 @@
 use super::auth::Caller;
 use super::error::{ApiError, ErrorEnvelope};
 use crate::domain::{Role, Scope};
-use crate::keys::{self, CreateKey, Issuer, KeyView};
+use crate::keys::{self, CreateKey, Issuer, IssuingKey, KeyView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -19,8 +19,10 @@ pub struct KeyJson {
     last4: String,
     /// `active`, `expired` or `revoked`.
     state: &'static str,
-    /// Email of the person who made the key (or the key that made it).
+    /// Email of the person who made the key (or who made the key that made it).
     created_by: Option<String>,
+    /// The id of the key that made this one, when a key made it.
+    created_by_key: Option<String>,
     created_at: String,
     expires_at: Option<String>,
     revoked_at: Option<String>,
@@ -51,6 +53,7 @@ impl From<KeyView> for KeyJson {
             last4: k.last4,
             state: k.state.as_str(),
             created_by: k.created_by,
+            created_by_key: k.created_by_key.map(|id| id.to_string()),
             created_at: rfc3339(k.created_at),
             expires_at: k.expires_at.map(rfc3339),
             revoked_at: k.revoked_at.map(rfc3339),
@@ -81,7 +84,7 @@ pub struct KeyList {
 #[get("/api-keys")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysRead)?;
-    let keys = keys::list_keys(&state.db, &caller.principal.workspace).await?;
+    let keys = keys::list_keys(&state.db, &issuer(&caller)).await?;
     Ok(HttpResponse::Ok().json(KeyList {
         data: keys.into_iter().map(KeyJson::from).collect(),
     }))
@@ -92,13 +95,14 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 pub struct CreateBody {
     /// 1 to 100 characters.
     label: String,
-    /// `live` (default) or `test`.
+    /// The calling key's own mode (the default); another mode is refused.
     #[serde(default)]
     mode: Option<String>,
     /// None: full access (never more than the calling key has).
     #[serde(default)]
     scopes: Vec<String>,
-    /// 1 to 3650; absent or null: never expires.
+    /// 1 to 3650; absent or null: never expires. Never later than the calling key's own expiry,
+    /// which caps it.
     #[serde(default)]
     expires_in_days: Option<u32>,
 }
@@ -111,7 +115,12 @@ fn issuer(caller: &Caller) -> Issuer {
         workspace: p.workspace.clone(),
         user: p.created_by.clone(),
         role: Role::Admin,
-        key: Some((p.scopes.clone(), p.mode)),
+        key: Some(IssuingKey {
+            id: p.key_id.clone(),
+            scopes: p.scopes.clone(),
+            mode: p.mode,
+            expires_at: p.expires_at,
+        }),
     }
 }
 
@@ -160,7 +169,8 @@ pub async fn create(
     params(("id" = String, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 404, description = "No such key in this workspace", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks keys:write, or the target has scopes beyond the calling key's", body = ErrorEnvelope),
+        (status = 404, description = "No such key in this workspace (a test key sees only test keys)", body = ErrorEnvelope),
     )
 )]
 #[delete("/api-keys/{id}")]

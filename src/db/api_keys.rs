@@ -21,6 +21,8 @@ pub struct StoredKey {
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub last_used_ip: Option<String>,
+    /// The key that made this one, when a key made it (§4.1).
+    pub created_by_key: Option<ApiKeyId>,
 }
 
 #[derive(Queryable)]
@@ -38,6 +40,7 @@ struct Row {
     revoked_at: Option<i64>,
     last_used_at: Option<i64>,
     last_used_ip: Option<String>,
+    created_by_key: Option<String>,
 }
 
 impl From<Row> for StoredKey {
@@ -56,6 +59,7 @@ impl From<Row> for StoredKey {
             revoked_at: r.revoked_at,
             last_used_at: r.last_used_at,
             last_used_ip: r.last_used_ip,
+            created_by_key: r.created_by_key.map(ApiKeyId::from_trusted),
         }
     }
 }
@@ -76,6 +80,7 @@ macro_rules! key_columns {
             api_keys::revoked_at,
             api_keys::last_used_at,
             api_keys::last_used_ip,
+            api_keys::created_by_key,
         )
     };
 }
@@ -83,6 +88,7 @@ macro_rules! key_columns {
 pub struct NewKey<'a> {
     pub id: &'a ApiKeyId,
     pub created_by: Option<&'a UserId>,
+    pub created_by_key: Option<&'a ApiKeyId>,
     pub label: &'a str,
     pub mode: &'a str,
     pub scopes: &'a str,
@@ -99,6 +105,7 @@ pub fn insert(conn: &mut WorkspaceConn<'_>, key: NewKey<'_>) -> Result<(), DbErr
             api_keys::id.eq(key.id.as_str()),
             api_keys::workspace_id.eq(workspace),
             api_keys::created_by.eq(key.created_by.map(UserId::as_str)),
+            api_keys::created_by_key.eq(key.created_by_key.map(ApiKeyId::as_str)),
             api_keys::label.eq(key.label),
             api_keys::mode.eq(key.mode),
             api_keys::scopes.eq(key.scopes),

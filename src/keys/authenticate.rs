@@ -17,6 +17,8 @@ pub struct Principal {
     pub created_by: Option<UserId>,
     pub workspace_name: String,
     pub plan: String,
+    /// The key's own expiry: a key it makes never outlives it.
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +81,7 @@ pub async fn authenticate(
         created_by,
         workspace_name: workspace_row.name.to_string(),
         plan: workspace_row.plan,
+        expires_at,
     });
     cache.put(seen, presented.digest, principal.clone(), expires_at);
     Ok(principal)

@@ -146,6 +146,7 @@ mod tests {
             created_by: None,
             workspace_name: "W".into(),
             plan: "free".into(),
+            expires_at: None,
         })
     }
 

@@ -56,6 +56,8 @@ pub struct KeyView {
     pub last_used_at: Option<i64>,
     pub last_used_ip: Option<String>,
     pub state: KeyState,
+    /// The key that made this one, if a key did.
+    pub created_by_key: Option<ApiKeyId>,
 }
 
 impl KeyView {
@@ -80,6 +82,7 @@ impl KeyView {
             last_used_at: key.last_used_at,
             last_used_ip: key.last_used_ip,
             state,
+            created_by_key: key.created_by_key,
         }
     }
 
@@ -96,8 +99,27 @@ pub struct Issuer {
     pub workspace: WorkspaceId,
     pub user: Option<UserId>,
     pub role: Role,
-    /// `None`: a person on the settings page. `Some`: the scopes and mode of the calling key.
-    pub key: Option<(Scopes, KeyMode)>,
+    /// `None`: a person on the settings page. `Some`: the key calling the API.
+    pub key: Option<IssuingKey>,
+}
+
+/// A key acting on keys: what it may hand on and which keys it may touch (§4.1, §4.4).
+#[derive(Debug, Clone)]
+pub struct IssuingKey {
+    pub id: ApiKeyId,
+    pub scopes: Scopes,
+    pub mode: KeyMode,
+    pub expires_at: Option<i64>,
+}
+
+impl Issuer {
+    /// Test keys see and touch only test keys (keys are data too, §4.4).
+    fn sees(&self, mode: KeyMode) -> bool {
+        match &self.key {
+            Some(key) => key.mode == KeyMode::Live || mode == KeyMode::Test,
+            None => true,
+        }
+    }
 }
 
 /// What a form or JSON body asked for, unchecked.
@@ -116,7 +138,7 @@ struct CheckedKey {
     expires_at: Option<i64>,
 }
 
-fn check(request: CreateKey) -> Result<CheckedKey, Invalid> {
+fn check(request: CreateKey, default_mode: KeyMode) -> Result<CheckedKey, Invalid> {
     let label = crate::domain::text::nfc(request.label.trim());
     if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         return Err(Invalid::new(
@@ -131,7 +153,7 @@ fn check(request: CreateKey) -> Result<CheckedKey, Invalid> {
         ));
     }
     let mode = match request.mode.trim() {
-        "" => KeyMode::Live,
+        "" => default_mode,
         other => KeyMode::parse(other)
             .ok_or_else(|| Invalid::new("mode", "The mode is live or test."))?,
     };
@@ -159,25 +181,39 @@ fn check(request: CreateKey) -> Result<CheckedKey, Invalid> {
     })
 }
 
-fn authorize(issuer: &Issuer, key: &CheckedKey) -> Result<(), KeyError> {
+/// Checks a key about to be made against its issuer, and caps its expiry at the issuing key's:
+/// a key never makes a key that outlives it, has more scopes, or another mode.
+fn authorize(issuer: &Issuer, key: &mut CheckedKey) -> Result<(), KeyError> {
     if !issuer.role.can_manage() {
         return Err(KeyError::Forbidden(
             "Only owners and admins manage API keys.",
         ));
     }
-    if let Some((scopes, mode)) = &issuer.key {
-        if !scopes.covers(&key.scopes) {
-            let missing = Scope::ALL
-                .into_iter()
-                .find(|s| key.scopes.allows(*s) && !scopes.allows(*s))
-                .unwrap_or(Scope::KeysWrite);
-            return Err(KeyError::InsufficientScope(missing));
+    if let Some(parent) = &issuer.key {
+        if !parent.scopes.covers(&key.scopes) {
+            return Err(KeyError::InsufficientScope(missing_scope(
+                &parent.scopes,
+                &key.scopes,
+            )));
         }
-        if *mode == KeyMode::Test && key.mode == KeyMode::Live {
-            return Err(KeyError::Forbidden("A test key can only create test keys."));
+        if key.mode != parent.mode {
+            return Err(KeyError::Forbidden(
+                "A key makes keys of its own mode only.",
+            ));
+        }
+        if let Some(limit) = parent.expires_at {
+            key.expires_at = Some(key.expires_at.map_or(limit, |at| at.min(limit)));
         }
     }
     Ok(())
+}
+
+/// A scope that `wanted` has and `held` lacks (full access counts as every scope).
+fn missing_scope(held: &Scopes, wanted: &Scopes) -> Scope {
+    Scope::ALL
+        .into_iter()
+        .find(|s| wanted.allows(*s) && !held.allows(*s))
+        .unwrap_or(Scope::KeysWrite)
 }
 
 /// Creates a key and returns it with its plaintext, which is not kept anywhere.
@@ -186,8 +222,9 @@ pub async fn create_key(
     issuer: &Issuer,
     request: CreateKey,
 ) -> Result<(KeyView, NewApiKey), KeyError> {
-    let key = check(request)?;
-    authorize(issuer, &key)?;
+    let default_mode = issuer.key.as_ref().map_or(KeyMode::Live, |k| k.mode);
+    let mut key = check(request, default_mode)?;
+    authorize(issuer, &mut key)?;
     insert(db, issuer, key).await
 }
 
@@ -200,6 +237,7 @@ async fn insert(
     let (digest, last4) = (secret.digest(), secret.last4());
     let id = ApiKeyId::generate();
     let creator = issuer.user.clone();
+    let parent = issuer.key.as_ref().map(|k| k.id.clone());
     let stored = db
         .in_workspace(issuer.workspace.clone(), move |conn| {
             let now = now();
@@ -208,6 +246,7 @@ async fn insert(
                 NewKey {
                     id: &id,
                     created_by: creator.as_ref(),
+                    created_by_key: parent.as_ref(),
                     label: &key.label,
                     mode: key.mode.as_str(),
                     scopes: &key.scopes.to_stored(),
@@ -224,14 +263,17 @@ async fn insert(
     Ok((KeyView::from_stored(stored, now()), secret))
 }
 
-pub async fn list_keys(db: &Database, workspace: &WorkspaceId) -> Result<Vec<KeyView>, KeyError> {
+/// The workspace's keys that `issuer` may see: all of them for a person or a live key, the
+/// test keys only for a test key.
+pub async fn list_keys(db: &Database, issuer: &Issuer) -> Result<Vec<KeyView>, KeyError> {
     let keys = db
-        .read_in_workspace(workspace.clone(), api_keys::list)
+        .read_in_workspace(issuer.workspace.clone(), api_keys::list)
         .await?;
     let now = now();
     Ok(keys
         .into_iter()
         .map(|k| KeyView::from_stored(k, now))
+        .filter(|k| issuer.sees(k.mode))
         .collect())
 }
 
@@ -250,20 +292,34 @@ pub async fn revoke_key(
     }
     let id = ApiKeyId::parse(id.trim()).ok_or(KeyError::NotFound)?;
     let revoked = id.clone();
-    let existed = db
-        .in_workspace(issuer.workspace.clone(), move |conn| {
-            if api_keys::get(conn, &id)?.is_none() {
-                return Ok(false);
-            }
-            api_keys::revoke(conn, &id, now())?;
-            Ok(true)
-        })
-        .await?;
+    let caller = issuer.clone();
+    // Checked and revoked in one transaction, so the key checked is the key revoked.
+    db.in_workspace(issuer.workspace.clone(), move |conn| {
+        let Some(target) = api_keys::get(conn, &id)? else {
+            return Ok(Err(KeyError::NotFound));
+        };
+        if let Err(e) = may_touch(&caller, &KeyView::from_stored(target, now())) {
+            return Ok(Err(e));
+        }
+        api_keys::revoke(conn, &id, now())?;
+        Ok(Ok(()))
+    })
+    .await??;
     cache.forget(&revoked);
-    if existed {
-        Ok(())
-    } else {
-        Err(KeyError::NotFound)
+    Ok(())
+}
+
+/// Whether `issuer` may revoke or roll `target`: a test key never touches a live key (to it,
+/// one does not exist), and a key touches only keys whose scopes are within its own.
+fn may_touch(issuer: &Issuer, target: &KeyView) -> Result<(), KeyError> {
+    if !issuer.sees(target.mode) {
+        return Err(KeyError::NotFound);
+    }
+    match &issuer.key {
+        Some(key) if !key.scopes.covers(&target.scopes) => Err(KeyError::Forbidden(
+            "A key may revoke only keys whose scopes are within its own.",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -299,6 +355,7 @@ pub async fn roll_key(
         .await?
         .ok_or(KeyError::NotFound)?;
     let old = KeyView::from_stored(old, now());
+    may_touch(issuer, &old)?;
     if old.state != KeyState::Active {
         return Err(KeyError::Invalid(Invalid::new(
             "key",
@@ -306,13 +363,13 @@ pub async fn roll_key(
         )));
     }
     // Rolling replaces the secret; it does not extend the key's life.
-    let replacement = CheckedKey {
+    let mut replacement = CheckedKey {
         label: old.label.clone(),
         mode: old.mode,
         scopes: old.scopes.clone(),
         expires_at: old.expires_at,
     };
-    authorize(issuer, &replacement)?;
+    authorize(issuer, &mut replacement)?;
     let created = insert(db, issuer, replacement).await?;
     let rolled = id.clone();
     db.in_workspace(issuer.workspace.clone(), move |conn| {

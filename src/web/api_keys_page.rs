@@ -6,7 +6,7 @@ use super::errors::{render, see_other};
 use super::extract::PageForm;
 use super::layout::{Layout, human_time};
 use crate::auth::api_key::NewApiKey;
-use crate::domain::Scope;
+use crate::domain::{ApiKeyId, Scope};
 use crate::keys::{self, CreateKey, Issuer, KeyError, KeyState, KeyView};
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
@@ -33,15 +33,23 @@ struct KeyRow {
     scopes: String,
     created_at: String,
     created_by: Option<String>,
+    /// The key that made this one: "key “CI” (sk_live_…a1b2)".
+    via_key: Option<String>,
     last_used: String,
     expires: String,
     state: &'static str,
     active: bool,
 }
 
-impl From<KeyView> for KeyRow {
-    fn from(key: KeyView) -> Self {
+impl KeyRow {
+    fn new(key: KeyView, parents: &std::collections::HashMap<ApiKeyId, String>) -> Self {
         KeyRow {
+            via_key: key.created_by_key.as_ref().map(|id| {
+                parents
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("key {id}"))
+            }),
             masked: key.masked(),
             id: key.id.to_string(),
             label: key.label,
@@ -92,13 +100,22 @@ async fn page(
     new_key: Option<(KeyView, NewApiKey)>,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let keys = keys::list_keys(&state.db, &member.ctx.workspace.id)
+    let keys = keys::list_keys(&state.db, &issuer(member)?)
         .await
         .map_err(key_error)?;
+    let parents: std::collections::HashMap<_, _> = keys
+        .iter()
+        .map(|k| {
+            (
+                k.id.clone(),
+                format!("key \u{201c}{}\u{201d} ({})", k.label, k.masked()),
+            )
+        })
+        .collect();
     let page = ApiKeysPage {
         layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
         workspace: member.ctx.workspace.name.to_string(),
-        keys: keys.into_iter().map(KeyRow::from).collect(),
+        keys: keys.into_iter().map(|k| KeyRow::new(k, &parents)).collect(),
         new_key: new_key.map(|(view, secret)| ShownOnce {
             label: view.label,
             plaintext: secret.expose().to_owned(),

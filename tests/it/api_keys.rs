@@ -299,13 +299,13 @@ async fn the_key_api_creates_lists_and_revokes() {
     let admin = ApiClient::new(&app.base, &browser.create_key("admin", "live", &[]).await);
 
     let (status, headers, created) = json(
-        admin.post("/v1/api-keys").json(&j!({"label": "made by API", "mode": "test", "scopes": ["accounts:read"], "expires_in_days": 30})),
+        admin.post("/v1/api-keys").json(&j!({"label": "made by API", "mode": "live", "scopes": ["accounts:read"], "expires_in_days": 30})),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(headers.get("cache-control").unwrap(), "no-store");
     let plaintext = created["plaintext"].as_str().unwrap().to_owned();
-    assert!(plaintext.starts_with("sk_test_"));
+    assert!(plaintext.starts_with("sk_live_"));
     assert_eq!(created["scopes"], j!(["accounts:read"]));
     assert_eq!(created["state"], "active");
     assert!(
@@ -761,4 +761,274 @@ async fn oversized_headers_on_the_api_get_431_in_the_envelope() {
     let (status, _, body) = json(request).await;
     assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     assert_eq!(error_code(&body), "invalid_request");
+}
+
+/// Makes a key through the API with `client`; answers (status, body).
+async fn make_key(client: &ApiClient, body: serde_json::Value) -> (StatusCode, serde_json::Value) {
+    let (status, _, answer) = json(client.post("/v1/api-keys").json(&body)).await;
+    (status, answer)
+}
+
+fn parse_time(raw: &serde_json::Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        raw.as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn a_key_never_makes_a_key_that_outlives_or_outranks_it_and_the_chain_is_recorded() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Chains").await;
+    // A parent that may write keys, expiring tomorrow.
+    let token = browser.csrf("/settings/api-keys").await;
+    let response = browser
+        .post_form(
+            "/settings/api-keys",
+            &[
+                ("label", "parent"),
+                ("mode", "live"),
+                ("scopes", "keys:write"),
+                ("scopes", "keys:read"),
+                ("expires_in_days", "1"),
+                ("csrf_token", &token),
+            ],
+        )
+        .await;
+    let parent = ApiClient::new(
+        &app.base,
+        &crate::harness::new_key_in(&response.text().await.unwrap()),
+    );
+    let (_, _, status) = json(parent.get("/v1/status")).await;
+    let parent_id = status["key"]["id"].as_str().unwrap().to_owned();
+
+    // No expiry asked, or a later one: capped at the parent's.
+    let (code, child) = make_key(&parent, j!({"label": "child", "scopes": ["keys:read"]})).await;
+    assert_eq!(code, StatusCode::CREATED, "{child}");
+    let (_, grandchild) = make_key(
+        &ApiClient::new(&app.base, child["plaintext"].as_str().unwrap()),
+        j!({"label": "grandchild", "expires_in_days": 3650}),
+    )
+    .await;
+    assert_eq!(
+        error_code(&grandchild),
+        "insufficient_scope",
+        "the child cannot write keys"
+    );
+    let (code, long) = make_key(
+        &parent,
+        j!({"label": "ten years", "scopes": ["keys:read"], "expires_in_days": 3650}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{long}");
+    let parent_expiry = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    for made in [&child, &long] {
+        let expires = parse_time(&made["expires_at"]);
+        assert!(
+            (expires - parent_expiry).abs() < time::Duration::minutes(1),
+            "{made}"
+        );
+        assert_eq!(made["created_by_key"], parent_id.as_str());
+        assert_eq!(made["mode"], "live", "the parent's mode by default");
+    }
+    // A shorter expiry stays as asked.
+    let (code, short) = make_key(
+        &parent,
+        j!({"label": "short", "scopes": ["keys:read"], "expires_in_days": 1}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED);
+    assert!(parse_time(&short["expires_at"]) <= parent_expiry + time::Duration::minutes(1));
+
+    // More scopes than it has, full access, or another mode: refused, nothing made.
+    let before = app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys");
+    for body in [
+        j!({"label": "more", "scopes": ["accounts:write"]}),
+        j!({"label": "everything"}),
+        j!({"label": "test", "mode": "test", "scopes": ["keys:read"]}),
+    ] {
+        let (code, answer) = make_key(&parent, body.clone()).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{body} -> {answer}");
+    }
+    assert_eq!(
+        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
+        before
+    );
+
+    // The keys page says which key made which.
+    let html = browser.page("/settings/api-keys").await;
+    let created = texts(&html, ".key-created");
+    let masked = format!("sk_live_…{}", &parent.key[parent.key.len() - 4..]);
+    assert_eq!(
+        created
+            .iter()
+            .filter(|c| c.contains(&format!("via key “parent” ({masked})")))
+            .count(),
+        3,
+        "{created:?}"
+    );
+}
+
+#[actix_web::test]
+async fn test_keys_manage_only_test_keys_and_a_key_revokes_only_keys_within_its_scopes() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Modes").await;
+    let full_live = browser.create_key("full live", "live", &[]).await;
+    let full_live_client = ApiClient::new(&app.base, &full_live);
+    let live_id = json(full_live_client.get("/v1/status")).await.2["key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let test = ApiClient::new(
+        &app.base,
+        &browser
+            .create_key("test writer", "test", &["keys:read", "keys:write"])
+            .await,
+    );
+    let other_test = browser
+        .create_key("other test", "test", &["keys:read"])
+        .await;
+    let other_test_id = json(ApiClient::new(&app.base, &other_test).get("/v1/status"))
+        .await
+        .2["key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A test key lists only test keys, without a word about the live ones.
+    let (status, _, listed) = json(test.get("/v1/api-keys")).await;
+    assert_eq!(status, StatusCode::OK);
+    let modes: Vec<_> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["mode"].clone())
+        .collect();
+    assert_eq!(modes.len(), 2, "{listed}");
+    assert!(modes.iter().all(|m| m == "test"), "{listed}");
+    assert!(!listed.to_string().contains(&live_id));
+
+    // It cannot revoke a live key (not found, to it), nor make one.
+    let response = test
+        .delete(&format!("/v1/api-keys/{live_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        json(full_live_client.get("/v1/status")).await.0,
+        StatusCode::OK
+    );
+    let (code, _) = make_key(
+        &test,
+        j!({"label": "x", "mode": "live", "scopes": ["keys:read"]}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
+
+    // A key with only keys:write cannot revoke a full-access key, even a test one.
+    let full_test = browser.create_key("full test", "test", &[]).await;
+    let full_test_client = ApiClient::new(&app.base, &full_test);
+    let full_test_id = json(full_test_client.get("/v1/status")).await.2["key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = test
+        .delete(&format!("/v1/api-keys/{full_test_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        json(full_test_client.get("/v1/status")).await.0,
+        StatusCode::OK
+    );
+    let writer_only = ApiClient::new(
+        &app.base,
+        &browser
+            .create_key("writer only", "live", &["keys:write"])
+            .await,
+    );
+    let response = writer_only
+        .delete(&format!("/v1/api-keys/{live_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        json(full_live_client.get("/v1/status")).await.0,
+        StatusCode::OK
+    );
+
+    // Within its scopes and mode it may.
+    let response = test
+        .delete(&format!("/v1/api-keys/{other_test_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    // A full-access live key sees and revokes them all.
+    let (_, _, all) = json(full_live_client.get("/v1/api-keys")).await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 5);
+    let response = full_live_client
+        .delete(&format!("/v1/api-keys/{full_test_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
+#[actix_web::test]
+async fn a_revoked_key_is_refused_at_once_even_under_load() {
+    let app = TestApp::spawn_with(|vars| {
+        vars.insert("SOCIALIZER_RATE_LIMIT_FREE".into(), "1000000".into());
+    })
+    .await;
+    let browser = owner(&app, "Revocations").await;
+    let admin = ApiClient::new(&app.base, &browser.create_key("admin", "live", &[]).await);
+    for round in 0..30 {
+        let victim = browser
+            .create_key(&format!("victim {round}"), "live", &[])
+            .await;
+        let client = ApiClient::new(&app.base, &victim);
+        let id = json(client.get("/v1/status")).await.2["key"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Requests with the key run while it is revoked; some were read before the revoke.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let load: Vec<_> = (0..4)
+            .map(|_| {
+                let (client, stop) = (ApiClient::new(&app.base, &victim), stop.clone());
+                tokio::task::spawn_local(async move {
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        let _ = client.get("/v1/status").send().await;
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let revoked = admin
+            .delete(&format!("/v1/api-keys/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+        // After the revoke's answer, not one request with the key succeeds.
+        for _ in 0..5 {
+            let (status, _, body) = json(client.get("/v1/status")).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "round {round}: {body}");
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for task in load {
+            task.await.unwrap();
+        }
+        let (status, _, _) = json(client.get("/v1/status")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "round {round}, after the load"
+        );
+    }
 }

@@ -469,6 +469,9 @@ async fn status_and_keys_print_a_summary_a_table_or_exactly_the_api_json() {
             "create",
             "--label",
             "from the cli",
+            // A key makes keys of its own mode: the workspace's test key makes this one.
+            "--api-key",
+            &s.test,
             "--mode",
             "test",
             "--scope",
