@@ -66,6 +66,16 @@ impl Application {
             .await
             .map_err(|e| StartupError::Other(e.to_string()))??;
 
+        if config.environment == crate::config::Environment::Production
+            && db.login_role_bypasses_rls().await?
+        {
+            return Err(StartupError::Other(
+                "SOCIALIZER_DATABASE_URL logs in as a superuser or a role with BYPASSRLS; in \
+                 production the service must log in as a role of its own that is a member of \
+                 socializer_app (see the README, \"A database role for the service\")"
+                    .into(),
+            ));
+        }
         let keyring = Keyring::new(&config.root_key, &config.previous_root_keys);
         check_root_keys(&db, &keyring)
             .await

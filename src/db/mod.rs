@@ -230,6 +230,24 @@ impl Database {
         .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
     }
 
+    /// True when the role the database URL logs in as could step out of row-level security: a
+    /// superuser or a `BYPASSRLS` role can `RESET ROLE` away from the service's role on a pooled
+    /// connection. Always false on SQLite, which has no roles.
+    pub async fn login_role_bypasses_rls(&self) -> Result<bool, DbError> {
+        self.global(|conn| match conn.raw() {
+            DbConnection::Pg(pg) => {
+                use diesel::RunQueryDsl as _;
+                // session_user is the login role, whatever SET ROLE has switched to since.
+                Ok(diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "(SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = session_user)",
+                ))
+                .get_result::<bool>(pg)?)
+            }
+            DbConnection::Sqlite(_) => Ok(false),
+        })
+        .await
+    }
+
     /// True when the database answers a trivial query (for `/healthz`).
     pub async fn ping(&self) -> bool {
         self.global(|conn| {

@@ -190,3 +190,56 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
         4
     );
 }
+
+#[actix_web::test]
+async fn in_production_a_superuser_url_is_refused_and_a_login_role_of_its_own_serves() {
+    let Some((dir, test_db, db)) = postgres() else {
+        return;
+    };
+    drop(db);
+    let test_db = std::sync::Arc::new(test_db);
+    let production = |url: String| {
+        move |vars: &mut std::collections::HashMap<String, String>| {
+            use base64::Engine as _;
+            let b64 = |n: usize| base64::engine::general_purpose::STANDARD.encode(vec![7u8; n]);
+            vars.insert("SOCIALIZER_ENV".into(), "production".into());
+            vars.insert(
+                "SOCIALIZER_PUBLIC_URL".into(),
+                "https://socializer.example".into(),
+            );
+            vars.insert("SOCIALIZER_ROOT_KEY".into(), b64(32));
+            vars.insert("SOCIALIZER_SESSION_SECRET".into(), b64(64));
+            vars.insert("SOCIALIZER_DATABASE_URL".into(), url);
+        }
+    };
+
+    // The test's URL names a superuser: production refuses it, naming the way out.
+    let config =
+        crate::harness::TestApp::config_for(&dir, &test_db, production(test_db.url.clone()));
+    let refused = socializer::app::Application::build(config).await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("superuser") && message.contains("socializer_app"),
+        "{message}"
+    );
+
+    // A login role that is only a member of the service's role is accepted, and serves.
+    let role = format!(
+        "socializer_login_{}",
+        hex::encode(socializer::crypto::random_bytes::<4>())
+    );
+    test_db.execute_as_admin(&format!(
+        "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS;
+         GRANT socializer_app TO {role};
+         DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO {role}', current_schema()); END $$;
+         GRANT SELECT ON __diesel_schema_migrations TO {role};"
+    ));
+    let mut url = url::Url::parse(&test_db.url).unwrap();
+    url.set_username(&role).unwrap();
+    let app = crate::harness::TestApp::spawn_on(test_db.clone(), production(url.to_string())).await;
+    let browser = app.browser();
+    let response = browser.get("/healthz").await;
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    drop(app);
+    test_db.execute_as_admin(&format!("DROP OWNED BY {role}; DROP ROLE {role};"));
+}
