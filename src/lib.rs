@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod keys;
+pub mod logging;
 pub mod mail;
 pub mod private_files;
 pub mod state;

@@ -1,8 +1,9 @@
 //! argon2id hashing, on blocking threads and a bounded number at a time, so that sign-ins
 //! running flat out never hold up other requests. The hashes waiting for a thread are bounded
 //! too: past the bound a request is refused at once ([`HashingError::Busy`], answered 503 with
-//! `Retry-After`) instead of queueing for seconds. New passwords (sign-up) may fill only half of
-//! the queue, so a flood of sign-ups always leaves room for sign-ins.
+//! `Retry-After`) instead of queueing for seconds. A new password (sign-up) is hashed only when
+//! fewer hashes are running or waiting than there are hashing threads, never queued behind
+//! others: a flood of sign-ups leaves the queue to sign-ins, which wait behind one hash at most.
 
 use crate::domain::Password;
 use argon2::Argon2;
@@ -30,6 +31,8 @@ pub struct PasswordHashing {
     /// Hashes running or waiting, and the most that may be.
     queued: Arc<AtomicUsize>,
     capacity: usize,
+    /// Hashes that may run at once.
+    threads: usize,
     /// Checked when the account does not exist, so that timing does not tell.
     dummy_hash: Arc<str>,
 }
@@ -44,13 +47,14 @@ impl PasswordHashing {
             permits: Arc::new(Semaphore::new(parallelism)),
             queued: Arc::new(AtomicUsize::new(0)),
             capacity: parallelism * (1 + WAITING_PER_THREAD),
+            threads: parallelism,
             dummy_hash: dummy_hash.into(),
         })
     }
 
-    /// Hashes a new password. Refused with `Busy` once half the queue is taken.
+    /// Hashes a new password. Refused with `Busy` unless a hashing thread is free for it.
     pub async fn hash(&self, password: Password) -> Result<String, HashingError> {
-        self.run(self.capacity.div_ceil(2), move || hash_blocking(&password))
+        self.run(self.threads, move || hash_blocking(&password))
             .await?
     }
 
@@ -177,7 +181,7 @@ mod tests {
             .collect();
         // Give every sign-up the chance to queue, then a sign-in still finds room.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(hashing.queued() <= capacity.div_ceil(2));
+        assert!(hashing.queued() <= hashing.threads);
         let sign_in = hashing
             .verify(Password::attempt("whatever it is".into()), None)
             .await;
@@ -188,10 +192,25 @@ mod tests {
                 busy += 1;
             }
         }
-        assert!(
-            busy >= capacity * 3 - capacity.div_ceil(2),
-            "{busy} refused"
-        );
+        assert!(busy >= capacity * 3 - hashing.threads, "{busy} refused");
         assert_eq!(hashing.queued(), 0, "every place was given back");
+
+        // Sign-ins too find the queue's end: past it they are refused, not queued.
+        let checks: Vec<_> = (0..capacity * 3)
+            .map(|_| {
+                let h = hashing.clone();
+                tokio::spawn(async move { h.verify(Password::attempt("guess".into()), None).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(hashing.queued() <= capacity);
+        let mut refused = 0;
+        for check in checks {
+            if matches!(check.await.unwrap(), Err(HashingError::Busy)) {
+                refused += 1;
+            }
+        }
+        assert!(refused >= capacity, "{refused} refused");
+        assert_eq!(hashing.queued(), 0);
     }
 }

@@ -669,6 +669,8 @@ async fn the_key_form_refuses_bad_input() {
         ("ok", "live", "0", "keys:read"),
         ("ok", "live", "many", "keys:read"),
         ("ok", "live", "", "keys:everything"),
+        ("CI \u{202E}syolped", "live", "", "keys:read"),
+        ("C\u{200B}I", "live", "", "keys:read"),
     ] {
         let token = browser.csrf("/settings/api-keys").await;
         let response = browser

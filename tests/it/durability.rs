@@ -397,3 +397,47 @@ async fn what_the_server_writes_is_private_whatever_the_umask() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[actix_web::test]
+async fn what_strangers_send_wrong_is_not_logged_as_an_error() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    let server = Server::start(&dir.path().join("data"), &db);
+    let address = server.base.trim_start_matches("http://").to_owned();
+    for raw in [
+        "GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".to_owned(),
+        "GARBAGE\r\n\r\n".to_owned(),
+        format!(
+            "GET /v1/status HTTP/1.1\r\nHost: x\r\n{}\r\n",
+            (0..100)
+                .map(|i| format!("X-{i}: v\r\n"))
+                .collect::<String>()
+        ),
+    ] {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream.write_all(raw.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 4"), "{answer:?}");
+    }
+    let tampered = reqwest::Client::new()
+        .get(format!("{}/login", server.base))
+        .header("cookie", "socializer=forged-value")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), StatusCode::OK);
+    let log = server.kill_9();
+    let noisy: Vec<_> = log
+        .lines()
+        .filter(|l| {
+            l.contains(" ERROR ") || (l.contains(" WARN ") && !l.contains("socializer::config"))
+        })
+        .collect();
+    assert!(noisy.is_empty(), "{noisy:#?}");
+    assert!(
+        log.contains("\"GET /login\" 200"),
+        "the request log still runs: {log}"
+    );
+}
