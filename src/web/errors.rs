@@ -154,7 +154,7 @@ impl ResponseError for PageError {
             ),
             PageError::TooManyRequests { .. } => MessagePage::new(
                 "Too many attempts",
-                "Too many forms were sent from your address. Wait a minute and try again.",
+                "Too many attempts came from your address. Wait a while and try again.",
             ),
             PageError::Busy => MessagePage::new(
                 "Busy",
