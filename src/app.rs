@@ -50,9 +50,11 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10 * 60);
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        crate::private_files::dir(&config.data_dir).map_err(|e| {
-            StartupError::Other(format!("cannot use {}: {e}", config.data_dir.display()))
-        })?;
+        crate::private_files::dir(&config.data_dir)
+            .and_then(|()| crate::private_files::tighten_tree(&config.data_dir))
+            .map_err(|e| {
+                StartupError::Other(format!("cannot use {}: {e}", config.data_dir.display()))
+            })?;
         let single_process = match config.database_url.sqlite_path() {
             Some(path) => Some(lock_sqlite_file(path)?),
             None => None,
@@ -99,7 +101,7 @@ impl Application {
             .map(|n| n.get())
             .unwrap_or(1);
         // Half the cores at most hash passwords; the others keep answering requests (§10).
-        let hashing = PasswordHashing::new((cores / 2).max(1))
+        let hashing = PasswordHashing::new(config.hashing_threads.unwrap_or((cores / 2).max(1)))
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let mailer = Mailer::new(&config.mail, public_url.host_str().unwrap_or("localhost"))?;
         let connector = Arc::new(
@@ -214,27 +216,44 @@ impl Application {
 /// the verified-key cache relies on every revocation happening in this one: a second server on
 /// the same file is refused at start instead of serving revoked keys from its own cache.
 fn lock_sqlite_file(db: &std::path::Path) -> Result<std::fs::File, StartupError> {
-    let mut name = db.as_os_str().to_owned();
+    use std::os::unix::fs::MetadataExt as _;
+    let cannot = |p: &std::path::Path, e: std::io::Error| {
+        StartupError::Other(format!("cannot use {}: {e}", p.display()))
+    };
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_dirs(dir).map_err(|e| cannot(dir, e))?;
+    }
+    crate::private_files::ensure_file(db).map_err(|e| cannot(db, e))?;
+    // One lock per file, however it is named: a symbolic link resolves to the file's own path,
+    // and a file with a second hard link is refused (SQLite names its WAL by path, so two names
+    // for one database would each get a log of their own and corrupt it).
+    let real = std::fs::canonicalize(db).map_err(|e| cannot(db, e))?;
+    let links = std::fs::metadata(&real)
+        .map_err(|e| cannot(&real, e))?
+        .nlink();
+    if links > 1 {
+        return Err(StartupError::Other(format!(
+            "{} has {links} hard links: SQLite cannot share a database between names; use one \
+             file with one name",
+            real.display()
+        )));
+    }
+    let mut name = real.as_os_str().to_owned();
     name.push(".lock");
     let path = std::path::PathBuf::from(name);
-    let cannot =
-        |e: std::io::Error| StartupError::Other(format!("cannot use {}: {e}", path.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::private_files::create_dirs(dir).map_err(cannot)?;
-    }
-    crate::private_files::ensure_file(&path).map_err(cannot)?;
+    crate::private_files::ensure_file(&path).map_err(|e| cannot(&path, e))?;
     let file = std::fs::OpenOptions::new()
         .write(true)
         .open(&path)
-        .map_err(cannot)?;
+        .map_err(|e| cannot(&path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StartupError::Other(format!(
             "another Socializer server is already using {}: SQLite serves one server process; \
              stop the other one, or run several servers on PostgreSQL",
-            db.display()
+            real.display()
         ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(cannot(e)),
+        Err(std::fs::TryLockError::Error(e)) => Err(cannot(&path, e)),
     }
 }
 

@@ -79,6 +79,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// HTTP worker threads; `None`: one per core.
     pub workers: Option<usize>,
+    /// Password hashes run at once; default half the cores (set by tests and benchmarks).
+    pub hashing_threads: Option<usize>,
     /// How often recorded key uses are written (§4.4: shown at most a minute late).
     pub key_usage_flush: std::time::Duration,
     /// Keep verified keys in memory (only ever on SQLite; see `keys::KeyCache`). The benchmark
@@ -297,6 +299,7 @@ impl Config {
             rate_limit_paid,
             trust_forwarded_for,
             workers: None,
+            hashing_threads: None,
             key_usage_flush: std::time::Duration::from_secs(10),
             cache_keys: true,
             platforms,

@@ -36,16 +36,34 @@ pub fn create_new(path: &Path) -> io::Result<File> {
 }
 
 /// Makes sure `path` exists and is 0600, without touching its content: a database file is
-/// created private before SQLite opens it, and SQLite gives its `-wal` and `-shm` files the
+/// created private before SQLite first opens it, and SQLite gives its `-wal` and `-shm` files the
 /// database file's mode.
+///
+/// An existing file is tightened by path and never opened: closing any descriptor of a SQLite
+/// database releases every POSIX lock this process holds on it, SQLite's own included, and
+/// another process could then take itself for the only user and delete the write-ahead log.
 pub fn ensure_file(path: &Path) -> io::Result<()> {
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(FILE_MODE)
-        .open(path)?;
-    tighten(path, FILE_MODE)
+    match create_new(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => tighten(path, FILE_MODE),
+        Err(e) => Err(e),
+    }
+}
+
+/// Tightens a folder and everything under it: folders 0700, files 0600 (for a data folder
+/// that an earlier version, or a careless `chmod`, left open). Links are not followed.
+pub fn tighten_tree(dir: &Path) -> io::Result<()> {
+    tighten(dir, DIR_MODE)?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            tighten_tree(&entry.path())?;
+        } else if kind.is_file() {
+            tighten(&entry.path(), FILE_MODE)?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes away any permission beyond `mode` from an existing file or folder.
@@ -91,5 +109,10 @@ mod tests {
             ),
             0o600
         );
+
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::fs::set_permissions(&nested, std::fs::Permissions::from_mode(0o777)).unwrap();
+        tighten_tree(root.path()).unwrap();
+        assert_eq!((mode(&file), mode(&nested)), (0o600, 0o700));
     }
 }

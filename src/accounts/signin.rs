@@ -3,7 +3,6 @@ use crate::auth::password::PasswordHashing;
 use crate::auth::throttle::ThrottleKeys;
 use crate::db::{Database, memberships, sessions, users, workspaces};
 use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
-use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct SignedIn {
@@ -27,30 +26,24 @@ pub async fn sign_in(
     // not tell the two apart, and it still counts against the client address.
     let email = Email::parse(email)
         .unwrap_or_else(|_| Email::from_trusted("invalid@invalid.invalid".into()));
-    let keys = Arc::new(ThrottleKeys::new(&email, client_address));
+    let keys = ThrottleKeys::new(&email, client_address);
+    // A place to check the password is taken first: a request refused as busy counts as no
+    // attempt.
+    let place = hashing.reserve_for_check()?;
 
     // Counted before the password is checked: parallel guesses each take a place in the count,
     // and those past the limit are refused without being evaluated.
-    let user = {
-        let keys = keys.clone();
-        db.global(move |conn| {
+    let (user, keys) = db
+        .global(move |conn| {
             if !keys.admit(conn, now())? {
                 return Ok(Err(AccountError::Throttled));
             }
-            Ok(Ok(users::find_by_email(conn, &email)?))
+            Ok(Ok((users::find_by_email(conn, &email)?, keys)))
         })
-        .await??
-    };
+        .await??;
 
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = match hashing.verify(password, stored_hash).await {
-        Ok(matches) => matches,
-        Err(e) => {
-            let refund = keys.clone();
-            db.global(move |conn| refund.refund(conn)).await?;
-            return Err(e.into());
-        }
-    };
+    let matches = place.verify(password, stored_hash).await?;
     let user = match user {
         Some(user) if matches => user,
         _ => return Err(AccountError::BadCredentials),

@@ -43,24 +43,17 @@ pub async fn sign_up(
     } else {
         WorkspaceName::parse(&form.workspace)?
     };
-    // Counted before the hash, like sign-in attempts, so a burst gets no more than the limit.
+    // A place for the hash first (busy: refused, counted against nothing), then the sign-up
+    // counted, before the hash runs, like sign-in attempts: a burst gets no more than the limit.
+    let place = hashing.reserve_for_new_password()?;
     let address = form.client_address;
-    let admitted = {
-        let address = address.clone();
-        db.global(move |conn| throttle::admit_signup(conn, &address, now()))
-            .await?
-    };
-    if !admitted {
+    if !db
+        .global(move |conn| throttle::admit_signup(conn, &address, now()))
+        .await?
+    {
         return Err(AccountError::Throttled);
     }
-    let password_hash = match hashing.hash(password).await {
-        Ok(hash) => hash,
-        Err(e) => {
-            db.global(move |conn| throttle::refund_signup(conn, &address))
-                .await?;
-            return Err(e.into());
-        }
-    };
+    let password_hash = place.hash(password).await?;
 
     let user = UserId::generate();
     let workspace = WorkspaceId::generate();

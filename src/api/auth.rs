@@ -74,6 +74,18 @@ pub async fn authenticate(
     let ip = client_ip(req.request(), state.trust_forwarded_for);
     let now = now();
 
+    // A query string that is not UTF-8 once decoded is refused on every route, also those that
+    // read no query, so that nothing downstream ever sees a repaired one.
+    if !crate::web::is_strict_utf8(req.query_string().as_bytes()) {
+        let rate = state
+            .rate_limiter
+            .check_address(ip, state.rate_limits.free, now);
+        let err = ApiError::InvalidRequest(
+            "Invalid query: it is not valid UTF-8 once percent-decoded".into(),
+        );
+        return Ok(refuse(req, err, rate));
+    }
+
     if PUBLIC.contains(&req.path()) {
         // Counted by client address, like any request without a valid key.
         let rate = state

@@ -52,21 +52,68 @@ impl PasswordHashing {
         })
     }
 
-    /// Hashes a new password. Refused with `Busy` unless a hashing thread is free for it.
-    pub async fn hash(&self, password: Password) -> Result<String, HashingError> {
-        self.run(self.threads, move || hash_blocking(&password))
-            .await?
+    /// A place for hashing a new password (sign-up), taken before anything else is done, so
+    /// that a request refused as busy has counted against nothing. `Busy` unless a hashing
+    /// thread is free for it.
+    pub fn reserve_for_new_password(&self) -> Result<Reservation, HashingError> {
+        self.reserve(self.threads)
     }
 
-    /// True when `password` matches `stored`. With no stored hash the same work is done
-    /// against a dummy, and the answer is false.
+    /// A place for checking a password (sign-in): `Busy` once the queue is full.
+    pub fn reserve_for_check(&self) -> Result<Reservation, HashingError> {
+        self.reserve(self.capacity)
+    }
+
+    fn reserve(&self, bound: usize) -> Result<Reservation, HashingError> {
+        let place = QueuePlace::take(&self.queued, bound).ok_or(HashingError::Busy)?;
+        Ok(Reservation {
+            _place: place,
+            permits: self.permits.clone(),
+            dummy_hash: self.dummy_hash.clone(),
+        })
+    }
+
+    /// Hashes a new password, if a place is free for it.
+    pub async fn hash(&self, password: Password) -> Result<String, HashingError> {
+        self.reserve_for_new_password()?.hash(password).await
+    }
+
+    /// Checks a password, if the queue has room.
     pub async fn verify(
         &self,
         password: Password,
         stored: Option<String>,
     ) -> Result<bool, HashingError> {
+        self.reserve_for_check()?.verify(password, stored).await
+    }
+
+    /// Hashes running or waiting now (for tests and the benchmark).
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+}
+
+/// A place in the hashing queue, held until its one hash has run.
+pub struct Reservation {
+    _place: QueuePlace,
+    permits: Arc<Semaphore>,
+    dummy_hash: Arc<str>,
+}
+
+impl Reservation {
+    pub async fn hash(self, password: Password) -> Result<String, HashingError> {
+        self.run(move || hash_blocking(&password)).await?
+    }
+
+    /// True when `password` matches `stored`. With no stored hash the same work is done
+    /// against a dummy, and the answer is false.
+    pub async fn verify(
+        self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<bool, HashingError> {
         let dummy = self.dummy_hash.clone();
-        self.run(self.capacity, move || {
+        self.run(move || {
             let (hash, real) = match &stored {
                 Some(hash) => (hash.as_str(), true),
                 None => (&*dummy, false),
@@ -81,13 +128,11 @@ impl PasswordHashing {
         .await?
     }
 
-    /// Runs `job` once a thread is free, unless `bound` hashes are running or waiting already.
+    /// Runs `job` once a thread is free; the place is given back when it is done.
     async fn run<T: Send + 'static>(
-        &self,
-        bound: usize,
+        self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashingError> {
-        let _place = QueuePlace::take(&self.queued, bound).ok_or(HashingError::Busy)?;
         let _permit = self
             .permits
             .acquire()
@@ -97,28 +142,23 @@ impl PasswordHashing {
             .await
             .map_err(|e| HashingError::Failed(e.to_string()))
     }
-
-    /// Hashes running or waiting now (for tests and the benchmark).
-    pub fn queued(&self) -> usize {
-        self.queued.load(Ordering::SeqCst)
-    }
 }
 
 /// A place in the hashing queue, given back when dropped (also when the request is cancelled).
-struct QueuePlace<'a>(&'a AtomicUsize);
+struct QueuePlace(Arc<AtomicUsize>);
 
-impl<'a> QueuePlace<'a> {
-    fn take(queued: &'a AtomicUsize, bound: usize) -> Option<Self> {
+impl QueuePlace {
+    fn take(queued: &Arc<AtomicUsize>, bound: usize) -> Option<Self> {
         queued
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 (n < bound).then_some(n + 1)
             })
             .ok()
-            .map(|_| Self(queued))
+            .map(|_| Self(queued.clone()))
     }
 }
 
-impl Drop for QueuePlace<'_> {
+impl Drop for QueuePlace {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }

@@ -35,12 +35,6 @@ impl ThrottleKeys {
         Ok(by_email <= MAX_FAILURES_PER_EMAIL && by_address <= MAX_FAILURES_PER_ADDRESS)
     }
 
-    /// The attempt could not be checked (the hashing queue was full): it was no guess.
-    pub fn refund(&self, conn: &mut GlobalConn<'_>) -> Result<(), DbError> {
-        login_throttle::refund(conn, &self.email)?;
-        login_throttle::refund(conn, &self.address)
-    }
-
     /// A successful sign-in forgives the email's failures, and was no failure of the address.
     pub fn record_success(&self, conn: &mut GlobalConn<'_>) -> Result<(), DbError> {
         login_throttle::clear(conn, &self.email)?;
@@ -59,9 +53,4 @@ pub fn admit_signup(
         login_throttle::count_attempt(conn, &key, now, SIGNUP_WINDOW_SECS)?
             <= MAX_SIGNUPS_PER_ADDRESS,
     )
-}
-
-/// Gives back a counted sign-up that was refused before it could create anything.
-pub fn refund_signup(conn: &mut GlobalConn<'_>, client_address: &str) -> Result<(), DbError> {
-    login_throttle::refund(conn, &format!("signup:{client_address}"))
 }

@@ -188,7 +188,10 @@ impl Connector {
                 }
                 let person = match &finisher {
                     Finisher::Key { workspace: w, .. } => {
-                        if bound_user.is_some() || *w != workspace {
+                        // A flow that ends at the service's own callback is finished there,
+                        // by a member who is signed in, never by whoever holds the code.
+                        if bound_user.is_some() || *w != workspace || flow.redirect_uri == callback
+                        {
                             return Ok(Err(ConnectError::InvalidState));
                         }
                         None
@@ -207,6 +210,16 @@ impl Connector {
                         Some(user.clone())
                     }
                 };
+                // Someone outside the flow's workspace approved at the platform: the code is
+                // theirs, so no one may finish this flow now. Its state is spent, and nothing
+                // else is touched.
+                if let Some(person) = &person {
+                    let mut conn = lookup.enter_workspace(workspace.clone())?;
+                    if memberships::role_of(&mut conn, person)?.is_none() {
+                        oauth_states::consume(&mut conn, &digest)?;
+                        return Ok(Err(ConnectError::OtherWorkspace));
+                    }
+                }
                 let sandbox_account = if platform == Platform::Sandbox {
                     let grant = sandbox_grants::consume(
                         &mut lookup.global(),
@@ -223,11 +236,6 @@ impl Connector {
                     None
                 };
                 let mut conn = lookup.enter_workspace(workspace.clone())?;
-                if let Some(person) = &person
-                    && memberships::role_of(&mut conn, person)?.is_none()
-                {
-                    return Ok(Err(ConnectError::OtherWorkspace));
-                }
                 if !oauth_states::consume(&mut conn, &digest)? {
                     return Ok(Err(ConnectError::InvalidState));
                 }

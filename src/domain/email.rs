@@ -1,16 +1,16 @@
 use super::Invalid;
 use std::fmt;
 
-/// An email address, trimmed, in Unicode NFC and lower-cased, so that one address typed in
+/// An email address, trimmed and case-folded in Unicode NFC, so that one address typed in
 /// different cases or with composed and decomposed accents is one account (§3.1). Addresses
-/// with invisible or bidirectional control characters are refused.
+/// with invisible or bidirectional control characters are refused, and so are addresses the
+/// mailer could not send to (an account that can never be verified is of no use).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        // Normalised again after lower-casing: lower-casing can undo NFC.
-        let email = super::text::nfc(&super::text::nfc(raw.trim()).to_lowercase());
+        let email = super::text::fold(raw.trim());
         let invalid = || {
             Invalid::new(
                 "email",
@@ -31,7 +31,7 @@ impl Email {
             && !email.chars().any(|c| {
                 c.is_whitespace() || super::text::is_invisible(c) || "<>()[],;:\\\"".contains(c)
             });
-        if well_formed {
+        if well_formed && email.parse::<lettre::Address>().is_ok() {
             Ok(Self(email))
         } else {
             Err(invalid())

@@ -26,10 +26,10 @@ impl RedirectUri {
         };
         // `url` would quietly drop tabs and newlines; platforms compare redirect URIs byte for
         // byte, so what is kept must be exactly what was given.
-        if raw.is_empty()
-            || raw.len() > MAX_REDIRECT_URI_BYTES
-            || raw.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
+        // Only the characters a URI may hold (RFC 3986), so the URI is as long in every form it
+        // travels in (given, parsed, sent to the platform) as it was when checked; anything else
+        // must arrive percent-encoded, and international host names in their `xn--` form.
+        if raw.is_empty() || raw.len() > MAX_REDIRECT_URI_BYTES || !raw.bytes().all(is_uri_byte) {
             return Err(bad());
         }
         let url = Url::parse(raw).map_err(|_| bad())?;
@@ -68,6 +68,11 @@ impl RedirectUri {
     }
 }
 
+/// The characters RFC 3986 allows in a URI: unreserved, reserved, and `%` for escapes.
+fn is_uri_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
+}
+
 /// Letters, digits and hyphens in dot-separated labels (international names arrive here in
 /// their `xn--` form). Refuses `*`, `;` and anything else a policy header would read as syntax.
 fn is_dns_name(name: &str) -> bool {
@@ -95,13 +100,13 @@ mod tests {
             "https://my.app/cb",
             "http://127.0.0.1:9000/callback?x=1",
             "https://[::1]:8443/cb",
-            "https://bücher.example/cb",
+            "https://xn--bcher-kva.example/cb?q=%C3%A9",
         ] {
             let uri = RedirectUri::parse(good).unwrap();
             assert_eq!(uri.as_str(), good);
         }
         assert_eq!(
-            RedirectUri::parse("https://bücher.example:8443/cb")
+            RedirectUri::parse("https://xn--bcher-kva.example:8443/cb")
                 .unwrap()
                 .origin(),
             "https://xn--bcher-kva.example:8443"
@@ -120,6 +125,9 @@ mod tests {
             "ftp://a.com/",
             "https://a.com/\tcb",
             "https://a.com/cb\n",
+            "https://bücher.example/cb",
+            "https://a.com/é",
+            "https://a.com/\"<>",
             "/relative",
             "",
             long.as_str(),

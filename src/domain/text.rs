@@ -3,10 +3,33 @@
 use unicode_normalization::UnicodeNormalization as _;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
 
+/// Unicode's `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt): characters a renderer
+/// shows as nothing, such as the combining grapheme joiner, variation selectors, Mongolian free
+/// variation selectors, Khmer inherent vowels, tag characters and the Hangul fillers.
+const DEFAULT_IGNORABLE: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFF8}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E0FFF}'),
+];
+
 /// True for characters that change how text looks or reads without being seen: controls,
 /// format characters (zero-width spaces and joiners, bidirectional overrides and isolates, the
 /// byte-order mark, soft hyphens), line and paragraph separators, private-use and surrogate
-/// code points, and the Hangul fillers that render as blanks.
+/// code points, every default-ignorable code point, and the blank Braille pattern.
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c.general_category(),
@@ -17,7 +40,10 @@ pub fn is_invisible(c: char) -> bool {
             | GeneralCategory::PrivateUse
             | GeneralCategory::Surrogate
             | GeneralCategory::Unassigned
-    ) || matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
+    ) || c == '\u{2800}'
+        || DEFAULT_IGNORABLE
+            .iter()
+            .any(|(first, last)| (*first..=*last).contains(&c))
 }
 
 pub fn has_invisible(text: &str) -> bool {
@@ -27,6 +53,13 @@ pub fn has_invisible(text: &str) -> bool {
 /// Unicode NFC, so that one spelling composed and decomposed is one string.
 pub fn nfc(text: &str) -> String {
     text.nfc().collect()
+}
+
+/// Unicode's full case folding of the NFC form, in NFC again (folding can undo it): one string
+/// for every spelling of one name that differs only in case or composition (`ΟΣ` and `οσ`,
+/// `Straße` and `STRASSE`).
+pub fn fold(text: &str) -> String {
+    nfc(&caseless::default_case_fold_str(&nfc(text)))
 }
 
 #[cfg(test)]
@@ -44,6 +77,13 @@ mod tests {
             "tab\there",
             "line\u{2028}sep",
             "\u{3164}",
+            "us\u{34F}er",
+            "x\u{FE0F}",
+            "x\u{E0100}",
+            "\u{180B}",
+            "\u{17B4}",
+            "\u{2800}",
+            "tag\u{E0041}",
         ] {
             assert!(has_invisible(bad), "{bad:?}");
         }
@@ -56,5 +96,8 @@ mod tests {
     fn composed_and_decomposed_spellings_normalise_alike() {
         assert_eq!(nfc("e\u{301}"), "\u{e9}");
         assert_eq!(nfc("\u{e9}"), "\u{e9}");
+        assert_eq!(fold("\u{39F}\u{3A3}"), fold("\u{3BF}\u{3C3}"));
+        assert_eq!(fold("Stra\u{DF}e"), fold("STRASSE"));
+        assert_eq!(fold("E\u{301}"), "\u{e9}");
     }
 }

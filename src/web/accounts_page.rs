@@ -143,7 +143,6 @@ pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
-    error_description: Option<String>,
 }
 
 /// Where the platform sends the user back. A flow begun through the API with the default
@@ -159,20 +158,26 @@ pub async fn callback(
 ) -> Result<HttpResponse, PageError> {
     let platform = platform(&path)?;
     if let Some(error) = &query.error {
-        let said = match &query.error_description {
-            Some(description) => format!("{error}: {description}"),
-            None => error.clone(),
-        };
-        let message = if error == "access_denied" {
-            format!(
-                "Access was denied on {}, so nothing was connected ({said}).",
+        // Only the error codes OAuth defines are repeated: whatever else the address carries
+        // (a description, an invented code) could be anyone's words, not the platform's.
+        let message = match error.as_str() {
+            "access_denied" => format!(
+                "Access was denied on {}, so nothing was connected.",
                 platform.display_name()
-            )
-        } else {
-            format!(
-                "{} answered with an error: {said}.",
+            ),
+            known @ ("invalid_request"
+            | "unauthorized_client"
+            | "unsupported_response_type"
+            | "invalid_scope"
+            | "server_error"
+            | "temporarily_unavailable") => format!(
+                "{} answered with the error {known}, so nothing was connected.",
                 platform.display_name()
-            )
+            ),
+            _ => format!(
+                "{} answered with an error, so nothing was connected.",
+                platform.display_name()
+            ),
         };
         let page = MessagePage {
             link_href: "/settings/accounts",

@@ -202,11 +202,18 @@ async fn a_test_key_connects_a_sandbox_account_and_live_keys_never_see_it() {
         param(&auth_url, "redirect_uri").unwrap(),
         format!("{}/connect/sandbox/callback", s.app.base)
     );
-    let back = approve_on_sandbox(&s.app.base, &auth_url, "demo").await;
-    let (status, again) = finish(&s.test, "sandbox", &param(&back, "code").unwrap(), &state).await;
-    assert_eq!(status, StatusCode::CREATED, "{again}");
-    assert_eq!(again["id"], account["id"]);
-    assert_eq!(accounts(&s.test).await.len(), 1);
+    let back = approve_on_sandbox_as(&s.browser, &auth_url, "demo").await;
+    // A flow that ends at the service's callback is not finished by whoever holds the code.
+    let (status, body) = finish(&s.test, "sandbox", &param(&back, "code").unwrap(), &state).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_state")
+    );
+    let finished = s.browser.get(&back[s.app.base.len()..]).await;
+    assert_eq!(finished.status(), StatusCode::SEE_OTHER);
+    let again = accounts(&s.test).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["id"], account["id"]);
 
     let response = s
         .test
@@ -496,7 +503,7 @@ async fn the_background_refresher_renews_tokens_about_to_expire() {
 #[actix_web::test]
 async fn linkedin_connects_without_pkce_and_shows_its_sixty_day_expiry() {
     let s = setup().await;
-    let (auth_url, state) = begin(&s.live, "linkedin", None).await;
+    let (auth_url, state) = begin(&s.live, "linkedin", Some("https://client.example/done")).await;
     assert!(param(&auth_url, "code_challenge").is_none());
     assert_eq!(
         param(&auth_url, "scope").as_deref(),
@@ -569,6 +576,18 @@ async fn the_browser_flow_connects_x_and_shows_a_denial_plainly() {
     assert_eq!(denied.status(), StatusCode::OK);
     let html = denied.text().await.unwrap();
     assert!(html.contains("Access was denied on X"), "{html}");
+    // Words in the address are not the platform's: only OAuth's own error codes are repeated.
+    let spoofed = s
+        .browser
+        .get("/connect/x/callback?error=Your+account+is+locked&error_description=Call+0800+to+unlock")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !spoofed.contains("locked") && !spoofed.contains("0800"),
+        "{spoofed}"
+    );
 
     // Disconnect from the page.
     let html = s.browser.page("/settings/accounts").await;
@@ -609,7 +628,7 @@ async fn no_token_is_stored_or_answered_in_clear() {
     let s = setup().await;
     let account = connect_x(&s).await;
     let id = account["id"].as_str().unwrap().to_owned();
-    let (auth_url, state) = begin(&s.live, "linkedin", None).await;
+    let (auth_url, state) = begin(&s.live, "linkedin", Some("https://client.example/done")).await;
     let back = at_platform(&auth_url).await;
     finish(&s.live, "linkedin", &param(&back, "code").unwrap(), &state).await;
     let listed = text(s.live.get("/v1/accounts")).await;
@@ -853,7 +872,7 @@ async fn a_connect_link_is_finished_only_by_a_member_of_its_workspace() {
     stranger.sign_up(&unique_email("victim"), "Victims").await;
 
     // The sandbox: a link made by this workspace's key, approved by someone signed in
-    // elsewhere, connects nothing, and the state is left for the workspace to use.
+    // elsewhere, connects nothing; the code is the stranger's, so the flow is spent.
     let (auth_url, _) = begin(&s.test, "sandbox", None).await;
     let back = approve_on_sandbox_as(&stranger, &auth_url, "victim").await;
     let refused = stranger.get(&back[s.app.base.len()..]).await;
@@ -866,7 +885,8 @@ async fn a_connect_link_is_finished_only_by_a_member_of_its_workspace() {
             .contains("belongs to another workspace")
     );
     assert_eq!(stored(), 0);
-    assert_eq!(pending(), 1);
+    assert_eq!(pending(), 0);
+    let sandbox_link = back[s.app.base.len()..].to_owned();
 
     // X: the stranger's code is never even exchanged, so no token is issued.
     let (auth_url, _) = begin(&s.live, "x", None).await;
@@ -918,6 +938,12 @@ async fn a_connect_link_is_finished_only_by_a_member_of_its_workspace() {
         visitor.get(callback).await.status(),
         StatusCode::BAD_REQUEST
     );
+
+    // Nor can a member finish that first link afterwards: it would connect the stranger's
+    // account after all.
+    let late = s.browser.get(&sandbox_link).await;
+    assert_eq!(late.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(accounts(&s.test).await.len(), 1);
 
     // The happy path: the member who is signed in approves and lands on the accounts page.
     let (auth_url, _) = begin(&s.live, "x", None).await;

@@ -317,9 +317,17 @@ async fn what_the_server_writes_is_private_whatever_the_umask() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::create(dir.path());
     let data = dir.path().join("data");
-    // An existing, open data folder is tightened too.
+    // An existing, open data folder is tightened too, with what an earlier run left in it.
     std::fs::create_dir(&data).unwrap();
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(data.join("outbox")).unwrap();
+    std::fs::set_permissions(data.join("outbox"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::write(data.join("outbox").join("old.eml"), "a live link").unwrap();
+    std::fs::set_permissions(
+        data.join("outbox").join("old.eml"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(format!("umask 000; exec {BINARY}"))
@@ -440,4 +448,74 @@ async fn what_strangers_send_wrong_is_not_logged_as_an_error() {
         log.contains("\"GET /login\" 200"),
         "the request log still runs: {log}"
     );
+}
+
+#[actix_web::test]
+async fn a_commit_survives_kill_9_after_someone_else_opened_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &db);
+    let (first, second) = (unique_email("first"), unique_email("second"));
+    let browser = Browser::new(&server.base);
+    assert_eq!(
+        browser.sign_up(&first, "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Someone looks into the database while the server runs (a backup, an operator's query).
+    assert_eq!(db.count_as_admin("SELECT COUNT(*) AS n FROM users"), 1);
+    // The server keeps its connections open across many requests meanwhile.
+    for _ in 0..20 {
+        assert_eq!(browser.get("/login").await.status(), StatusCode::OK);
+    }
+    let response = Browser::new(&server.base).sign_up(&second, "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    server.kill_9();
+
+    let server = Server::start(&data, &db);
+    for email in [&first, &second] {
+        let response = Browser::new(&server.base).log_in(email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email}");
+    }
+    server.kill_9();
+}
+
+#[test]
+fn a_database_under_two_names_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    if db.is_postgres() {
+        // A PostgreSQL database has one name; several servers on it are how it scales.
+        let started = Server::start(&dir.path().join("data"), &db);
+        started.kill_9();
+        return;
+    }
+    let file = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    let first = Server::start(&dir.path().join("data"), &db);
+    let second_server = |name: &Path| {
+        let output = Command::new(BINARY)
+            .env_clear()
+            .env("SOCIALIZER_DATA_DIR", dir.path().join("data2"))
+            .env(
+                "SOCIALIZER_DATABASE_URL",
+                format!("sqlite://{}", name.display()),
+            )
+            .env("SOCIALIZER_BIND", "127.0.0.1:0")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{}", name.display());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    // A symbolic link names the same file: the second server is refused as for the file itself.
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let refused = second_server(&link);
+    assert!(refused.contains("another Socializer server"), "{refused}");
+    // A hard link too: SQLite names its log by path, so a second name is refused outright.
+    let hard = dir.path().join("hard.db");
+    std::fs::hard_link(&file, &hard).unwrap();
+    let refused = second_server(&hard);
+    assert!(refused.contains("hard links"), "{refused}");
+    first.kill_9();
 }

@@ -315,6 +315,15 @@ async fn small_deviations_answer_as_they_should() {
             .count_as_admin("SELECT COUNT(*) AS n FROM oauth_states"),
         0
     );
+    for path in [
+        "/v1/status?x=%ff",
+        "/v1/api-keys?%C3=1",
+        "/v1/openapi.json?x=%ff",
+    ] {
+        let (status, _, body) = crate::harness::json(api.get(path)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_request");
+    }
 
     // A form post without its token is a 403, whatever else is wrong with it.
     for (path, body, content_type) in [

@@ -147,6 +147,15 @@ impl TestApp {
         Self::spawn_in(dir, db, adjust).await
     }
 
+    /// Starts a server whose configuration `adjust` may change (what no variable sets).
+    pub async fn spawn_configured(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(TestDatabase::create(dir.path()));
+        let mut config = Self::config_for(&dir, &db, |_| {});
+        adjust(&mut config);
+        Self::start(dir, db, config).await
+    }
+
     /// Another server over the database of an earlier one (which may be gone).
     pub async fn spawn_on(
         db: Arc<TestDatabase>,
@@ -172,7 +181,11 @@ impl TestApp {
         db: Arc<TestDatabase>,
         adjust: impl FnOnce(&mut HashMap<String, String>),
     ) -> Self {
-        let mut config = Self::config_for(&dir, &db, adjust);
+        let config = Self::config_for(&dir, &db, adjust);
+        Self::start(dir, db, config).await
+    }
+
+    async fn start(dir: TempDir, db: Arc<TestDatabase>, mut config: Config) -> Self {
         config.workers = Some(2);
         config.key_usage_flush = std::time::Duration::from_millis(200);
         // The server runs on a thread of its own, with its own runtime, like the real process.

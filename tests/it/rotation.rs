@@ -28,7 +28,7 @@ async fn connected(app: &TestApp) -> (String, String) {
     browser.sign_up(&unique_email("rotate"), "Rotating").await;
     let key = browser.create_key("test", "test", &[]).await;
     let client = ApiClient::new(&app.base, &key);
-    let (auth_url, state) = begin(&client, "sandbox", None).await;
+    let (auth_url, state) = begin(&client, "sandbox", Some("https://client.example/done")).await;
     let back = approve_on_sandbox(&app.base, &auth_url, "rotating").await;
     let (status, account) =
         finish(&client, "sandbox", &param(&back, "code").unwrap(), &state).await;
