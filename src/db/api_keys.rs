@@ -156,6 +156,26 @@ pub fn revoke(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId, now: i64) -> Result<b
     Ok(changed > 0)
 }
 
+/// Records that an active key was rolled into `replacement`: true for exactly one caller, however
+/// many roll it at once; false when it was revoked or rolled already.
+pub fn mark_rolled(
+    conn: &mut WorkspaceConn<'_>,
+    id: &ApiKeyId,
+    replacement: &ApiKeyId,
+) -> Result<bool, DbError> {
+    let workspace = conn.workspace_id().as_str().to_owned();
+    let changed = diesel::update(
+        api_keys::table
+            .filter(api_keys::workspace_id.eq(workspace))
+            .filter(api_keys::id.eq(id.as_str()))
+            .filter(api_keys::revoked_at.is_null())
+            .filter(api_keys::replaced_by.is_null()),
+    )
+    .set(api_keys::replaced_by.eq(replacement.as_str()))
+    .execute(conn.conn())?;
+    Ok(changed == 1)
+}
+
 /// Brings a key's expiry forward to `at` (never later than it already was).
 pub fn expire_by(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId, at: i64) -> Result<(), DbError> {
     let workspace = conn.workspace_id().as_str().to_owned();

@@ -97,6 +97,7 @@ diesel::table! {
         last_used_at -> Nullable<BigInt>,
         last_used_ip -> Nullable<Text>,
         created_by_key -> Nullable<Text>,
+        replaced_by -> Nullable<Text>,
     }
 }
 

@@ -234,33 +234,57 @@ async fn insert(
     key: CheckedKey,
 ) -> Result<(KeyView, NewApiKey), KeyError> {
     let secret = NewApiKey::generate(key.mode);
-    let (digest, last4) = (secret.digest(), secret.last4());
-    let id = ApiKeyId::generate();
-    let creator = issuer.user.clone();
-    let parent = issuer.key.as_ref().map(|k| k.id.clone());
+    let row = NewRow::new(issuer, key, &secret);
     let stored = db
-        .in_workspace(issuer.workspace.clone(), move |conn| {
-            let now = now();
-            api_keys::insert(
-                conn,
-                NewKey {
-                    id: &id,
-                    created_by: creator.as_ref(),
-                    created_by_key: parent.as_ref(),
-                    label: &key.label,
-                    mode: key.mode.as_str(),
-                    scopes: &key.scopes.to_stored(),
-                    digest: &digest,
-                    last4: &last4,
-                    now,
-                    expires_at: key.expires_at,
-                },
-            )?;
-            api_keys::get(conn, &id)
-        })
+        .in_workspace(issuer.workspace.clone(), move |conn| row.insert(conn))
         .await?
         .ok_or(KeyError::NotFound)?;
     Ok((KeyView::from_stored(stored, now()), secret))
+}
+
+/// A key about to be stored: everything but its secret, which is not kept.
+struct NewRow {
+    id: ApiKeyId,
+    creator: Option<UserId>,
+    parent: Option<ApiKeyId>,
+    key: CheckedKey,
+    digest: String,
+    last4: String,
+}
+
+impl NewRow {
+    fn new(issuer: &Issuer, key: CheckedKey, secret: &NewApiKey) -> Self {
+        Self {
+            id: ApiKeyId::generate(),
+            creator: issuer.user.clone(),
+            parent: issuer.key.as_ref().map(|k| k.id.clone()),
+            key,
+            digest: secret.digest(),
+            last4: secret.last4(),
+        }
+    }
+
+    fn insert(
+        &self,
+        conn: &mut crate::db::WorkspaceConn<'_>,
+    ) -> Result<Option<StoredKey>, DbError> {
+        api_keys::insert(
+            conn,
+            NewKey {
+                id: &self.id,
+                created_by: self.creator.as_ref(),
+                created_by_key: self.parent.as_ref(),
+                label: &self.key.label,
+                mode: self.key.mode.as_str(),
+                scopes: &self.key.scopes.to_stored(),
+                digest: &self.digest,
+                last4: &self.last4,
+                now: now(),
+                expires_at: self.key.expires_at,
+            },
+        )?;
+        api_keys::get(conn, &self.id)
+    }
 }
 
 /// The workspace's keys that `issuer` may see: all of them for a person or a live key, the
@@ -370,12 +394,25 @@ pub async fn roll_key(
         expires_at: old.expires_at,
     };
     authorize(issuer, &mut replacement)?;
-    let created = insert(db, issuer, replacement).await?;
+    let secret = NewApiKey::generate(replacement.mode);
+    let row = NewRow::new(issuer, replacement, &secret);
     let rolled = id.clone();
-    db.in_workspace(issuer.workspace.clone(), move |conn| {
-        api_keys::expire_by(conn, &id, now() + grace * 3600)
-    })
-    .await?;
+    // Marked, replaced and expired in one transaction: of two rolls at once, one makes a key.
+    let stored = db
+        .in_workspace(issuer.workspace.clone(), move |conn| {
+            if !api_keys::mark_rolled(conn, &id, &row.id)? {
+                return Ok(Err(KeyError::Invalid(Invalid::new(
+                    "key",
+                    "This key was rolled already (or revoked): roll its replacement instead.",
+                ))));
+            }
+            let stored = row.insert(conn)?;
+            api_keys::expire_by(conn, &id, now() + grace * 3600)?;
+            Ok(Ok(stored))
+        })
+        .await??
+        .ok_or(KeyError::NotFound)?;
+    let created = (KeyView::from_stored(stored, now()), secret);
     cache.forget(&rolled);
     Ok(created)
 }

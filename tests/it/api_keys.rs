@@ -1034,3 +1034,65 @@ async fn a_revoked_key_is_refused_at_once_even_under_load() {
         );
     }
 }
+
+#[actix_web::test]
+async fn a_key_is_rolled_once_even_by_parallel_rolls() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Rolls").await;
+    let key = browser.create_key("rolled", "live", &[]).await;
+    let id = json(ApiClient::new(&app.base, &key).get("/v1/status"))
+        .await
+        .2["key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = browser.csrf("/settings/api-keys").await;
+    let rolls = (0..10).map(|_| {
+        let (client, base, id, token) = (
+            browser.client.clone(),
+            app.base.clone(),
+            id.clone(),
+            token.clone(),
+        );
+        tokio::task::spawn_local(async move {
+            client
+                .post(format!("{base}/settings/api-keys/{id}/roll"))
+                .form(&[("grace_hours", "24"), ("csrf_token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    });
+    let mut statuses = Vec::new();
+    for roll in rolls.collect::<Vec<_>>() {
+        statuses.push(roll.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::BAD_REQUEST),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM api_keys WHERE label = 'rolled'"),
+        2,
+        "the key and one replacement"
+    );
+    // Rolling it again is refused plainly; its replacement may be rolled.
+    let token = browser.csrf("/settings/api-keys").await;
+    let again = browser
+        .post_form(
+            &format!("/settings/api-keys/{id}/roll"),
+            &[("grace_hours", "0"), ("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(again.text().await.unwrap().contains("rolled already"));
+}
