@@ -765,6 +765,14 @@ async fn oversized_headers_on_the_api_get_431_in_the_envelope() {
     assert_eq!(error_code(&body), "invalid_request");
 }
 
+/// The id of the key `client` calls with, as `/v1/status` names it.
+async fn own_id(client: &ApiClient) -> String {
+    json(client.get("/v1/status")).await.2["key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Makes a key through the API with `client`; answers (status, body).
 async fn make_key(client: &ApiClient, body: serde_json::Value) -> (StatusCode, serde_json::Value) {
     let (status, _, answer) = json(client.post("/v1/api-keys").json(&body)).await;
@@ -878,10 +886,7 @@ async fn test_keys_manage_only_test_keys_and_a_key_revokes_only_keys_within_its_
     let browser = owner(&app, "Modes").await;
     let full_live = browser.create_key("full live", "live", &[]).await;
     let full_live_client = ApiClient::new(&app.base, &full_live);
-    let live_id = json(full_live_client.get("/v1/status")).await.2["key"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let live_id = own_id(&full_live_client).await;
     let test = ApiClient::new(
         &app.base,
         &browser
@@ -891,12 +896,7 @@ async fn test_keys_manage_only_test_keys_and_a_key_revokes_only_keys_within_its_
     let other_test = browser
         .create_key("other test", "test", &["keys:read"])
         .await;
-    let other_test_id = json(ApiClient::new(&app.base, &other_test).get("/v1/status"))
-        .await
-        .2["key"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other_test_id = own_id(&ApiClient::new(&app.base, &other_test)).await;
 
     // A test key lists only test keys, without a word about the live ones.
     let (status, _, listed) = json(test.get("/v1/api-keys")).await;
@@ -932,10 +932,7 @@ async fn test_keys_manage_only_test_keys_and_a_key_revokes_only_keys_within_its_
     // A key with only keys:write cannot revoke a full-access key, even a test one.
     let full_test = browser.create_key("full test", "test", &[]).await;
     let full_test_client = ApiClient::new(&app.base, &full_test);
-    let full_test_id = json(full_test_client.get("/v1/status")).await.2["key"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let full_test_id = own_id(&full_test_client).await;
     let response = test
         .delete(&format!("/v1/api-keys/{full_test_id}"))
         .send()
@@ -994,10 +991,7 @@ async fn a_revoked_key_is_refused_at_once_even_under_load() {
             .create_key(&format!("victim {round}"), "live", &[])
             .await;
         let client = ApiClient::new(&app.base, &victim);
-        let id = json(client.get("/v1/status")).await.2["key"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = own_id(&client).await;
         // Requests with the key run while it is revoked; some were read before the revoke.
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let load: Vec<_> = (0..4)
@@ -1040,12 +1034,7 @@ async fn a_key_is_rolled_once_even_by_parallel_rolls() {
     let app = TestApp::spawn().await;
     let browser = owner(&app, "Rolls").await;
     let key = browser.create_key("rolled", "live", &[]).await;
-    let id = json(ApiClient::new(&app.base, &key).get("/v1/status"))
-        .await
-        .2["key"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = own_id(&ApiClient::new(&app.base, &key)).await;
     let token = browser.csrf("/settings/api-keys").await;
     let rolls = (0..10).map(|_| {
         let (client, base, id, token) = (
