@@ -200,6 +200,19 @@ fn add_keys(db_path: &std::path::Path, workspace: &str, first: usize, count: usi
         .unwrap();
 }
 
+/// A second data folder holding a copy of `dir`'s store: one SQLite file serves one server
+/// process, so the store read without the cache is a copy of the one read with it.
+fn copy_store(dir: &std::path::Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(copy.path().join("data")).unwrap();
+    std::fs::copy(
+        dir.join("data").join("socializer.db"),
+        copy.path().join("data").join("socializer.db"),
+    )
+    .unwrap();
+    copy
+}
+
 /// A data folder with one workspace, its real key, and `stored - 1` more keys.
 fn prepare(stored: usize) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -217,13 +230,14 @@ fn main() {
         .unwrap_or(5.0);
     let (small_dir, small_key) = prepare(1_000);
     let (large_dir, large_key) = prepare(1_000_000);
-    // Each store served twice: as the service runs on SQLite (verified keys cached), and reading
-    // the database on every request (as it does on PostgreSQL).
+    // Each store served twice: as the service runs on SQLite (verified keys cached), and, from an
+    // identical copy, reading the database on every request (as it does on PostgreSQL).
     let url = |addr: SocketAddr| format!("http://{addr}/v1/status");
+    let (small_copy, large_copy) = (copy_store(small_dir.path()), copy_store(large_dir.path()));
     let small = url(start_socializer(small_dir.path(), true));
-    let small_db = url(start_socializer(small_dir.path(), false));
+    let small_db = url(start_socializer(small_copy.path(), false));
     let large = url(start_socializer(large_dir.path(), true));
-    let large_db = url(start_socializer(large_dir.path(), false));
+    let large_db = url(start_socializer(large_copy.path(), false));
 
     // One client thread: the load generator shares the machine's cores with the servers and
     // should take as little from them as it can.

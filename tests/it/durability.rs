@@ -16,6 +16,14 @@ struct Server {
     base: String,
 }
 
+/// A test that fails half-way still stops its server.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Server {
     fn start(data_dir: &Path, db: &TestDatabase) -> Self {
         Self::start_with(data_dir, db, &[], "info")
@@ -55,6 +63,10 @@ impl Server {
     }
 
     fn kill_9(mut self) -> String {
+        self.stop_now()
+    }
+
+    fn stop_now(&mut self) -> String {
         // SIGKILL: no chance to flush or shut down cleanly.
         self.child.kill().unwrap();
         self.child.wait().unwrap();
