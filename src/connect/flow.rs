@@ -204,18 +204,20 @@ impl Connector {
                         let Some(user) = user else {
                             return Ok(Err(ConnectError::SignInRequired));
                         };
-                        if bound_user.as_ref().is_some_and(|bound| bound != user) {
-                            return Ok(Err(ConnectError::OtherWorkspace));
-                        }
                         Some(user.clone())
                     }
                 };
-                // Someone outside the flow's workspace approved at the platform: the code is
-                // theirs, so no one may finish this flow now. Its state is spent, and nothing
-                // else is touched.
+                // Whoever is signed in at the callback is the one who approved at the platform:
+                // the code is theirs. Someone other than the flow's own person (browser flows)
+                // or outside its workspace spends the flow, so that no one can finish it later
+                // with their code and connect their account after all.
+                let stranger = match (&person, &bound_user) {
+                    (Some(person), Some(bound)) => person != bound,
+                    _ => false,
+                };
                 if let Some(person) = &person {
                     let mut conn = lookup.enter_workspace(workspace.clone())?;
-                    if memberships::role_of(&mut conn, person)?.is_none() {
+                    if stranger || memberships::role_of(&mut conn, person)?.is_none() {
                         oauth_states::consume(&mut conn, &digest)?;
                         return Ok(Err(ConnectError::OtherWorkspace));
                     }

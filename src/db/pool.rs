@@ -23,6 +23,10 @@ impl DatabaseUrl {
             if path.is_empty() {
                 return Err("sqlite:// needs a file path, e.g. sqlite://data/socializer.db".into());
             }
+            // A plain path: no query string or fragment that would end up in the file's name.
+            if path.contains(['?', '#']) {
+                return Err("sqlite:// takes a plain file path, without ? or #".into());
+            }
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {

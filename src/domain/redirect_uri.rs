@@ -33,6 +33,16 @@ impl RedirectUri {
             return Err(bad());
         }
         let url = Url::parse(raw).map_err(|_| bad())?;
+        // Written as the URL parser writes it (an empty path may be left out): what the consent
+        // page shows is then exactly where the code goes, with no `https:///x`, `0x7f.1` or
+        // `%6d%79.app` standing for another address.
+        let canonical = url.as_str();
+        if raw != canonical && format!("{raw}/") != canonical {
+            return Err(Invalid::new(
+                "redirect_uri",
+                format!("redirect_uri must be written in its canonical form: {canonical}"),
+            ));
+        }
         let exact_host = match url.host() {
             Some(Host::Domain(name)) => is_dns_name(name),
             Some(Host::Ipv4(_) | Host::Ipv6(_)) => true,
@@ -101,6 +111,7 @@ mod tests {
             "http://127.0.0.1:9000/callback?x=1",
             "https://[::1]:8443/cb",
             "https://xn--bcher-kva.example/cb?q=%C3%A9",
+            "https://my.app",
         ] {
             let uri = RedirectUri::parse(good).unwrap();
             assert_eq!(uri.as_str(), good);
@@ -128,6 +139,12 @@ mod tests {
             "https://bücher.example/cb",
             "https://a.com/é",
             "https://a.com/\"<>",
+            "https:///x",
+            "https://0x7f.1/cb",
+            "https://%6d%79.app/",
+            "https:evil.example/@my.app/cb",
+            "https:/my.app/cb",
+            "HTTPS://My.App/cb",
             "/relative",
             "",
             long.as_str(),

@@ -50,6 +50,20 @@ pub fn has_invisible(text: &str) -> bool {
     text.chars().any(is_invisible)
 }
 
+/// True when something would be seen: a character that is not a space and not a combining
+/// mark (a name of marks alone renders as nothing, or as an accent floating on the text before).
+pub fn has_visible(text: &str) -> bool {
+    text.chars().any(|c| {
+        !c.is_whitespace()
+            && !matches!(
+                c.general_category(),
+                GeneralCategory::NonspacingMark
+                    | GeneralCategory::SpacingMark
+                    | GeneralCategory::EnclosingMark
+            )
+    })
+}
+
 /// Unicode NFC, so that one spelling composed and decomposed is one string.
 pub fn nfc(text: &str) -> String {
     text.nfc().collect()
@@ -89,7 +103,10 @@ mod tests {
         }
         for good in ["Café", "Zoë's team", "東京チーム", "a-b_c.d", "emoji 🚀"] {
             assert!(!has_invisible(good), "{good:?}");
+            assert!(has_visible(good), "{good:?}");
         }
+        assert!(!has_visible("\u{301}\u{301}"));
+        assert!(!has_visible("  "));
     }
 
     #[test]

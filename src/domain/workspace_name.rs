@@ -22,7 +22,7 @@ impl WorkspaceName {
                 ),
             ));
         }
-        if super::text::has_invisible(name) {
+        if super::text::has_invisible(name) || !super::text::has_visible(name) {
             return Err(Invalid::new(
                 "workspace",
                 "The workspace name cannot contain control, invisible or text-direction characters.",
@@ -67,6 +67,7 @@ mod tests {
         assert!(WorkspaceName::parse("a\u{0}b").is_err());
         assert!(WorkspaceName::parse("Acme \u{202E}gnp.exe").is_err());
         assert!(WorkspaceName::parse("Ac\u{200B}me").is_err());
+        assert!(WorkspaceName::parse("\u{301}\u{301}").is_err());
         assert_eq!(
             WorkspaceName::parse("Caf\u{65}\u{301}").map(|n| n.0),
             Ok("Caf\u{e9}".to_owned())

@@ -146,7 +146,7 @@ fn check(request: CreateKey, default_mode: KeyMode) -> Result<CheckedKey, Invali
             format!("Give the key a label of 1 to {MAX_LABEL_CHARS} characters."),
         ));
     }
-    if crate::domain::text::has_invisible(&label) {
+    if crate::domain::text::has_invisible(&label) || !crate::domain::text::has_visible(&label) {
         return Err(Invalid::new(
             "label",
             "The label cannot contain control, invisible or text-direction characters.",

@@ -546,7 +546,8 @@ async fn the_browser_flow_connects_x_and_shows_a_denial_plainly() {
     let path = &back[s.app.base.len()..];
 
     // Someone else cannot finish this user's flow: a visitor is asked to sign in first, and
-    // someone signed in elsewhere is refused; the state stays unspent for its owner.
+    // someone signed in elsewhere is refused, which spends the flow (whoever is signed in at the
+    // callback approved at the platform: the code would be theirs).
     let stranger = s.app.browser();
     let response = stranger.get(path).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -556,7 +557,12 @@ async fn the_browser_flow_connects_x_and_shows_a_denial_plainly() {
         .await;
     let response = stranger.get(path).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(s.browser.get(path).await.status(), StatusCode::BAD_REQUEST);
 
+    // Begun again, the person who began it finishes it.
+    let to_platform = s.browser.get("/connect/x").await;
+    let back = at_platform(&location(to_platform.headers())).await;
+    let path = &back[s.app.base.len()..];
     let finished = s.browser.get(path).await;
     assert_eq!(finished.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(finished.headers()), "/settings/accounts");
@@ -1067,6 +1073,9 @@ async fn redirect_uris_whose_origin_is_not_exact_are_refused_and_the_policy_name
         "https://a.com;frame-ancestors*/cb",
         "https://a.com%3Bscript-src%20*/cb",
         "https://user:pw@client.example/cb",
+        "https:///client.example/cb",
+        "https://0x7f.1/cb",
+        "https://%63lient.example/cb",
         long.as_str(),
     ] {
         let encoded: String = url::form_urlencoded::byte_serialize(bad.as_bytes()).collect();
