@@ -57,6 +57,11 @@ fn address(n: usize) -> String {
     format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
 }
 
+/// The body of an answer, as text.
+async fn text(request: reqwest::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 fn csrf_in(html: &str) -> String {
     let start = html.find(r#"name="csrf_token" value=""#).unwrap() + 25;
     html[start..start + html[start..].find('"').unwrap()].to_owned()
@@ -217,14 +222,7 @@ fn main() {
         assert_eq!(status, 303);
         // A key for /v1/status, made on the settings page like any key.
         let browser = client();
-        let page = browser
-            .get(format!("{base}/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = text(browser.get(format!("{base}/login"))).await;
         browser
             .post(format!("{base}/login"))
             .header("x-forwarded-for", "10.255.0.2")
@@ -232,23 +230,13 @@ fn main() {
             .send()
             .await
             .unwrap();
-        let page = browser
-            .get(format!("{base}/settings/api-keys"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let created = browser
-            .post(format!("{base}/settings/api-keys"))
-            .form(&[("label", "bench"), ("mode", "live"), ("csrf_token", &csrf_in(&page))])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = text(browser.get(format!("{base}/settings/api-keys"))).await;
+        let created = text(
+            browser
+                .post(format!("{base}/settings/api-keys"))
+                .form(&[("label", "bench"), ("mode", "live"), ("csrf_token", &csrf_in(&page))]),
+        )
+        .await;
         let start = created.find(r#"id="new-key""#).unwrap();
         let value = created[start..].find("value=\"").unwrap() + start + 7;
         let key = created[value..value + created[value..].find('"').unwrap()].to_owned();

@@ -3,7 +3,7 @@
 //! split; tokens never stored or answered in clear.
 
 use crate::harness::{
-    ApiClient, Browser, TestApp, csrf_in, json, location, text, texts, unique_email,
+    ApiClient, Browser, TestApp, csrf_in, header_value, json, location, text, texts, unique_email,
 };
 use crate::platforms::Running;
 use reqwest::StatusCode;
@@ -94,13 +94,7 @@ pub async fn approve_on_sandbox(base: &str, auth_url: &str, account: &str) -> St
 pub async fn approve_on_sandbox_as(visitor: &Browser, auth_url: &str, account: &str) -> String {
     let page = visitor.client.get(auth_url).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    let policy = page
-        .headers()
-        .get("content-security-policy")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let policy = header_value(page.headers(), "content-security-policy");
     let token = csrf_in(&page.text().await.unwrap());
     let redirect = param(auth_url, "redirect_uri").unwrap();
     let origin = url::Url::parse(&redirect)
@@ -1105,13 +1099,7 @@ async fn redirect_uris_whose_origin_is_not_exact_are_refused_and_the_policy_name
     .await;
     let page = s.app.browser().get(&auth_url[s.app.base.len()..]).await;
     assert_eq!(page.status(), StatusCode::OK);
-    let policy = page
-        .headers()
-        .get("content-security-policy")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let policy = header_value(page.headers(), "content-security-policy");
     let base = socializer::web::security_headers::CONTENT_SECURITY_POLICY;
     assert_eq!(
         policy,

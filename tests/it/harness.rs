@@ -343,6 +343,15 @@ pub fn texts(html: &str, css: &str) -> Vec<String> {
         .collect()
 }
 
+/// A header's value as text, or empty when it is missing.
+pub fn header_value(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub fn location(headers: &HeaderMap) -> String {
     headers
         .get(LOCATION)
