@@ -11,8 +11,8 @@ use crate::domain::now;
 use crate::mail::{MailError, Mailer};
 use crate::state::AppState;
 use crate::web::{self, security_headers};
+use actix_web::App;
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,7 +141,7 @@ impl Application {
         let state_for_tasks = state.clone();
         let secret = config.session_secret.0.clone();
 
-        let server = HttpServer::new(move || {
+        let make_app = move || {
             App::new()
                 .app_data(state.clone())
                 .wrap(actix_web::middleware::from_fn(
@@ -159,11 +159,9 @@ impl Application {
                         .configure(web::configure_pages)
                         .default_service(actix_web::web::to(web::not_found)),
                 )
-        })
-        .workers(config.workers.unwrap_or(cores))
-        .listen(listener)
-        .map_err(|source| StartupError::Bind { address, source })?
-        .run();
+        };
+        let server = serve(listener, address, config.workers.unwrap_or(cores), make_app)
+            .map_err(|source| StartupError::Bind { address, source })?;
 
         Ok(Self {
             _single_process: single_process,
@@ -210,6 +208,64 @@ impl Application {
         self.state.key_usage.flush(&self.db).await;
         result
     }
+}
+
+/// What `actix_web::HttpServer` would build, with one step added: every connection's request
+/// heads pass through `request_heads` first, so that the heads actix-http would refuse with an
+/// empty body reach the application and get its answer instead.
+fn serve<F, I, S, B>(
+    listener: TcpListener,
+    address: SocketAddr,
+    workers: usize,
+    make_app: F,
+) -> std::io::Result<Server>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: actix_service::IntoServiceFactory<S, actix_http::Request>,
+    S: actix_service::ServiceFactory<
+            actix_http::Request,
+            Config = actix_web::dev::AppConfig,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: actix_web::body::MessageBody + 'static,
+{
+    use actix_service::{ServiceFactoryExt as _, fn_service, map_config};
+    use web::request_heads::InspectedStream;
+    let builder = actix_server::Server::build();
+    let shutdown = builder.graceful_shutdown_signal();
+    let server = builder
+        .workers(workers)
+        .listen("socializer", listener, move || {
+            let shutdown = shutdown.clone();
+            let app = make_app()
+                .into_factory()
+                .map_err(|e: actix_web::Error| e.error_response());
+            let http = actix_http::HttpService::build()
+                // Idle kept-alive connections close as soon as the server stops, instead of
+                // holding the stop until their keep-alive runs out (HttpServer wires it alike).
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                // A replaced head is followed by the end of the stream; the answer to it must
+                // still be written.
+                .h1_allow_half_closed(true)
+                .local_addr(address)
+                .h1(map_config(app, |()| actix_web::dev::AppConfig::default()));
+            fn_service(|io: actix_web::rt::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                // As HttpServer does: answers are written whole, not held back by Nagle.
+                let _ = io.set_nodelay(true);
+                std::future::ready(Ok((InspectedStream::new(io), peer)))
+            })
+            .and_then(http)
+        })?
+        .run();
+    Ok(server)
 }
 
 /// Takes the lock that says "a server serves this SQLite file". SQLite serves one process, and

@@ -11,6 +11,8 @@ pub enum ApiError {
     InvalidState,
     PayloadTooLarge,
     HeadersTooLarge,
+    /// More header fields than the HTTP parser takes (96).
+    TooManyHeaders,
     /// A method the service serves nowhere (TRACE, CONNECT, inventions).
     MethodNotAllowed,
     MissingApiKey,
@@ -33,6 +35,7 @@ impl ApiError {
             ApiError::InvalidRequest(_)
             | ApiError::PayloadTooLarge
             | ApiError::HeadersTooLarge
+            | ApiError::TooManyHeaders
             | ApiError::MethodNotAllowed => "invalid_request",
             ApiError::InvalidState => "invalid_state",
             ApiError::Provider(_) => "provider_error",
@@ -57,6 +60,11 @@ impl fmt::Display for ApiError {
             ApiError::Provider(why) => write!(f, "The platform failed: {why}"),
             ApiError::PayloadTooLarge => f.write_str("Request body exceeds 64 KiB"),
             ApiError::HeadersTooLarge => f.write_str("Request headers exceed 32 KiB"),
+            ApiError::TooManyHeaders => write!(
+                f,
+                "A request may have at most {} header fields",
+                crate::web::request_heads::MAX_FIELDS
+            ),
             ApiError::MethodNotAllowed => f.write_str("Method not allowed"),
             ApiError::MissingApiKey => {
                 f.write_str("Missing API key: send Authorization: Bearer <key>")
@@ -94,7 +102,9 @@ impl ResponseError for ApiError {
             ApiError::InvalidRequest(_) | ApiError::InvalidState => StatusCode::BAD_REQUEST,
             ApiError::Provider(_) => StatusCode::BAD_GATEWAY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::HeadersTooLarge | ApiError::TooManyHeaders => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,

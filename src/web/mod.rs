@@ -13,6 +13,7 @@ mod extract;
 mod health;
 mod layout;
 pub mod limits;
+pub mod request_heads;
 pub mod request_log;
 mod sandbox_page;
 pub mod security_headers;

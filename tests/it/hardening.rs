@@ -379,3 +379,115 @@ async fn small_deviations_answer_as_they_should() {
         }
     }
 }
+
+/// Sends `requests` down one connection as they are and reads every answer until the server
+/// closes it; the answers come back as text, split into (status line, headers, body).
+async fn raw_exchange(base: &str, requests: &[u8]) -> Vec<(String, String, String)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(requests).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut raw),
+    )
+    .await
+    .expect("the server closes the connection after a refused head")
+    .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let mut answers = Vec::new();
+    let mut rest = text.as_str();
+    while let Some((head, after)) = rest.split_once("\r\n\r\n") {
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().unwrap())
+            })
+            .unwrap_or(0);
+        let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+        answers.push((
+            status.to_owned(),
+            headers.to_ascii_lowercase(),
+            after[..length].to_owned(),
+        ));
+        rest = &after[length..];
+    }
+    answers
+}
+
+fn request_with_fields(path: &str, fields: usize) -> String {
+    let padding: String = (0..fields - 2).map(|i| format!("x-f{i}: v\r\n")).collect();
+    format!("GET {path} HTTP/1.1\r\nhost: x\r\n{padding}connection: close\r\n\r\n")
+}
+
+#[actix_web::test]
+async fn heads_the_http_parser_refuses_still_get_the_service_answer() {
+    let app = TestApp::spawn().await;
+
+    // 96 header fields are served; 97 get a 431 in the API's envelope, not an empty body.
+    let answers = raw_exchange(&app.base, request_with_fields("/v1/status", 96).as_bytes()).await;
+    assert!(answers[0].0.starts_with("HTTP/1.1 401"), "{answers:?}");
+    let answers = raw_exchange(&app.base, request_with_fields("/v1/status", 97).as_bytes()).await;
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let (status, headers, body) = &answers[0];
+    assert!(status.starts_with("HTTP/1.1 431"), "{answers:?}");
+    assert!(
+        headers.contains("content-type: application/json"),
+        "{headers}"
+    );
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["error"]["code"], "invalid_request");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("96"),
+        "{body}"
+    );
+    // A page says it in plain words, with the security headers every answer carries.
+    let answers = raw_exchange(&app.base, request_with_fields("/login", 200).as_bytes()).await;
+    let (status, headers, body) = &answers[0];
+    assert!(status.starts_with("HTTP/1.1 431"), "{status}");
+    assert!(
+        headers.contains("x-content-type-options: nosniff"),
+        "{headers}"
+    );
+    assert_eq!(body, "Too many request headers");
+
+    // On a kept-alive connection, the second request is inspected too, after the first was
+    // answered, and the third is never read.
+    let pipelined = [
+        "POST /v1/status HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nabcd".to_owned(),
+        request_with_fields("/v1/api-keys", 120),
+        "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n".to_owned(),
+    ]
+    .concat();
+    let answers = raw_exchange(&app.base, pipelined.as_bytes()).await;
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert!(answers[0].0.starts_with("HTTP/1.1 40"), "{answers:?}");
+    assert!(answers[1].0.starts_with("HTTP/1.1 431"), "{answers:?}");
+    assert!(answers[1].2.contains("\"invalid_request\""), "{answers:?}");
+
+    // A head past actix-http's buffer, and a request target with raw bytes outside ASCII.
+    let huge = format!(
+        "GET /v1/status HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "y".repeat(200 * 1024)
+    );
+    let answers = raw_exchange(&app.base, huge.as_bytes()).await;
+    assert!(answers[0].0.starts_with("HTTP/1.1 431"), "{answers:?}");
+    assert!(answers[0].2.contains("\"invalid_request\""), "{answers:?}");
+    let answers = raw_exchange(
+        &app.base,
+        "GET /v1/st\u{e4}tus HTTP/1.1\r\nhost: x\r\n\r\n".as_bytes(),
+    )
+    .await;
+    assert!(answers[0].0.starts_with("HTTP/1.1 400"), "{answers:?}");
+    assert!(answers[0].2.contains("ASCII"), "{answers:?}");
+
+    // Ordinary traffic on a kept-alive connection is untouched: both answers arrive.
+    let two = "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\nGET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    let answers = raw_exchange(&app.base, two.as_bytes()).await;
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert!(answers.iter().all(|a| a.0.starts_with("HTTP/1.1 200")));
+}
