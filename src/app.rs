@@ -317,7 +317,7 @@ async fn housekeeping(db: Database) {
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         tick.tick().await;
-        let cleared = db
+        let cleared: Result<_, DbError> = db
             .global(|conn| {
                 let now = now();
                 Ok((

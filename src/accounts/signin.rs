@@ -1,7 +1,7 @@
 use super::AccountError;
 use crate::auth::password::PasswordHashing;
 use crate::auth::throttle::ThrottleKeys;
-use crate::db::{Database, memberships, sessions, users, workspaces};
+use crate::db::{AsUser, Database, memberships, sessions, users, workspaces};
 use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
 
 #[derive(Debug)]
@@ -36,11 +36,11 @@ pub async fn sign_in(
     let (user, keys) = db
         .global(move |conn| {
             if !keys.admit(conn, now())? {
-                return Ok(Err(AccountError::Throttled));
+                return Err(AccountError::Throttled);
             }
-            Ok(Ok((users::find_by_email(conn, &email)?, keys)))
+            Ok((users::find_by_email(conn, &email)?, keys))
         })
-        .await??;
+        .await?;
 
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let matches = place.verify(password, stored_hash).await?;
@@ -52,7 +52,7 @@ pub async fn sign_in(
     let (user_id, email) = (user.id.clone(), user.email.clone());
     db.global(move |conn| keys.record_success(conn)).await?;
     let first = db
-        .as_user(user_id.clone(), workspaces::list_for_user)
+        .write(AsUser(user_id.clone()), workspaces::list_for_user)
         .await?
         .into_iter()
         .next();

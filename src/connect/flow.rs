@@ -7,7 +7,9 @@ use super::{AccountView, ConnectError, Connector, sandbox, vault};
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, Secret};
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{DbError, connected_accounts, memberships, oauth_states, sandbox_grants};
+use crate::db::{
+    ByStateDigest, DbError, connected_accounts, memberships, oauth_states, sandbox_grants,
+};
 use crate::domain::{AccountId, Invalid, RedirectUri, UserId, WorkspaceId, now};
 use url::Url;
 
@@ -97,10 +99,7 @@ impl Connector {
             .in_workspace(actor.workspace().clone(), move |conn| {
                 let sealed = match &verifier {
                     Some(verifier) => {
-                        let key = match vault::data_key(conn, &keyring)? {
-                            Ok(key) => key,
-                            Err(e) => return Ok(Err(ConnectError::from(e))),
-                        };
+                        let key = vault::data_key(conn, &keyring)?;
                         let workspace = conn.workspace_id().clone();
                         Some(key.seal(
                             Context {
@@ -125,9 +124,9 @@ impl Connector {
                         expires_at: now + STATE_LIFETIME_SECS,
                     },
                 )?;
-                Ok(Ok(()))
+                Ok::<_, ConnectError>(())
             })
-            .await??;
+            .await?;
         Ok(Started { auth_url, state })
     }
 
@@ -175,16 +174,16 @@ impl Connector {
         let callback = self.callback_url(platform);
         let now = now();
         // Checked and spent in one transaction: a state is used once, whoever races for it.
-        let (workspace, redirect, verifier, connected_by, sandbox_account) = self
+        let checked = self
             .db
-            .by_state_digest(digest.clone(), move |lookup| {
+            .write(ByStateDigest(digest.clone()), move |lookup| {
                 let Some(flow) = oauth_states::find(lookup)? else {
-                    return Ok(Err(ConnectError::InvalidState));
+                    return Err(ConnectError::InvalidState);
                 };
                 let workspace = flow.workspace();
                 let bound_user = flow.user_id.clone().map(UserId::from_trusted);
                 if flow.platform != platform.as_str() || flow.expires_at <= now {
-                    return Ok(Err(ConnectError::InvalidState));
+                    return Err(ConnectError::InvalidState);
                 }
                 let person = match &finisher {
                     Finisher::Key { workspace: w, .. } => {
@@ -192,17 +191,17 @@ impl Connector {
                         // by a member who is signed in, never by whoever holds the code.
                         if bound_user.is_some() || *w != workspace || flow.redirect_uri == callback
                         {
-                            return Ok(Err(ConnectError::InvalidState));
+                            return Err(ConnectError::InvalidState);
                         }
                         None
                     }
                     Finisher::Callback { user } => {
                         // A flow with the caller's own redirect URI ends with the caller's key.
                         if flow.redirect_uri != callback {
-                            return Ok(Err(ConnectError::InvalidState));
+                            return Err(ConnectError::InvalidState);
                         }
                         let Some(user) = user else {
-                            return Ok(Err(ConnectError::SignInRequired));
+                            return Err(ConnectError::SignInRequired);
                         };
                         Some(user.clone())
                     }
@@ -218,8 +217,9 @@ impl Connector {
                 if let Some(person) = &person {
                     let mut conn = lookup.enter_workspace(workspace.clone())?;
                     if stranger || memberships::role_of(&mut conn, person)?.is_none() {
+                        // Committed, unlike the refusals above: the flow stays spent.
                         oauth_states::consume(&mut conn, &digest)?;
-                        return Ok(Err(ConnectError::OtherWorkspace));
+                        return Ok(Checked::SpentByStranger);
                     }
                 }
                 let sandbox_account = if platform == Platform::Sandbox {
@@ -232,37 +232,31 @@ impl Connector {
                     )?;
                     match grant {
                         Some(account) => Some(account),
-                        None => return Ok(Err(sandbox::refused_code())),
+                        None => return Err(sandbox::refused_code()),
                     }
                 } else {
                     None
                 };
                 let mut conn = lookup.enter_workspace(workspace.clone())?;
                 if !oauth_states::consume(&mut conn, &digest)? {
-                    return Ok(Err(ConnectError::InvalidState));
+                    return Err(ConnectError::InvalidState);
                 }
                 let verifier = match &flow.pkce_verifier {
                     Some(sealed) => {
-                        let key = match vault::data_key(&mut conn, &keyring)? {
-                            Ok(key) => key,
-                            Err(e) => return Ok(Err(e.into())),
-                        };
-                        match key.open(
+                        let key = vault::data_key(&mut conn, &keyring)?;
+                        Some(key.open(
                             Context {
                                 workspace: &workspace,
                                 record: &digest,
                                 field: PKCE_FIELD,
                             },
                             sealed,
-                        ) {
-                            Ok(v) => Some(v),
-                            Err(e) => return Ok(Err(e.into())),
-                        }
+                        )?)
                     }
                     None => None,
                 };
                 let connected_by = bound_user.or(person);
-                Ok(Ok((
+                Ok(Checked::Finish((
                     workspace,
                     flow.redirect_uri,
                     verifier,
@@ -270,7 +264,12 @@ impl Connector {
                     sandbox_account,
                 )))
             })
-            .await??;
+            .await?;
+        let Checked::Finish((workspace, redirect, verifier, connected_by, sandbox_account)) =
+            checked
+        else {
+            return Err(ConnectError::OtherWorkspace);
+        };
 
         let (tokens, profile) = match sandbox_account {
             Some(account) => sandbox::grant(&account, now),
@@ -309,10 +308,7 @@ impl Connector {
     ) -> Result<AccountView, ConnectError> {
         let keyring = self.keyring.clone();
         let attempt = move |conn: &mut crate::db::WorkspaceConn<'_>| {
-            let key = match vault::data_key(conn, &keyring)? {
-                Ok(key) => key,
-                Err(e) => return Ok(Err(ConnectError::from(e))),
-            };
+            let key = vault::data_key(conn, &keyring)?;
             let existing = connected_accounts::find(conn, platform.as_str(), &profile.id)?;
             let id = existing
                 .as_ref()
@@ -361,7 +357,7 @@ impl Connector {
                     },
                 )?,
             }
-            Ok(Ok(connected_accounts::get(conn, &id)?))
+            Ok::<_, ConnectError>(connected_accounts::get(conn, &id)?)
         };
         // Two first connections of one account at once: the loser's insert meets the
         // winner's row, and the second attempt updates it.
@@ -374,8 +370,8 @@ impl Connector {
                 .in_workspace(workspace.clone(), move |conn| attempt(conn))
                 .await
             {
-                Err(DbError::UniqueViolation) if tries == 0 => tries += 1,
-                other => break other??,
+                Err(ConnectError::Storage(DbError::UniqueViolation)) if tries == 0 => tries += 1,
+                other => break other?,
             }
         };
         row.and_then(AccountView::from_stored)
@@ -383,4 +379,14 @@ impl Connector {
                 "the account just stored is not there".into(),
             )))
     }
+}
+
+/// How the check of a returning flow ended, when it did not end in an error (which rolls the
+/// check back and leaves the flow as it was).
+enum Checked<T> {
+    /// Go on with the code.
+    Finish(T),
+    /// Someone outside the flow's workspace (or not its own person) came back with it: it is
+    /// spent, committed, so that no one can finish it later.
+    SpentByStranger,
 }

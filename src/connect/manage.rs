@@ -6,6 +6,7 @@ use super::{AccountView, ConnectError, Connector, sandbox, vault};
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, DataKey, Secret};
 use crate::crypto::random_token;
+use crate::db::InWorkspace;
 use crate::db::connected_accounts::{self as accounts, StoredAccount};
 use crate::domain::{AccountId, WorkspaceId, now};
 use std::time::Duration;
@@ -85,7 +86,7 @@ impl Connector {
     ) -> Result<Vec<AccountView>, ConnectError> {
         let rows = self
             .db
-            .read_in_workspace(workspace.clone(), move |conn| {
+            .read(InWorkspace(workspace.clone()), move |conn| {
                 accounts::list(conn, mode.map(KeyMode::as_str))
             })
             .await?;
@@ -104,24 +105,21 @@ impl Connector {
         let keyring = self.keyring.clone();
         let id = id.clone();
         self.db
-            .read_in_workspace(workspace.clone(), move |conn| {
+            .read(InWorkspace(workspace.clone()), move |conn| {
                 let Some(row) = accounts::get(conn, &id)?.filter(|r| matches_mode(r, mode)) else {
-                    return Ok(Err(ConnectError::NotFound));
+                    return Err(ConnectError::NotFound);
                 };
                 if row.access_token.is_none() && row.refresh_token.is_none() {
-                    return Ok(Ok(Opened {
+                    return Ok(Opened {
                         row,
                         access: None,
                         refresh: None,
-                    }));
+                    });
                 }
                 let workspace = conn.workspace_id().clone();
-                Ok(match vault::data_key(conn, &keyring)? {
-                    Ok(key) => open_tokens(&key, &workspace, row),
-                    Err(e) => Err(e.into()),
-                })
+                open_tokens(&vault::data_key(conn, &keyring)?, &workspace, row)
             })
-            .await?
+            .await
     }
 
     /// Erases the account and its tokens at once, then asks the platform to revoke them
@@ -276,22 +274,20 @@ impl Connector {
             .in_workspace(workspace.clone(), move |conn| {
                 let now = now();
                 let Some(row) = accounts::get(conn, &id_for_tx)? else {
-                    return Ok(Err(ConnectError::NotFound));
+                    return Err(ConnectError::NotFound);
                 };
                 // Another holder may have refreshed while this one waited.
                 if row.status != "active" || row.refresh_token.is_none() || !near_expiry(&row) {
-                    return Ok(Ok(None));
+                    return Ok(None);
                 }
                 if !accounts::take_lease(conn, &id_for_tx, &lease_for_tx, now, now + LEASE_SECS)? {
-                    return Ok(Ok(Some(None)));
+                    return Ok(Some(None));
                 }
                 let workspace = conn.workspace_id().clone();
-                Ok(match vault::data_key(conn, &keyring)? {
-                    Ok(key) => open_tokens(&key, &workspace, row).map(|o| Some(Some(o))),
-                    Err(e) => Err(e.into()),
-                })
+                let key = vault::data_key(conn, &keyring)?;
+                open_tokens(&key, &workspace, row).map(|o| Some(Some(o)))
             })
-            .await??;
+            .await?;
         let opened = match taken {
             None => return Ok(Refreshed::NoRefreshToken),
             Some(None) => return Ok(Refreshed::Busy),
@@ -317,10 +313,7 @@ impl Connector {
                 self.db
                     .in_workspace(workspace.clone(), move |conn| {
                         let workspace = conn.workspace_id().clone();
-                        let key = match vault::data_key(conn, &keyring)? {
-                            Ok(key) => key,
-                            Err(e) => return Ok(Err(ConnectError::from(e))),
-                        };
+                        let key = vault::data_key(conn, &keyring)?;
                         let access = key.seal(
                             sealed_context(&workspace, &id_owned, "access_token"),
                             tokens.access.expose(),
@@ -340,9 +333,9 @@ impl Connector {
                             tokens.expires_at,
                             now,
                         )?;
-                        Ok(Ok(()))
+                        Ok::<_, ConnectError>(())
                     })
-                    .await??;
+                    .await?;
                 log::info!("refreshed the token of account {id}");
                 Ok(Refreshed::Done)
             }

@@ -4,7 +4,7 @@
 
 use super::Connector;
 use super::manage::REFRESH_AHEAD_SECS;
-use crate::db::connected_accounts;
+use crate::db::{RefreshScan, connected_accounts};
 use crate::domain::now;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +20,7 @@ pub async fn run_refresher(connector: Arc<Connector>, every: Duration) {
         let now = now();
         let due = connector
             .db
-            .for_refresh_scan(move |conn| {
+            .read(RefreshScan, move |conn| {
                 connected_accounts::due_for_refresh(conn, now + REFRESH_AHEAD_SECS, now, BATCH)
             })
             .await;

@@ -3,7 +3,7 @@
 //! has run; afterwards they are no longer needed.
 
 use crate::crypto::envelope::{CryptoError, Keyring};
-use crate::db::{Database, DbError, workspace_keys};
+use crate::db::{Database, DbError, KeyRotation, workspace_keys};
 use crate::domain::now;
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -19,7 +19,9 @@ pub struct RotationReport {
 pub async fn rotate_root_key(db: &Database, keyring: &Keyring) -> Result<RotationReport, DbError> {
     let current = keyring.current_id().to_owned();
     let pending = db
-        .for_key_rotation(move |conn| workspace_keys::not_under(conn, &current))
+        .write(KeyRotation, move |conn| {
+            workspace_keys::not_under(conn, &current)
+        })
         .await?;
     let mut report = RotationReport::default();
     for (workspace, stored) in pending {
@@ -27,7 +29,7 @@ pub async fn rotate_root_key(db: &Database, keyring: &Keyring) -> Result<Rotatio
             Ok(Some(new)) => {
                 let (workspace, old) = (workspace.clone(), stored.root_key_id.clone());
                 let replaced = db
-                    .for_key_rotation(move |conn| {
+                    .write(KeyRotation, move |conn| {
                         workspace_keys::replace(conn, &workspace, &old, &new, now())
                     })
                     .await?;
@@ -49,7 +51,7 @@ pub async fn rotate_root_key(db: &Database, keyring: &Keyring) -> Result<Rotatio
 /// start stops with one line saying which root key is missing.
 pub async fn check_root_keys(db: &Database, keyring: &Keyring) -> Result<(), String> {
     let counts = db
-        .for_key_rotation(workspace_keys::count_by_root_key)
+        .write(KeyRotation, workspace_keys::count_by_root_key)
         .await
         .map_err(|e| e.to_string())?;
     match counts.into_iter().find(|(id, _)| !keyring.knows(id)) {

@@ -9,7 +9,7 @@ use super::oauth::TokenSet;
 use super::providers::{Platform, Profile};
 use crate::crypto::envelope::Secret;
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{Database, oauth_states, sandbox_grants};
+use crate::db::{ByStateDigest, Database, oauth_states, sandbox_grants};
 use crate::domain::Invalid;
 
 /// A code must be exchanged within this long, as on the real platforms.
@@ -54,7 +54,7 @@ pub async fn pending_flow(
         return Ok(None);
     }
     let flow = db
-        .read_by_state_digest(sha256_hex(state), oauth_states::find)
+        .read(ByStateDigest(sha256_hex(state)), oauth_states::find)
         .await?;
     Ok(flow
         .filter(|f| f.platform == Platform::Sandbox.as_str() && f.expires_at > now)

@@ -1,14 +1,12 @@
 //! A workspace's data key, created on first use and unwrapped for one transaction at a time.
 
-use crate::crypto::envelope::{CryptoError, DataKey, Keyring};
+use super::ConnectError;
+use crate::crypto::envelope::{DataKey, Keyring};
 use crate::db::{DbError, WorkspaceConn, workspace_keys};
 
 /// The data key of the connection's workspace, made (and stored wrapped) when it has none yet.
-/// The outer error is storage's, the inner one the keyring's (a root key missing).
-pub fn data_key(
-    conn: &mut WorkspaceConn<'_>,
-    keyring: &Keyring,
-) -> Result<Result<DataKey, CryptoError>, DbError> {
+/// Fails with storage's error, or the keyring's when the root key that wrapped it is missing.
+pub fn data_key(conn: &mut WorkspaceConn<'_>, keyring: &Keyring) -> Result<DataKey, ConnectError> {
     let workspace = conn.workspace_id().clone();
     let stored = match workspace_keys::get(conn)? {
         Some(stored) => stored,
@@ -21,5 +19,5 @@ pub fn data_key(
             ))?
         }
     };
-    Ok(keyring.unwrap(&workspace, &stored))
+    Ok(keyring.unwrap(&workspace, &stored)?)
 }

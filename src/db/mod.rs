@@ -1,7 +1,7 @@
 //! Storage: one code path over SQLite (embedded default) and PostgreSQL (scale-out).
 //!
 //! Every function that reads or writes workspace data takes a [`WorkspaceConn`], which only
-//! [`Database::in_workspace`] hands out, inside a transaction bound to that workspace. On
+//! [`Database`] hands out, inside a transaction bound to that workspace (see `scope`). On
 //! PostgreSQL the binding is also enforced by row-level security (see the migrations).
 
 mod error;
@@ -26,11 +26,12 @@ pub use error::DbError;
 pub use migrate::run_pending as migrate;
 pub use pool::{Backend, DatabaseUrl};
 pub use scope::{
-    GlobalConn, KeyLookupConn, KeyRotationConn, RefreshScanConn, StateLookupConn, UserConn,
-    WorkspaceConn,
+    AsUser, ByKeyDigest, ByStateDigest, Global, GlobalConn, InWorkspace, KeyLookupConn,
+    KeyRotation, KeyRotationConn, LeadsToWorkspace, RefreshScan, RefreshScanConn, Scope, Scoped,
+    StateLookupConn, UserConn, WorkspaceConn,
 };
 
-use crate::domain::{UserId, WorkspaceId};
+use crate::domain::WorkspaceId;
 use std::sync::{Arc, Mutex};
 
 /// One connection to whichever backend the URL named.
@@ -92,126 +93,57 @@ impl Database {
         self.backend
     }
 
-    /// Runs `f` in a transaction bound to `workspace`, off the async threads.
-    pub async fn in_workspace<T, F>(&self, workspace: WorkspaceId, f: F) -> Result<T, DbError>
+    /// Runs `f` in a transaction bound to `scope`, off the async threads: committed when `f`
+    /// returns `Ok`, rolled back when it returns an error, which comes out as it is (any error
+    /// type a [`DbError`] converts into).
+    pub async fn write<S, T, E, F>(&self, scope: S, f: F) -> Result<T, E>
     where
+        S: Scope,
         T: Send + 'static,
-        F: FnOnce(&mut WorkspaceConn<'_>) -> Result<T, DbError> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,
     {
-        self.transaction(Access::Write, move |conn| {
-            let mut scoped = WorkspaceConn::enter(conn, workspace)?;
-            f(&mut scoped)
-        })
-        .await
+        self.transaction(Access::Write, scope, f).await
     }
 
-    /// Like [`Database::in_workspace`], for work that only reads: on SQLite it does not wait for
-    /// the writer's turn (WAL readers never block).
-    pub async fn read_in_workspace<T, F>(&self, workspace: WorkspaceId, f: F) -> Result<T, DbError>
+    /// Like [`Database::write`], for work that only reads: on SQLite it does not wait for the
+    /// writer's turn (WAL readers never block).
+    pub async fn read<S, T, E, F>(&self, scope: S, f: F) -> Result<T, E>
     where
+        S: Scope,
         T: Send + 'static,
-        F: FnOnce(&mut WorkspaceConn<'_>) -> Result<T, DbError> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,
     {
-        self.transaction(Access::Read, move |conn| {
-            let mut scoped = WorkspaceConn::enter(conn, workspace)?;
-            f(&mut scoped)
-        })
-        .await
+        self.transaction(Access::Read, scope, f).await
     }
 
-    /// Reads in a transaction that sees only the API key with this digest.
-    pub async fn by_key_digest<T, F>(&self, digest: String, f: F) -> Result<T, DbError>
+    /// [`Database::write`] in one workspace, the scope most work runs in.
+    pub async fn in_workspace<T, E, F>(&self, workspace: WorkspaceId, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut KeyLookupConn<'_>) -> Result<T, DbError> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut WorkspaceConn<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transaction(Access::Read, move |conn| {
-            let mut scoped = KeyLookupConn::enter(conn, digest)?;
-            f(&mut scoped)
-        })
-        .await
+        self.write(InWorkspace(workspace), f).await
     }
 
-    /// Runs `f` in a transaction that sees only the OAuth flow with this state digest.
-    pub async fn by_state_digest<T, F>(&self, digest: String, f: F) -> Result<T, DbError>
+    /// [`Database::write`] over the tables that hold no workspace data.
+    pub async fn global<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut StateLookupConn<'_>) -> Result<T, DbError> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut GlobalConn<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transaction(Access::Write, move |conn| {
-            let mut scoped = StateLookupConn::enter(conn, digest)?;
-            f(&mut scoped)
-        })
-        .await
+        self.write(Global, f).await
     }
 
-    /// Like [`Database::by_state_digest`], for work that only reads (the sandbox's page).
-    pub async fn read_by_state_digest<T, F>(&self, digest: String, f: F) -> Result<T, DbError>
+    async fn transaction<S, T, E, F>(&self, access: Access, scope: S, f: F) -> Result<T, E>
     where
+        S: Scope,
         T: Send + 'static,
-        F: FnOnce(&mut StateLookupConn<'_>) -> Result<T, DbError> + Send + 'static,
-    {
-        self.transaction(Access::Read, move |conn| {
-            let mut scoped = StateLookupConn::enter(conn, digest)?;
-            f(&mut scoped)
-        })
-        .await
-    }
-
-    /// Runs `f` in a transaction that sees every workspace's wrapped data key.
-    pub async fn for_key_rotation<T, F>(&self, f: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut KeyRotationConn<'_>) -> Result<T, DbError> + Send + 'static,
-    {
-        self.transaction(Access::Write, move |conn| {
-            let mut scoped = KeyRotationConn::enter(conn)?;
-            f(&mut scoped)
-        })
-        .await
-    }
-
-    /// Reads, across workspaces, which connected accounts are due for a refresh.
-    pub async fn for_refresh_scan<T, F>(&self, f: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut RefreshScanConn<'_>) -> Result<T, DbError> + Send + 'static,
-    {
-        self.transaction(Access::Read, move |conn| {
-            let mut scoped = RefreshScanConn::enter(conn)?;
-            f(&mut scoped)
-        })
-        .await
-    }
-
-    /// Runs `f` in a transaction that sees `user`'s own memberships across workspaces.
-    pub async fn as_user<T, F>(&self, user: UserId, f: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut UserConn<'_>) -> Result<T, DbError> + Send + 'static,
-    {
-        self.transaction(Access::Write, move |conn| {
-            let mut scoped = UserConn::enter(conn, user)?;
-            f(&mut scoped)
-        })
-        .await
-    }
-
-    /// Runs `f` in a transaction over the tables that hold no workspace data (users, sessions,
-    /// sign-in throttling). From there a workspace can be entered in the same transaction.
-    pub async fn global<T, F>(&self, f: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut GlobalConn<'_>) -> Result<T, DbError> + Send + 'static,
-    {
-        self.transaction(Access::Write, move |conn| f(&mut GlobalConn::new(conn)))
-            .await
-    }
-
-    async fn transaction<T, F>(&self, access: Access, f: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
         let writer = (self.backend == Backend::Sqlite && access == Access::Write)
@@ -224,7 +156,10 @@ impl Database {
                 .as_ref()
                 .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let conn: &mut DbConnection = &mut conn;
-            run_transaction(conn, access, f)
+            run_transaction(conn, access, |conn| {
+                let mut scoped = Scoped::enter(conn, scope)?;
+                f(&mut scoped)
+            })
         })
         .await
         .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
@@ -250,13 +185,14 @@ impl Database {
 
     /// True when the database answers a trivial query (for `/healthz`).
     pub async fn ping(&self) -> bool {
-        self.global(|conn| {
-            use diesel::RunQueryDsl as _;
-            diesel::sql_query("SELECT 1").execute(conn.raw())?;
-            Ok(())
-        })
-        .await
-        .is_ok()
+        let answered: Result<(), DbError> = self
+            .global(|conn| {
+                use diesel::RunQueryDsl as _;
+                diesel::sql_query("SELECT 1").execute(conn.raw())?;
+                Ok(())
+            })
+            .await;
+        answered.is_ok()
     }
 }
 
@@ -265,26 +201,28 @@ impl Database {
 /// A SQLite write transaction begins `IMMEDIATE`, taking the write lock up front. A deferred one
 /// that read first and then wrote would fail at once with SQLITE_BUSY (no busy timeout applies)
 /// whenever another process, such as a second server on the same file, committed in between.
-fn run_transaction<T, F>(conn: &mut DbConnection, access: Access, f: F) -> Result<T, DbError>
+fn run_transaction<T, E, F>(conn: &mut DbConnection, access: Access, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, DbError>,
+    E: From<DbError>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     type Manager = <DbConnection as diesel::Connection>::TransactionManager;
     match conn {
         DbConnection::Sqlite(sqlite) if access == Access::Write => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+                .map_err(DbError::from)?
         }
-        _ => Manager::begin_transaction(conn)?,
+        _ => Manager::begin_transaction(conn).map_err(DbError::from)?,
     }
     match f(conn) {
         Ok(value) => {
-            Manager::commit_transaction(conn)?;
+            Manager::commit_transaction(conn).map_err(DbError::from)?;
             Ok(value)
         }
         Err(err) => match Manager::rollback_transaction(conn) {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
-            Err(rollback) => Err(rollback.into()),
+            Err(rollback) => Err(DbError::from(rollback).into()),
         },
     }
 }

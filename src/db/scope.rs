@@ -1,14 +1,60 @@
+//! What a transaction may see. Every query function takes a [`Scoped`] connection of the scope
+//! it needs; only [`super::Database`] hands them out, each inside a transaction bound to its
+//! scope. On PostgreSQL the binding is a transaction-local setting that the row-level security
+//! policies read, so a scope is enforced twice: by the compiler and by the database.
+//!
+//! A new scope is one type here with its [`Scope::bind`], and a policy in the migrations.
+
 use super::{DbConnection, DbError};
 use crate::domain::{UserId, WorkspaceId};
 use diesel::RunQueryDsl as _;
 use diesel::sql_types::Text;
 
-/// A connection inside a transaction bound to one workspace.
+/// A kind of view onto the database, entered at the start of a transaction.
+pub trait Scope: Send + 'static {
+    /// Binds the current transaction to this scope.
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError>;
+}
+
+/// Scopes from which a transaction may go on into one workspace, once it has learnt which.
+pub trait LeadsToWorkspace: Scope {}
+
+/// A connection inside a transaction bound to the scope `S`.
+pub struct Scoped<'c, S> {
+    conn: &'c mut DbConnection,
+    scope: S,
+}
+
+impl<'c, S: Scope> Scoped<'c, S> {
+    pub(super) fn enter(conn: &'c mut DbConnection, scope: S) -> Result<Self, DbError> {
+        scope.bind(conn)?;
+        Ok(Self { conn, scope })
+    }
+}
+
+impl<S> Scoped<'_, S> {
+    pub(super) fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+impl<S: LeadsToWorkspace> Scoped<'_, S> {
+    /// Binds the rest of this transaction to `workspace`.
+    pub fn enter_workspace(
+        &mut self,
+        workspace: WorkspaceId,
+    ) -> Result<WorkspaceConn<'_>, DbError> {
+        Scoped::enter(self.conn, InWorkspace(workspace))
+    }
+}
+
+/// One workspace's data.
 ///
-/// Functions over workspace tables take this type and filter by [`WorkspaceConn::workspace_id`]
-/// themselves; there is no other way to reach those tables, so a query that forgets the
-/// workspace does not compile. On PostgreSQL the transaction also carries the workspace as
-/// `app.workspace_id`, and row-level security hides every other workspace's rows.
+/// Functions over workspace tables take a [`WorkspaceConn`] and filter by
+/// [`WorkspaceConn::workspace_id`] themselves; there is no other way to reach those tables, so
+/// a query that forgets the workspace does not compile. On PostgreSQL the transaction also
+/// carries the workspace as `app.workspace_id`, and row-level security hides every other
+/// workspace's rows.
 ///
 /// ```compile_fail
 /// # async fn leak(db: socializer::db::Database) {
@@ -16,80 +62,67 @@ use diesel::sql_types::Text;
 /// db.global(|conn| socializer::db::memberships::members(conn)).await;
 /// # }
 /// ```
-pub struct WorkspaceConn<'c> {
-    conn: &'c mut DbConnection,
-    workspace: WorkspaceId,
+pub struct InWorkspace(pub WorkspaceId);
+pub type WorkspaceConn<'c> = Scoped<'c, InWorkspace>;
+
+impl Scope for InWorkspace {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.workspace_id", self.0.as_str())
+    }
 }
 
-impl<'c> WorkspaceConn<'c> {
-    pub(super) fn enter(
-        conn: &'c mut DbConnection,
-        workspace: WorkspaceId,
-    ) -> Result<Self, DbError> {
-        set_local(conn, "app.workspace_id", workspace.as_str())?;
-        Ok(Self { conn, workspace })
-    }
-
+impl WorkspaceConn<'_> {
     pub fn workspace_id(&self) -> &WorkspaceId {
-        &self.workspace
-    }
-
-    pub(super) fn conn(&mut self) -> &mut DbConnection {
-        self.conn
+        &self.scope.0
     }
 
     /// The bare connection, so that a test can run a query with no workspace filter and show
-    /// that PostgreSQL's row-level security still keeps other workspaces out. Not for use in
-    /// the service.
-    #[doc(hidden)]
+    /// that PostgreSQL's row-level security still keeps other workspaces out.
+    #[cfg(feature = "isolation-tests")]
     pub fn raw_for_isolation_tests(&mut self) -> &mut DbConnection {
         self.conn
     }
 }
 
-/// A connection inside a transaction that sees one user's memberships across workspaces (and
-/// those workspaces' names), for the workspace switcher. Nothing else of those workspaces.
-pub struct UserConn<'c> {
-    conn: &'c mut DbConnection,
-    user: UserId,
+/// One user's memberships across workspaces (and those workspaces' names), for the workspace
+/// switcher. Nothing else of those workspaces.
+pub struct AsUser(pub UserId);
+pub type UserConn<'c> = Scoped<'c, AsUser>;
+
+impl Scope for AsUser {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.user_id", self.0.as_str())
+    }
 }
 
-impl<'c> UserConn<'c> {
-    pub(super) fn enter(conn: &'c mut DbConnection, user: UserId) -> Result<Self, DbError> {
-        set_local(conn, "app.user_id", user.as_str())?;
-        Ok(Self { conn, user })
-    }
-
+impl UserConn<'_> {
     pub fn user_id(&self) -> &UserId {
-        &self.user
-    }
-
-    pub(super) fn conn(&mut self) -> &mut DbConnection {
-        self.conn
+        &self.scope.0
     }
 }
 
-/// A connection inside a transaction that may see the one API key with a given digest, in
-/// whichever workspace it is: how a request's key is authenticated before its workspace is known.
-pub struct KeyLookupConn<'c> {
-    conn: &'c mut DbConnection,
-    digest: String,
+/// The one API key with this digest, in whichever workspace it is: how a request's key is
+/// authenticated before its workspace is known.
+pub struct ByKeyDigest(pub String);
+pub type KeyLookupConn<'c> = Scoped<'c, ByKeyDigest>;
+
+impl Scope for ByKeyDigest {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.api_key_digest", &self.0)
+    }
 }
 
-impl<'c> KeyLookupConn<'c> {
-    pub(super) fn enter(conn: &'c mut DbConnection, digest: String) -> Result<Self, DbError> {
-        set_local(conn, "app.api_key_digest", &digest)?;
-        Ok(Self { conn, digest })
-    }
+impl LeadsToWorkspace for ByKeyDigest {}
 
+impl KeyLookupConn<'_> {
     pub fn digest(&self) -> &str {
-        &self.digest
+        &self.scope.0
     }
 
     /// Runs `SELECT … FROM api_keys` with no filter at all and returns how many rows it saw and
     /// the workspace of the first, so a test can show that on PostgreSQL only the named key is
-    /// visible. Not for use in the service.
-    #[doc(hidden)]
+    /// visible.
+    #[cfg(feature = "isolation-tests")]
     pub fn count_visible_for_isolation_tests(
         &mut self,
     ) -> Result<(usize, Option<String>), DbError> {
@@ -99,108 +132,72 @@ impl<'c> KeyLookupConn<'c> {
             .load(self.conn)?;
         Ok((rows.len(), rows.into_iter().next()))
     }
+}
 
-    /// Binds the rest of the transaction to the key's workspace, once it is known.
-    pub fn enter_workspace(
-        &mut self,
-        workspace: WorkspaceId,
-    ) -> Result<WorkspaceConn<'_>, DbError> {
-        WorkspaceConn::enter(self.conn, workspace)
-    }
+/// The one OAuth flow whose state digest this names, in whichever workspace it is: how a
+/// platform's redirect finds its flow.
+pub struct ByStateDigest(pub String);
+pub type StateLookupConn<'c> = Scoped<'c, ByStateDigest>;
 
-    pub(super) fn conn(&mut self) -> &mut DbConnection {
-        self.conn
+impl Scope for ByStateDigest {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.oauth_state_digest", &self.0)
     }
 }
 
-/// A connection inside a transaction that may see the one OAuth flow whose state digest it
-/// names, in whichever workspace it is: how a platform's redirect finds its flow.
-pub struct StateLookupConn<'c> {
-    conn: &'c mut DbConnection,
-    digest: String,
-}
+impl LeadsToWorkspace for ByStateDigest {}
 
-impl<'c> StateLookupConn<'c> {
-    pub(super) fn enter(conn: &'c mut DbConnection, digest: String) -> Result<Self, DbError> {
-        set_local(conn, "app.oauth_state_digest", &digest)?;
-        Ok(Self { conn, digest })
-    }
-
+impl StateLookupConn<'_> {
     pub fn digest(&self) -> &str {
-        &self.digest
-    }
-
-    /// Binds the rest of the transaction to the flow's workspace, once it is known.
-    pub fn enter_workspace(
-        &mut self,
-        workspace: WorkspaceId,
-    ) -> Result<WorkspaceConn<'_>, DbError> {
-        WorkspaceConn::enter(self.conn, workspace)
+        &self.scope.0
     }
 
     /// The tables that hold no workspace data (the sandbox's codes), in the same transaction.
     pub fn global(&mut self) -> GlobalConn<'_> {
-        GlobalConn::new(self.conn)
-    }
-
-    pub(super) fn conn(&mut self) -> &mut DbConnection {
-        self.conn
-    }
-}
-
-/// A connection that sees every workspace's wrapped data key, and nothing else of any
-/// workspace: for rotating the root key, which only the root key's holder can do anything with.
-pub struct KeyRotationConn<'c> {
-    conn: &'c mut DbConnection,
-}
-
-impl<'c> KeyRotationConn<'c> {
-    pub(super) fn enter(conn: &'c mut DbConnection) -> Result<Self, DbError> {
-        set_local(conn, "app.key_rotation", "on")?;
-        Ok(Self { conn })
-    }
-
-    pub(super) fn conn(&mut self) -> &mut DbConnection {
-        self.conn
+        Scoped {
+            conn: self.conn,
+            scope: Global,
+        }
     }
 }
 
-/// A read-only view of connected accounts across workspaces, for finding the ones whose tokens
-/// are due for a refresh. Each refresh then runs in its own workspace's transaction.
-pub struct RefreshScanConn<'c> {
-    conn: &'c mut DbConnection,
-}
+/// Every workspace's wrapped data key, and nothing else of any workspace: for rotating the root
+/// key, which only the root key's holder can do anything with.
+pub struct KeyRotation;
+pub type KeyRotationConn<'c> = Scoped<'c, KeyRotation>;
 
-impl<'c> RefreshScanConn<'c> {
-    pub(super) fn enter(conn: &'c mut DbConnection) -> Result<Self, DbError> {
-        set_local(conn, "app.refresh_scan", "on")?;
-        Ok(Self { conn })
-    }
-
-    pub(super) fn conn(&mut self) -> &mut DbConnection {
-        self.conn
+impl Scope for KeyRotation {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.key_rotation", "on")
     }
 }
 
-/// A connection inside a transaction, for the tables that hold no workspace data.
-pub struct GlobalConn<'c> {
-    conn: &'c mut DbConnection,
+/// Connected accounts across workspaces, read only, for finding the ones whose tokens are due
+/// for a refresh. Each refresh then runs in its own workspace's transaction.
+pub struct RefreshScan;
+pub type RefreshScanConn<'c> = Scoped<'c, RefreshScan>;
+
+impl Scope for RefreshScan {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.refresh_scan", "on")
+    }
 }
 
-impl<'c> GlobalConn<'c> {
-    pub(super) fn new(conn: &'c mut DbConnection) -> Self {
-        Self { conn }
-    }
+/// The tables that hold no workspace data (users, sessions, sign-in throttling). From there a
+/// workspace can be entered in the same transaction (sign-up: the user and their first
+/// workspace are created together or not at all).
+pub struct Global;
+pub type GlobalConn<'c> = Scoped<'c, Global>;
 
-    /// Binds the rest of this transaction to `workspace` (e.g. sign-up: the user and their
-    /// first workspace are created together or not at all).
-    pub fn enter_workspace(
-        &mut self,
-        workspace: WorkspaceId,
-    ) -> Result<WorkspaceConn<'_>, DbError> {
-        WorkspaceConn::enter(self.conn, workspace)
+impl Scope for Global {
+    fn bind(&self, _: &mut DbConnection) -> Result<(), DbError> {
+        Ok(())
     }
+}
 
+impl LeadsToWorkspace for Global {}
+
+impl GlobalConn<'_> {
     pub(super) fn raw(&mut self) -> &mut DbConnection {
         self.conn
     }

@@ -1,7 +1,7 @@
 use super::KeyCache;
 use super::manage::{KeyState, KeyView};
 use crate::auth::api_key::{KeyMode, PresentedKey};
-use crate::db::{Database, DbError, api_keys, workspaces};
+use crate::db::{ByKeyDigest, Database, DbError, api_keys, workspaces};
 use crate::domain::{ApiKeyId, Scopes, UserId, WorkspaceId, now};
 use std::sync::Arc;
 
@@ -47,17 +47,16 @@ pub async fn authenticate(
     }
     // Before the read: a revocation that commits after it also bumps the generation.
     let seen = cache.generation();
-    let found = db
-        .by_key_digest(presented.digest.clone(), |conn| {
+    let (stored, workspace_row) = db
+        .read(ByKeyDigest(presented.digest.clone()), |conn| {
             let Some(key) = api_keys::find_by_digest(conn)? else {
-                return Ok(None);
+                return Err(AuthError::Invalid);
             };
             let workspace =
                 workspaces::current(&mut conn.enter_workspace(key.workspace_id.clone())?)?;
-            Ok(workspace.map(|w| (key, w)))
+            Ok((key, workspace.ok_or(AuthError::Invalid)?))
         })
         .await?;
-    let (stored, workspace_row) = found.ok_or(AuthError::Invalid)?;
     let workspace = stored.workspace_id.clone();
     let created_by = stored.created_by.clone();
     let expires_at = stored.expires_at;

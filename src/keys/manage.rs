@@ -1,7 +1,7 @@
 use super::KeyCache;
 use crate::auth::api_key::{KeyMode, NewApiKey};
 use crate::db::api_keys::{self, NewKey, StoredKey};
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, InWorkspace};
 use crate::domain::{ApiKeyId, Invalid, Role, Scope, Scopes, UserId, WorkspaceId, now};
 
 pub const MAX_LABEL_CHARS: usize = 100;
@@ -291,7 +291,7 @@ impl NewRow {
 /// test keys only for a test key.
 pub async fn list_keys(db: &Database, issuer: &Issuer) -> Result<Vec<KeyView>, KeyError> {
     let keys = db
-        .read_in_workspace(issuer.workspace.clone(), api_keys::list)
+        .read(InWorkspace(issuer.workspace.clone()), api_keys::list)
         .await?;
     let now = now();
     Ok(keys
@@ -319,16 +319,12 @@ pub async fn revoke_key(
     let caller = issuer.clone();
     // Checked and revoked in one transaction, so the key checked is the key revoked.
     db.in_workspace(issuer.workspace.clone(), move |conn| {
-        let Some(target) = api_keys::get(conn, &id)? else {
-            return Ok(Err(KeyError::NotFound));
-        };
-        if let Err(e) = may_touch(&caller, &KeyView::from_stored(target, now())) {
-            return Ok(Err(e));
-        }
+        let target = api_keys::get(conn, &id)?.ok_or(KeyError::NotFound)?;
+        may_touch(&caller, &KeyView::from_stored(target, now()))?;
         api_keys::revoke(conn, &id, now())?;
-        Ok(Ok(()))
+        Ok::<_, KeyError>(())
     })
-    .await??;
+    .await?;
     cache.forget(&revoked);
     Ok(())
 }
@@ -373,7 +369,7 @@ pub async fn roll_key(
     let id = ApiKeyId::parse(id.trim()).ok_or(KeyError::NotFound)?;
     let lookup = id.clone();
     let old = db
-        .read_in_workspace(issuer.workspace.clone(), move |conn| {
+        .read(InWorkspace(issuer.workspace.clone()), move |conn| {
             api_keys::get(conn, &lookup)
         })
         .await?
@@ -401,17 +397,16 @@ pub async fn roll_key(
     let stored = db
         .in_workspace(issuer.workspace.clone(), move |conn| {
             if !api_keys::mark_rolled(conn, &id, &row.id)? {
-                return Ok(Err(KeyError::Invalid(Invalid::new(
+                return Err(KeyError::Invalid(Invalid::new(
                     "key",
                     "This key was rolled already (or revoked): roll its replacement instead.",
-                ))));
+                )));
             }
-            let stored = row.insert(conn)?;
+            let stored = row.insert(conn)?.ok_or(KeyError::NotFound)?;
             api_keys::expire_by(conn, &id, now() + grace * 3600)?;
-            Ok(Ok(stored))
+            Ok(stored)
         })
-        .await??
-        .ok_or(KeyError::NotFound)?;
+        .await?;
     let created = (KeyView::from_stored(stored, now()), secret);
     cache.forget(&rolled);
     Ok(created)

@@ -1,7 +1,7 @@
 //! Last use of each key (§4.4), recorded in memory and written in batches, so that a request
 //! costs no database write. What is shown may lag by the flush interval, well under a minute.
 
-use crate::db::{Database, api_keys};
+use crate::db::{Database, DbError, api_keys};
 use crate::domain::{ApiKeyId, WorkspaceId};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -42,7 +42,7 @@ impl UsageRecorder {
         }
         for (workspace, uses) in by_workspace {
             let count = uses.len();
-            let written = db
+            let written: Result<(), DbError> = db
                 .in_workspace(workspace, move |conn| {
                     for (key, at, ip) in &uses {
                         let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());

@@ -4,7 +4,7 @@
 use crate::harness::{TestDatabase, unique_email};
 use diesel::RunQueryDsl as _;
 use diesel::sql_types::{Bool, Text};
-use socializer::db::{Database, DatabaseUrl};
+use socializer::db::{AsUser, ByKeyDigest, Database, DatabaseUrl, DbError};
 use socializer::domain::{Email, Role, UserId, WorkspaceId, WorkspaceName};
 
 #[derive(diesel::QueryableByName, Debug)]
@@ -70,7 +70,7 @@ async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
                     .load::<IdRow>(raw)?;
                 let workspaces =
                     diesel::sql_query("SELECT id FROM workspaces").load::<IdRow>(raw)?;
-                Ok((memberships, workspaces))
+                Ok::<_, DbError>((memberships, workspaces))
             })
             .await
             .unwrap();
@@ -88,7 +88,7 @@ async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
                 .bind::<Text, _>(target.as_str())
                 .bind::<Text, _>(outsider.as_str())
                 .execute(conn.raw_for_isolation_tests())?;
-            Ok(())
+            Ok::<_, DbError>(())
         })
         .await;
     assert!(
@@ -100,7 +100,7 @@ async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
     // names the cluster's superuser.
     let role = db
         .in_workspace(alpha, |conn| {
-            Ok(diesel::sql_query(
+            Ok::<_, DbError>(diesel::sql_query(
                 "SELECT current_user::text AS name, rolsuper AS superuser, rolbypassrls AS bypass \
                  FROM pg_roles WHERE rolname = current_user",
             )
@@ -121,8 +121,8 @@ async fn without_a_workspace_no_workspace_rows_are_visible() {
     workspace_with_owner(&db, "Gamma").await;
     // A user-scoped transaction sees that user's memberships only: here, a stranger's none.
     let seen = db
-        .as_user(
-            UserId::generate(),
+        .write(
+            AsUser(UserId::generate()),
             socializer::db::workspaces::list_for_user,
         )
         .await
@@ -166,8 +166,10 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
 
     let seen = db
         .in_workspace(workspaces[0].clone(), |conn| {
-            Ok(diesel::sql_query("SELECT workspace_id AS id FROM api_keys")
-                .load::<IdRow>(conn.raw_for_isolation_tests())?)
+            Ok::<_, DbError>(
+                diesel::sql_query("SELECT workspace_id AS id FROM api_keys")
+                    .load::<IdRow>(conn.raw_for_isolation_tests())?,
+            )
         })
         .await
         .unwrap();
@@ -177,9 +179,9 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
     // Through the digest scope, an unfiltered query sees exactly the one key named.
     let digest = socializer::crypto::sha256_hex(&secrets[3]);
     let found = db
-        .by_key_digest(digest, |conn| {
+        .read(ByKeyDigest(digest), |conn| {
             let (count, key) = conn.count_visible_for_isolation_tests()?;
-            Ok((count, key))
+            Ok::<_, DbError>((count, key))
         })
         .await
         .unwrap();
