@@ -51,18 +51,12 @@ pub struct NewApiKey(String);
 
 impl NewApiKey {
     pub fn generate(mode: KeyMode) -> Self {
-        let bytes = random_bytes::<32>();
-        let (high, low) = bytes.split_at(16);
         let mut key = String::with_capacity(KEY_CHARS);
         key.push_str(mode.prefix());
-        key.push_str(&base62_fixed(
-            u128::from_be_bytes(high.try_into().unwrap_or_default()),
-            22,
-        ));
-        key.push_str(&base62_fixed(
-            u128::from_be_bytes(low.try_into().unwrap_or_default()),
-            22,
-        ));
+        // 256 random bits, as two 128-bit halves of 22 base62 characters each.
+        for _ in 0..2 {
+            key.push_str(&base62_fixed(u128::from_be_bytes(random_bytes::<16>()), 22));
+        }
         let checksum = checksum(&key);
         key.push_str(&checksum);
         Self(key)

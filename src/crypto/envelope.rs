@@ -199,10 +199,12 @@ fn wrap_context(workspace: &WorkspaceId) -> Vec<u8> {
     aad
 }
 
+// XChaCha20-Poly1305 refuses only messages past 256 GiB; what is sealed here (tokens, data
+// keys) is a few hundred bytes.
+#[allow(clippy::expect_used)]
 fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let nonce = random_bytes::<NONCE_LEN>();
-    // Encryption fails only for messages of gigabytes; tokens and keys are a few hundred bytes.
     let ciphertext = cipher
         .encrypt(
             XNonce::from_slice(&nonce),
@@ -211,7 +213,7 @@ fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
                 aad,
             },
         )
-        .unwrap_or_default();
+        .expect("a message of a few hundred bytes always encrypts");
     let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
     out.push(FORMAT_V1);
     out.extend_from_slice(&nonce);

@@ -1085,3 +1085,68 @@ async fn a_key_is_rolled_once_even_by_parallel_rolls() {
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     assert!(again.text().await.unwrap().contains("rolled already"));
 }
+
+#[actix_web::test]
+async fn a_roll_that_fails_half_way_leaves_the_key_as_it_was() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Failing rolls").await;
+    let key = browser.create_key("fragile", "live", &[]).await;
+    let api = ApiClient::new(&app.base, &key);
+    let id = own_id(&api).await;
+    // The last step of a roll, the old key's grace expiry, fails after the replacement was
+    // inserted.
+    if app.db.is_postgres() {
+        app.db.execute_as_admin(
+            "CREATE FUNCTION refuse_expiry() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+             CREATE TRIGGER refuse_expiry BEFORE UPDATE OF expires_at ON api_keys \
+             FOR EACH ROW EXECUTE FUNCTION refuse_expiry();",
+        );
+    } else {
+        app.db.execute_as_admin(
+            "CREATE TRIGGER refuse_expiry BEFORE UPDATE OF expires_at ON api_keys \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        );
+    }
+    let roll = || async {
+        let token = browser.csrf("/settings/api-keys").await;
+        browser
+            .post_form(
+                &format!("/settings/api-keys/{id}/roll"),
+                &[("grace_hours", "24"), ("csrf_token", &token)],
+            )
+            .await
+    };
+    assert_eq!(roll().await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM api_keys WHERE label = 'fragile'"),
+        1,
+        "no replacement was left behind"
+    );
+    assert_eq!(
+        app.db.count_as_admin(
+            "SELECT COUNT(*) AS n FROM api_keys \
+             WHERE label = 'fragile' AND replaced_by IS NULL AND expires_at IS NULL"
+        ),
+        1,
+        "the key is neither marked rolled nor given an expiry"
+    );
+    assert_eq!(
+        api.get("/v1/status").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // Once the failure is gone, the same key rolls.
+    app.db.execute_as_admin(if app.db.is_postgres() {
+        "DROP TRIGGER refuse_expiry ON api_keys"
+    } else {
+        "DROP TRIGGER refuse_expiry"
+    });
+    assert_eq!(roll().await.status(), StatusCode::OK);
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM api_keys WHERE label = 'fragile'"),
+        2
+    );
+}
