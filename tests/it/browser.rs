@@ -6,9 +6,20 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn missing() -> ! {
+    panic!(
+        "the browser tests need Chromium and its driver: \
+         apt-get install chromium chromium-driver (bash .ci/run installs them)"
+    )
+}
+
 struct ChromeDriver {
     child: Child,
     url: String,
+    /// Each browser's profile folder, removed when the driver is done.
+    profiles: std::sync::Mutex<Vec<tempfile::TempDir>>,
 }
 
 impl ChromeDriver {
@@ -25,19 +36,26 @@ impl ChromeDriver {
             .local_addr()
             .unwrap()
             .port();
+        if !std::path::Path::new(CHROMIUM).exists() {
+            missing();
+        }
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("chromedriver is installed (apt-get install chromium chromium-driver; .ci/run does it)");
+            .unwrap_or_else(|_| missing());
         let url = format!("http://127.0.0.1:{port}");
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                return Self { child, url };
+                return Self {
+                    child,
+                    url,
+                    profiles: Default::default(),
+                };
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -45,7 +63,7 @@ impl ChromeDriver {
     }
 
     async fn browser(&self) -> Client {
-        let profile = tempfile::tempdir().unwrap().keep();
+        let profile = tempfile::tempdir().unwrap();
         let args = [
             "--headless",
             "--no-sandbox",
@@ -56,13 +74,17 @@ impl ChromeDriver {
             "--disable-sync",
             "--no-first-run",
             "--disable-quic",
-            &format!("--user-data-dir={}", profile.display()),
+            &format!("--user-data-dir={}", profile.path().display()),
         ];
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({ "args": args, "binary": "/usr/bin/chromium" }),
+            serde_json::json!({ "args": args, "binary": CHROMIUM }),
         );
+        self.profiles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(profile);
         ClientBuilder::rustls()
             .unwrap()
             .capabilities(caps)
