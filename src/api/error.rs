@@ -20,6 +20,8 @@ pub enum ApiError {
     Forbidden(String),
     InsufficientScope(Scope),
     NotFound,
+    /// No route under `/v1` has this path and method; said apart from a missing resource.
+    NoRoute,
     RateLimited {
         retry_after: i64,
     },
@@ -43,7 +45,7 @@ impl ApiError {
             ApiError::InvalidApiKey(_) => "invalid_api_key",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::InsufficientScope(_) => "insufficient_scope",
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound | ApiError::NoRoute => "not_found",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal_error",
         }
@@ -73,6 +75,7 @@ impl fmt::Display for ApiError {
             ApiError::Forbidden(why) => f.write_str(why),
             ApiError::InsufficientScope(scope) => write!(f, "This API key lacks the scope {scope}"),
             ApiError::NotFound => f.write_str("Not found"),
+            ApiError::NoRoute => f.write_str("No such route: see /v1/openapi.json"),
             ApiError::RateLimited { .. } => f.write_str("Rate limit exceeded"),
             ApiError::Internal(_) => f.write_str("Internal error"),
         }
@@ -108,7 +111,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

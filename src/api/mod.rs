@@ -28,19 +28,45 @@ pub fn scope() -> actix_web::Scope<
         .app_data(json::config())
         .app_data(json::path_config())
         .app_data(json::query_config())
+        // The one route the document does not list: the document itself.
         .service(openapi::document)
-        .service(status::status)
-        .service(keys::list)
-        .service(keys::create)
-        .service(keys::revoke)
-        .service(accounts::list)
-        .service(accounts::disconnect)
-        .service(accounts::check)
-        .service(accounts::begin)
-        .service(accounts::finish)
+        .configure(routes::register)
         .default_service(web::to(not_found))
 }
 
+/// Lists each `/v1` route once, with the description `#[utoipa::path]` made for it: the router
+/// and the OpenAPI document are both built from this list, so neither can have a route the
+/// other lacks.
+macro_rules! routes {
+    ($($handler:path => $description:path),* $(,)?) => {
+        pub(crate) mod routes {
+            use super::*;
+
+            pub fn register(config: &mut web::ServiceConfig) {
+                config$(.service($handler))*;
+            }
+
+            pub fn documented() -> utoipa::openapi::path::Paths {
+                utoipa::openapi::path::PathsBuilder::new()
+                    $(.path_from::<$description>())*
+                    .build()
+            }
+        }
+    };
+}
+
+routes! {
+    status::status => status::__path_status,
+    keys::list => keys::__path_list,
+    keys::create => keys::__path_create,
+    keys::revoke => keys::__path_revoke,
+    accounts::list => accounts::__path_list,
+    accounts::disconnect => accounts::__path_disconnect,
+    accounts::check => accounts::__path_check,
+    accounts::begin => accounts::__path_begin,
+    accounts::finish => accounts::__path_finish,
+}
+
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound)
+    Err(ApiError::NoRoute)
 }

@@ -11,17 +11,6 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Socializer API", description = "Authenticate with `Authorization: Bearer sk_live_…`."),
-    paths(
-        status::status,
-        accounts::list,
-        accounts::disconnect,
-        accounts::check,
-        accounts::begin,
-        accounts::finish,
-        keys::list,
-        keys::create,
-        keys::revoke
-    ),
     components(schemas(
         ErrorEnvelope,
         ErrorDetail,
@@ -60,8 +49,10 @@ impl Modify for BearerKeys {
 }
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_pretty_json()
+    let mut doc = ApiDoc::openapi();
+    // The paths come from the same list the router is built from.
+    doc.paths = super::routes::documented();
+    doc.to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 });
 

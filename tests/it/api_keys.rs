@@ -729,15 +729,78 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
             .starts_with("application/json")
     );
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
-    for (path, method) in [
-        ("/v1/status", "get"),
-        ("/v1/api-keys", "get"),
-        ("/v1/api-keys", "post"),
-        ("/v1/api-keys/{id}", "delete"),
-    ] {
+    let mut described: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    described.sort();
+    let expected = [
+        ("delete", "/v1/accounts/{id}"),
+        ("delete", "/v1/api-keys/{id}"),
+        ("get", "/v1/accounts"),
+        ("get", "/v1/api-keys"),
+        ("get", "/v1/connect/{platform}"),
+        ("get", "/v1/status"),
+        ("post", "/v1/accounts/{id}/check"),
+        ("post", "/v1/api-keys"),
+        ("post", "/v1/connect/{platform}"),
+    ];
+    assert_eq!(
+        described,
+        expected.map(|(m, p)| (m.to_owned(), p.to_owned())),
+        "every route is described, and nothing else"
+    );
+    // And every described operation is served: it reaches its handler, not the answer for a
+    // path and method no route has.
+    let owner = app.browser();
+    owner.sign_up(&unique_email("doc"), "Documented").await;
+    let api = ApiClient::new(&app.base, &owner.create_key("doc", "test", &[]).await);
+    for (method, path) in described {
+        let concrete = path
+            .replace("{id}", "ak_00000000000000000000000000")
+            .replace("{platform}", "sandbox");
+        let url = format!("{}{concrete}", app.base);
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let served = api
+            .client
+            .request(method.clone(), &url)
+            .bearer_auth(&api.key)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        let status = served.status();
+        let body = served.text().await.unwrap();
         assert!(
-            doc["paths"][path][method].is_object(),
-            "{method} {path} is described"
+            !body.contains("No such route"),
+            "{method} {path} is served: {status} {body}"
+        );
+    }
+    // The check above can fail: a method a path does not have meets the no-route answer.
+    for (method, path) in [
+        (reqwest::Method::PUT, "/v1/status"),
+        (reqwest::Method::GET, "/v1/no-such-route"),
+    ] {
+        let (status, _, body) = json(
+            api.client
+                .request(method, format!("{}{path}", app.base))
+                .bearer_auth(&api.key),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("No such route"),
+            "{body}"
         );
     }
     assert_eq!(
