@@ -52,7 +52,7 @@ pub async fn sign_in(
     let (user_id, email) = (user.id.clone(), user.email.clone());
     db.global(move |conn| keys.record_success(conn)).await?;
     let first = db
-        .write(AsUser(user_id.clone()), workspaces::list_for_user)
+        .read(AsUser(user_id.clone()), workspaces::list_for_user)
         .await?
         .into_iter()
         .next();

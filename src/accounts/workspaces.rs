@@ -2,7 +2,7 @@ use super::AccountError;
 use super::signin::create_own_workspace;
 use crate::db::memberships::Member;
 use crate::db::workspaces::Workspace;
-use crate::db::{AsUser, Database, memberships, workspaces};
+use crate::db::{AsUser, Database, InWorkspace, memberships, workspaces};
 use crate::domain::{Role, UserId, WorkspaceId, WorkspaceName};
 
 /// A signed-in user as seen inside their current workspace.
@@ -19,7 +19,7 @@ pub async fn member_context(
     user: UserId,
     workspace: WorkspaceId,
 ) -> Result<Option<MemberContext>, AccountError> {
-    db.in_workspace(workspace, move |conn| {
+    db.read(InWorkspace(workspace), move |conn| {
         let Some(role) = memberships::role_of(conn, &user)? else {
             return Ok(None);
         };
@@ -46,7 +46,7 @@ pub async fn dashboard(db: &Database, ctx: &MemberContext) -> Result<Dashboard, 
         .in_workspace(ctx.workspace.id.clone(), memberships::members)
         .await?;
     let workspaces = db
-        .write(AsUser(ctx.user.clone()), workspaces::list_for_user)
+        .read(AsUser(ctx.user.clone()), workspaces::list_for_user)
         .await?;
     Ok(Dashboard {
         members,
@@ -73,7 +73,7 @@ pub async fn switch_workspace(
     let workspace = WorkspaceId::parse(workspace.trim()).ok_or(AccountError::NotMember)?;
     let target = workspace.clone();
     let role = db
-        .write(AsUser(user.clone()), move |conn| {
+        .read(AsUser(user.clone()), move |conn| {
             memberships::role_in(conn, &target)
         })
         .await?;

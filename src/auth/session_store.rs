@@ -2,11 +2,12 @@
 //! The cookie holds only a random key; the table holds only its SHA-256.
 
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{Database, sessions};
+use crate::db::{Database, Global, sessions};
 use crate::domain::{SessionId, UserId, now};
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// No session lives longer than this, however active (§3.3).
 pub const ABSOLUTE_LIFETIME_SECS: i64 = 14 * 24 * 60 * 60;
@@ -19,11 +20,28 @@ pub const CLIENT_ADDRESS: &str = "client_address";
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: Database,
+    /// When each session loaded by a request in flight was last seen, as the database said, so
+    /// that the touch at the end of the request is skipped when it is not due: most requests
+    /// of a busy session then only read, and on SQLite never wait for the writer's turn.
+    last_seen: Arc<Mutex<HashMap<String, i64>>>,
 }
+
+/// Past this many sessions in flight at once, the notes of requests that ended without a touch
+/// are dropped (such a request only costs one touch that was not needed).
+const MAX_NOTES: usize = 10_000;
 
 impl DbSessionStore {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            last_seen: Default::default(),
+        }
+    }
+
+    fn notes(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        self.last_seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -47,16 +65,27 @@ fn other(err: impl std::fmt::Display) -> anyhow::Error {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let hash = sha256_hex(session_key.as_ref());
+        let lookup = hash.clone();
         let stored = self
             .db
-            .global(move |conn| sessions::load_active(conn, &hash, now()))
+            .read(Global, move |conn| {
+                sessions::load_active(conn, &lookup, now())
+            })
             .await
             .map_err(|e| LoadError::Other(other(e)))?;
-        stored
-            .map(|json| {
-                serde_json::from_str(&json).map_err(|e| LoadError::Deserialization(other(e)))
-            })
-            .transpose()
+        let Some((json, last_seen)) = stored else {
+            return Ok(None);
+        };
+        {
+            let mut notes = self.notes();
+            if notes.len() >= MAX_NOTES {
+                notes.clear();
+            }
+            notes.insert(hash, last_seen);
+        }
+        serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| LoadError::Deserialization(other(e)))
     }
 
     async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
@@ -94,6 +123,7 @@ impl SessionStore for DbSessionStore {
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         let hash = sha256_hex(session_key.as_ref());
+        self.notes().remove(&hash);
         let json =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(other(e)))?;
         let user = user_of(&state);
@@ -128,6 +158,10 @@ impl SessionStore for DbSessionStore {
         ttl: &Duration,
     ) -> Result<(), anyhow::Error> {
         let hash = sha256_hex(session_key.as_ref());
+        let last_seen = self.notes().remove(&hash);
+        if last_seen.is_some_and(|at| at >= now() - sessions::TOUCH_EVERY_SECS) {
+            return Ok(());
+        }
         let ttl = ttl.whole_seconds();
         self.db
             .global(move |conn| {
@@ -140,6 +174,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
         let hash = sha256_hex(session_key.as_ref());
+        self.notes().remove(&hash);
         self.db
             .global(move |conn| sessions::delete(conn, &hash))
             .await

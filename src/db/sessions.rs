@@ -40,13 +40,13 @@ pub fn load_active(
     conn: &mut GlobalConn<'_>,
     token_hash: &str,
     now: i64,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<(String, i64)>, DbError> {
     Ok(sessions::table
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::absolute_expires_at.gt(now))
-        .select(sessions::state)
-        .first::<String>(conn.raw())
+        .select((sessions::state, sessions::last_seen_at))
+        .first::<(String, i64)>(conn.raw())
         .optional()?)
 }
 
@@ -79,6 +79,10 @@ pub fn update_state(
 
 /// Moves the idle deadline on; skipped when the session was seen in the last minute, so that
 /// a busy browser does not write on every request.
+/// A session's idle deadline moves forward at most this often, so that a busy session does not
+/// write on every request.
+pub const TOUCH_EVERY_SECS: i64 = 60;
+
 pub fn touch(
     conn: &mut GlobalConn<'_>,
     token_hash: &str,
@@ -89,7 +93,7 @@ pub fn touch(
         sessions::table
             .filter(sessions::token_hash.eq(token_hash))
             .filter(sessions::expires_at.gt(now))
-            .filter(sessions::last_seen_at.lt(now - 60)),
+            .filter(sessions::last_seen_at.lt(now - TOUCH_EVERY_SECS)),
     )
     .set((
         sessions::last_seen_at.eq(now),

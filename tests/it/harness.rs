@@ -63,6 +63,17 @@ impl TestDatabase {
         }
     }
 
+    /// On SQLite, a connection holding the write lock until it is dropped, as another process
+    /// in the middle of a write would. None on PostgreSQL.
+    pub fn hold_write_lock(&self) -> Option<diesel::SqliteConnection> {
+        if self.is_postgres() {
+            return None;
+        }
+        let mut conn = self.sqlite_admin();
+        conn.batch_execute("BEGIN IMMEDIATE").expect("write lock");
+        Some(conn)
+    }
+
     /// A connection to the SQLite file that, like the server's, waits for a writer to finish
     /// instead of failing with "database is locked".
     fn sqlite_admin(&self) -> diesel::SqliteConnection {

@@ -352,3 +352,46 @@ async fn sign_out_everywhere_ends_every_session_of_the_user_only() {
     );
     someone_else.dashboard().await;
 }
+
+#[actix_web::test]
+async fn a_busy_session_is_touched_once_a_minute_and_page_views_only_read() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_up(&unique_email("touch"), "Touched").await;
+    browser.dashboard().await;
+    let seen = |app: &TestApp| {
+        app.db
+            .count_as_admin("SELECT last_seen_at AS n FROM sessions WHERE user_id IS NOT NULL")
+    };
+
+    // Seen 30 seconds ago: not due, so views leave the row alone.
+    app.db.execute_as_admin(
+        "UPDATE sessions SET last_seen_at = last_seen_at - 30 WHERE user_id IS NOT NULL",
+    );
+    let before = seen(&app);
+    for _ in 0..3 {
+        assert_eq!(browser.get("/dashboard").await.status(), StatusCode::OK);
+    }
+    assert_eq!(seen(&app), before);
+
+    // With the write lock held elsewhere, signed-in views are still served at once: loading
+    // the session and the member's standing only read, and the touch is not due.
+    if let Some(lock) = app.db.hold_write_lock() {
+        let view = tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            browser.get("/settings/api-keys"),
+        )
+        .await
+        .expect("served without waiting for the writer (whose wait is 5 s)");
+        assert_eq!(view.status(), StatusCode::OK);
+        drop(lock);
+    }
+
+    // Seen two minutes ago: the next view moves it forward.
+    app.db.execute_as_admin(
+        "UPDATE sessions SET last_seen_at = last_seen_at - 120 WHERE user_id IS NOT NULL",
+    );
+    let stale = seen(&app);
+    assert_eq!(browser.get("/dashboard").await.status(), StatusCode::OK);
+    assert!(seen(&app) >= stale + 120, "touched");
+}
