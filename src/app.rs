@@ -179,10 +179,6 @@ impl Application {
         self.address
     }
 
-    pub fn port(&self) -> u16 {
-        self.address.port()
-    }
-
     pub fn public_url(&self) -> &Url {
         &self.public_url
     }

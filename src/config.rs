@@ -2,6 +2,7 @@
 //! the variable; nothing here reads global state, so tests build a `Config` of their own.
 
 use crate::connect::{Description, OAuthApp, Platform, Platforms};
+use crate::crypto::RootKey;
 use crate::db::DatabaseUrl;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -15,22 +16,6 @@ use url::Url;
 pub enum Environment {
     Development,
     Production,
-}
-
-/// The root key of §8.4: 32 bytes. `Debug` never shows it.
-#[derive(Clone)]
-pub struct RootKey(pub(crate) [u8; 32]);
-
-impl RootKey {
-    pub fn expose(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for RootKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RootKey(<redacted>)")
-    }
 }
 
 /// The key that signs session cookies: at least 64 bytes. `Debug` never shows it.
@@ -123,83 +108,16 @@ impl Config {
     /// in development, the generated secrets in it.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-
-        let environment = match var("SOCIALIZER_ENV").as_deref().map(str::trim) {
-            None | Some("development") => Environment::Development,
-            Some("production") => Environment::Production,
-            Some(other) => {
-                return Err(bad(
-                    "SOCIALIZER_ENV",
-                    format!("expected development or production, got {other:?}"),
-                ));
-            }
-        };
-
+        let environment = environment(&var)?;
         let data_dir = PathBuf::from(var("SOCIALIZER_DATA_DIR").unwrap_or_else(|| "data".into()));
-
         let database_url = match var("SOCIALIZER_DATABASE_URL") {
             Some(raw) => {
                 DatabaseUrl::parse(raw.trim()).map_err(|m| bad("SOCIALIZER_DATABASE_URL", m))?
             }
             None => DatabaseUrl::Sqlite(data_dir.join("socializer.db")),
         };
-
-        let bind_raw = var("SOCIALIZER_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
-            bad(
-                "SOCIALIZER_BIND",
-                format!("expected an address like 127.0.0.1:8080, got {bind_raw:?}"),
-            )
-        })?;
-
-        let public_url = var("SOCIALIZER_PUBLIC_URL")
-            .map(|raw| parse_public_url(&raw))
-            .transpose()?;
-
-        if environment == Environment::Production {
-            match &public_url {
-                Some(url) if url.scheme() == "https" => {}
-                _ => {
-                    return Err(bad(
-                        "SOCIALIZER_PUBLIC_URL",
-                        "production needs an https:// public URL",
-                    ));
-                }
-            }
-        }
-
-        let root_key = match var("SOCIALIZER_ROOT_KEY") {
-            Some(raw) => RootKey(decode_root_key(&raw).map_err(|m| bad("SOCIALIZER_ROOT_KEY", m))?),
-            None if environment == Environment::Production => {
-                return Err(bad(
-                    "SOCIALIZER_ROOT_KEY",
-                    "production needs an explicit root key (base64 of 32 bytes)",
-                ));
-            }
-            None => RootKey(
-                dev_secret(&data_dir, "root.key", 32, "SOCIALIZER_ROOT_KEY", |raw| {
-                    decode_root_key(raw).map(|k| k.to_vec())
-                })?
-                .try_into()
-                .map_err(|_| {
-                    bad(
-                        "SOCIALIZER_ROOT_KEY",
-                        "the generated root key is not 32 bytes",
-                    )
-                })?,
-            ),
-        };
-
-        let previous_root_keys = match var("SOCIALIZER_PREVIOUS_ROOT_KEYS") {
-            None => Vec::new(),
-            Some(raw) => raw
-                .split(',')
-                .filter(|part| !part.trim().is_empty())
-                .map(|part| decode_root_key(part).map(RootKey))
-                .collect::<Result<_, _>>()
-                .map_err(|m| bad("SOCIALIZER_PREVIOUS_ROOT_KEYS", m))?,
-        };
-
+        let (bind, public_url) = listening(&var, environment)?;
+        let (root_key, previous_root_keys, session_secret) = secrets(&var, environment, &data_dir)?;
         let platforms = Platforms::new(
             Platform::ALL
                 .into_iter()
@@ -208,83 +126,8 @@ impl Config {
                 .filter_map(Result::transpose)
                 .collect::<Result<_, _>>()?,
         );
-
-        let session_secret = match var("SOCIALIZER_SESSION_SECRET") {
-            Some(raw) => SessionSecret(
-                decode_session_secret(&raw).map_err(|m| bad("SOCIALIZER_SESSION_SECRET", m))?,
-            ),
-            None if environment == Environment::Production => {
-                return Err(bad(
-                    "SOCIALIZER_SESSION_SECRET",
-                    "production needs an explicit session secret (base64 of at least 64 bytes)",
-                ));
-            }
-            None => SessionSecret(dev_secret(
-                &data_dir,
-                "session.key",
-                64,
-                "SOCIALIZER_SESSION_SECRET",
-                decode_session_secret,
-            )?),
-        };
-
-        let mail = match var("SOCIALIZER_SMTP_URL") {
-            Some(raw) => {
-                let url = Url::parse(raw.trim()).map_err(|_| {
-                    bad(
-                        "SOCIALIZER_SMTP_URL",
-                        "expected smtp://host:port or smtps://user:pass@host",
-                    )
-                })?;
-                if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
-                    return Err(bad(
-                        "SOCIALIZER_SMTP_URL",
-                        "expected smtp://host:port or smtps://user:pass@host",
-                    ));
-                }
-                MailSetting::Smtp(raw.trim().to_owned())
-            }
-            None => MailSetting::Outbox(data_dir.join("outbox")),
-        };
-
-        let rate_limit_free = parse_limit(
-            var("SOCIALIZER_RATE_LIMIT_FREE"),
-            "SOCIALIZER_RATE_LIMIT_FREE",
-            60,
-        )?;
-        let rate_limit_paid = parse_limit(
-            var("SOCIALIZER_RATE_LIMIT_PAID"),
-            "SOCIALIZER_RATE_LIMIT_PAID",
-            600,
-        )?;
-
-        let trust_forwarded_for = match var("SOCIALIZER_TRUST_FORWARDED_FOR")
-            .as_deref()
-            .map(str::trim)
-        {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => {
-                return Err(bad(
-                    "SOCIALIZER_TRUST_FORWARDED_FOR",
-                    format!("expected true or false, got {other:?}"),
-                ));
-            }
-        };
-
-        let refresh_every = match var("SOCIALIZER_REFRESH_INTERVAL_SECS") {
-            None => 60,
-            Some(raw) => match raw.trim().parse::<u64>() {
-                Ok(n) if (1..=600).contains(&n) => n,
-                _ => {
-                    return Err(bad(
-                        "SOCIALIZER_REFRESH_INTERVAL_SECS",
-                        format!("expected whole seconds from 1 to 600, got {raw:?}"),
-                    ));
-                }
-            },
-        };
-
+        let mail = mail(&var, &data_dir)?;
+        let limits = limits(&var)?;
         Ok(Self {
             database_url,
             bind,
@@ -295,15 +138,15 @@ impl Config {
             previous_root_keys,
             session_secret,
             mail,
-            rate_limit_free,
-            rate_limit_paid,
-            trust_forwarded_for,
+            rate_limit_free: limits.free,
+            rate_limit_paid: limits.paid,
+            trust_forwarded_for: limits.trust_forwarded_for,
             workers: None,
             hashing_threads: None,
             key_usage_flush: std::time::Duration::from_secs(10),
             cache_keys: true,
             platforms,
-            refresh_every: std::time::Duration::from_secs(refresh_every),
+            refresh_every: limits.refresh_every,
         })
     }
 }
@@ -324,6 +167,187 @@ fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+type Vars<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+fn environment(var: &Vars<'_>) -> Result<Environment, ConfigError> {
+    Ok(match var("SOCIALIZER_ENV").as_deref().map(str::trim) {
+        None | Some("development") => Environment::Development,
+        Some("production") => Environment::Production,
+        Some(other) => {
+            return Err(bad(
+                "SOCIALIZER_ENV",
+                format!("expected development or production, got {other:?}"),
+            ));
+        }
+    })
+}
+
+/// Where the server listens, and the URL it is reached at.
+fn listening(
+    var: &Vars<'_>,
+    environment: Environment,
+) -> Result<(SocketAddr, Option<Url>), ConfigError> {
+    let bind_raw = var("SOCIALIZER_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+    let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
+        bad(
+            "SOCIALIZER_BIND",
+            format!("expected an address like 127.0.0.1:8080, got {bind_raw:?}"),
+        )
+    })?;
+
+    let public_url = var("SOCIALIZER_PUBLIC_URL")
+        .map(|raw| parse_public_url(&raw))
+        .transpose()?;
+
+    if environment == Environment::Production {
+        match &public_url {
+            Some(url) if url.scheme() == "https" => {}
+            _ => {
+                return Err(bad(
+                    "SOCIALIZER_PUBLIC_URL",
+                    "production needs an https:// public URL",
+                ));
+            }
+        }
+    }
+    Ok((bind, public_url))
+}
+
+/// The root keys and the session secret: explicit in production, generated into the data
+/// folder in development.
+fn secrets(
+    var: &Vars<'_>,
+    environment: Environment,
+    data_dir: &Path,
+) -> Result<(RootKey, Vec<RootKey>, SessionSecret), ConfigError> {
+    let root_key = match var("SOCIALIZER_ROOT_KEY") {
+        Some(raw) => RootKey(decode_root_key(&raw).map_err(|m| bad("SOCIALIZER_ROOT_KEY", m))?),
+        None if environment == Environment::Production => {
+            return Err(bad(
+                "SOCIALIZER_ROOT_KEY",
+                "production needs an explicit root key (base64 of 32 bytes)",
+            ));
+        }
+        None => RootKey(
+            dev_secret(data_dir, "root.key", 32, "SOCIALIZER_ROOT_KEY", |raw| {
+                decode_root_key(raw).map(|k| k.to_vec())
+            })?
+            .try_into()
+            .map_err(|_| {
+                bad(
+                    "SOCIALIZER_ROOT_KEY",
+                    "the generated root key is not 32 bytes",
+                )
+            })?,
+        ),
+    };
+
+    let previous_root_keys = match var("SOCIALIZER_PREVIOUS_ROOT_KEYS") {
+        None => Vec::new(),
+        Some(raw) => raw
+            .split(',')
+            .filter(|part| !part.trim().is_empty())
+            .map(|part| decode_root_key(part).map(RootKey))
+            .collect::<Result<_, _>>()
+            .map_err(|m| bad("SOCIALIZER_PREVIOUS_ROOT_KEYS", m))?,
+    };
+
+    let session_secret = match var("SOCIALIZER_SESSION_SECRET") {
+        Some(raw) => SessionSecret(
+            decode_session_secret(&raw).map_err(|m| bad("SOCIALIZER_SESSION_SECRET", m))?,
+        ),
+        None if environment == Environment::Production => {
+            return Err(bad(
+                "SOCIALIZER_SESSION_SECRET",
+                "production needs an explicit session secret (base64 of at least 64 bytes)",
+            ));
+        }
+        None => SessionSecret(dev_secret(
+            data_dir,
+            "session.key",
+            64,
+            "SOCIALIZER_SESSION_SECRET",
+            decode_session_secret,
+        )?),
+    };
+    Ok((root_key, previous_root_keys, session_secret))
+}
+
+fn mail(var: &Vars<'_>, data_dir: &Path) -> Result<MailSetting, ConfigError> {
+    Ok(match var("SOCIALIZER_SMTP_URL") {
+        Some(raw) => {
+            let url = Url::parse(raw.trim()).map_err(|_| {
+                bad(
+                    "SOCIALIZER_SMTP_URL",
+                    "expected smtp://host:port or smtps://user:pass@host",
+                )
+            })?;
+            if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+                return Err(bad(
+                    "SOCIALIZER_SMTP_URL",
+                    "expected smtp://host:port or smtps://user:pass@host",
+                ));
+            }
+            MailSetting::Smtp(raw.trim().to_owned())
+        }
+        None => MailSetting::Outbox(data_dir.join("outbox")),
+    })
+}
+
+struct Limits {
+    free: u32,
+    paid: u32,
+    trust_forwarded_for: bool,
+    refresh_every: std::time::Duration,
+}
+
+fn limits(var: &Vars<'_>) -> Result<Limits, ConfigError> {
+    let rate_limit_free = parse_limit(
+        var("SOCIALIZER_RATE_LIMIT_FREE"),
+        "SOCIALIZER_RATE_LIMIT_FREE",
+        60,
+    )?;
+    let rate_limit_paid = parse_limit(
+        var("SOCIALIZER_RATE_LIMIT_PAID"),
+        "SOCIALIZER_RATE_LIMIT_PAID",
+        600,
+    )?;
+
+    let trust_forwarded_for = match var("SOCIALIZER_TRUST_FORWARDED_FOR")
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(other) => {
+            return Err(bad(
+                "SOCIALIZER_TRUST_FORWARDED_FOR",
+                format!("expected true or false, got {other:?}"),
+            ));
+        }
+    };
+
+    let refresh_every = match var("SOCIALIZER_REFRESH_INTERVAL_SECS") {
+        None => 60,
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(n) if (1..=600).contains(&n) => n,
+            _ => {
+                return Err(bad(
+                    "SOCIALIZER_REFRESH_INTERVAL_SECS",
+                    format!("expected whole seconds from 1 to 600, got {raw:?}"),
+                ));
+            }
+        },
+    };
+
+    Ok(Limits {
+        free: rate_limit_free,
+        paid: rate_limit_paid,
+        trust_forwarded_for,
+        refresh_every: std::time::Duration::from_secs(refresh_every),
+    })
 }
 
 /// A platform's app, when both its client id and secret are set; endpoints default to the real

@@ -1,6 +1,5 @@
 //! Socializer: a multi-tenant service for teams that publish to social networks.
 
-pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -14,6 +13,7 @@ pub mod domain;
 pub mod keys;
 pub mod logging;
 pub mod mail;
+pub mod people;
 pub mod private_files;
 pub mod state;
 pub mod web;

@@ -8,8 +8,8 @@
 //! XChaCha20-Poly1305 takes 192-bit nonces, so random nonces never realistically repeat however
 //! many tokens one data key seals.
 
+use super::RootKey;
 use super::random_bytes;
-use crate::config::RootKey;
 use crate::domain::WorkspaceId;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};

@@ -1,6 +1,9 @@
 //! Randomness and digests used across the service. Every secret comes from the OS generator.
 
 pub mod envelope;
+mod root_key;
+
+pub use root_key::RootKey;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -8,7 +8,7 @@ mod error;
 mod migrate;
 mod pool;
 pub mod schema;
-mod scope;
+mod scoped;
 
 pub mod api_keys;
 pub mod connected_accounts;
@@ -25,10 +25,10 @@ pub mod workspaces;
 pub use error::DbError;
 pub use migrate::run_pending as migrate;
 pub use pool::{Backend, DatabaseUrl};
-pub use scope::{
+pub use scoped::{
     AsUser, ByKeyDigest, ByStateDigest, Global, GlobalConn, InWorkspace, KeyLookupConn,
-    KeyRotation, KeyRotationConn, LeadsToWorkspace, RefreshScan, RefreshScanConn, Scope, Scoped,
-    StateLookupConn, UserConn, WorkspaceConn,
+    KeyRotation, KeyRotationConn, LeadsToWorkspace, RefreshScan, RefreshScanConn, Scoped,
+    StateLookupConn, TxScope, UserConn, WorkspaceConn,
 };
 
 use crate::domain::WorkspaceId;
@@ -98,7 +98,7 @@ impl Database {
     /// type a [`DbError`] converts into).
     pub async fn write<S, T, E, F>(&self, scope: S, f: F) -> Result<T, E>
     where
-        S: Scope,
+        S: TxScope,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,
@@ -110,7 +110,7 @@ impl Database {
     /// writer's turn (WAL readers never block).
     pub async fn read<S, T, E, F>(&self, scope: S, f: F) -> Result<T, E>
     where
-        S: Scope,
+        S: TxScope,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,
@@ -140,7 +140,7 @@ impl Database {
 
     async fn transaction<S, T, E, F>(&self, access: Access, scope: S, f: F) -> Result<T, E>
     where
-        S: Scope,
+        S: TxScope,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,

@@ -2,21 +2,21 @@
 
 mod email;
 mod ids;
+mod key_scope;
 mod local_path;
 mod password;
 mod redirect_uri;
 mod role;
-mod scope;
 pub mod text;
 mod workspace_name;
 
 pub use email::Email;
 pub use ids::{AccountId, ApiKeyId, SessionId, UserId, WorkspaceId};
+pub use key_scope::{Scope, Scopes};
 pub use local_path::LocalPath;
 pub use password::Password;
 pub use redirect_uri::{MAX_REDIRECT_URI_BYTES, RedirectUri};
 pub use role::Role;
-pub use scope::{Scope, Scopes};
 pub use workspace_name::WorkspaceName;
 
 /// Why a value was refused, in words fit to show the person who typed it.

@@ -1,10 +1,10 @@
 //! Who is signed in, from the session, checked against the database on every page.
 
 use super::PageError;
-use crate::accounts::{self, MemberContext};
 use crate::auth::csrf;
 use crate::auth::session_store::USER_ID;
 use crate::domain::{UserId, WorkspaceId};
+use crate::people::{self, MemberContext};
 use crate::state::AppState;
 use actix_session::{Session, SessionExt as _};
 use actix_web::dev::Payload;
@@ -70,7 +70,7 @@ impl FromRequest for SignedInMember {
             let (Some(user), Some(workspace), Some(email)) = (user, workspace, email) else {
                 return Err(login());
             };
-            match accounts::member_context(&state.db, user, workspace).await? {
+            match people::member_context(&state.db, user, workspace).await? {
                 Some(ctx) => Ok(SignedInMember {
                     ctx,
                     email,

@@ -5,7 +5,7 @@ use super::current::{SignedInMember, set_workspace};
 use super::errors::{render, see_other};
 use super::extract::PageForm;
 use super::layout::{Layout, human_time};
-use crate::accounts::{self, AccountError};
+use crate::people::{self, AccountError};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -43,7 +43,7 @@ async fn page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let data = accounts::dashboard(&state.db, &member.ctx).await?;
+    let data = people::dashboard(&state.db, &member.ctx).await?;
     let ctx = &member.ctx;
     let page = DashboardPage {
         layout: Layout::signed_in(member.csrf()?, member.email.clone(), ctx),
@@ -97,7 +97,7 @@ pub async fn create_workspace(
     form: PageForm<CreateWorkspaceForm>,
 ) -> Result<HttpResponse, PageError> {
     member.check_csrf(&form.csrf_token)?;
-    match accounts::create_workspace(&state.db, &member.ctx.user, &form.name).await {
+    match people::create_workspace(&state.db, &member.ctx.user, &form.name).await {
         Ok(workspace) => {
             set_workspace(&member.session, &workspace)?;
             Ok(see_other("/dashboard"))
@@ -131,7 +131,7 @@ pub async fn switch_workspace(
 ) -> Result<HttpResponse, PageError> {
     member.check_csrf(&form.csrf_token)?;
     let workspace =
-        accounts::switch_workspace(&state.db, &member.ctx.user, &form.workspace_id).await?;
+        people::switch_workspace(&state.db, &member.ctx.user, &form.workspace_id).await?;
     set_workspace(&member.session, &workspace)?;
     Ok(see_other("/dashboard"))
 }
@@ -149,7 +149,7 @@ pub async fn sign_out_everywhere(
     form: PageForm<CsrfOnlyForm>,
 ) -> Result<HttpResponse, PageError> {
     member.check_csrf(&form.csrf_token)?;
-    accounts::sign_out_everywhere(&state.db, &member.ctx.user).await?;
+    people::sign_out_everywhere(&state.db, &member.ctx.user).await?;
     // This browser's session row is gone with the others; forget its cookie too.
     member.session.purge();
     Ok(see_other("/login"))

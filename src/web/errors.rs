@@ -1,7 +1,7 @@
 //! The one place where page errors become HTTP answers.
 
 use super::layout::Layout;
-use crate::accounts::AccountError;
+use crate::people::AccountError;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;

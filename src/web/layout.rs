@@ -1,5 +1,5 @@
 use super::assets::{css_path, js_path};
-use crate::accounts::MemberContext;
+use crate::people::MemberContext;
 
 /// What the shared page frame shows.
 pub struct Layout {

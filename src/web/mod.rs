@@ -1,11 +1,10 @@
 //! The server-rendered pages (§3, §7). Handlers are thin: extract, check, call one domain
-//! function from `crate::accounts`, render.
+//! function from `crate::people`, render.
 
-mod account_pages;
-mod accounts_page;
 mod anonymous;
 mod api_keys_page;
 mod assets;
+mod connected_accounts_page;
 mod current;
 mod dashboard;
 mod errors;
@@ -17,6 +16,7 @@ pub mod request_heads;
 pub mod request_log;
 mod sandbox_page;
 pub mod security_headers;
+mod sign_in_pages;
 
 pub use current::{client_address, client_ip};
 pub use errors::PageError;
@@ -65,13 +65,13 @@ pub fn configure_public(cfg: &mut web::ServiceConfig) {
 /// The pages, to be wrapped in the session middleware.
 pub fn configure_pages(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
-        .service(account_pages::home)
-        .service(account_pages::signup_page)
-        .service(account_pages::signup)
-        .service(account_pages::login_page)
-        .service(account_pages::login)
-        .service(account_pages::logout)
-        .service(account_pages::verify_email)
+        .service(sign_in_pages::home)
+        .service(sign_in_pages::signup_page)
+        .service(sign_in_pages::signup)
+        .service(sign_in_pages::login_page)
+        .service(sign_in_pages::login)
+        .service(sign_in_pages::logout)
+        .service(sign_in_pages::verify_email)
         .service(dashboard::dashboard)
         .service(dashboard::create_workspace)
         .service(dashboard::switch_workspace)
@@ -80,10 +80,10 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(api_keys_page::create)
         .service(api_keys_page::revoke)
         .service(api_keys_page::roll)
-        .service(accounts_page::list)
-        .service(accounts_page::callback)
-        .service(accounts_page::connect)
-        .service(accounts_page::disconnect)
+        .service(connected_accounts_page::list)
+        .service(connected_accounts_page::callback)
+        .service(connected_accounts_page::connect)
+        .service(connected_accounts_page::disconnect)
         .service(sandbox_page::authorize_page)
         .service(sandbox_page::decide);
 }

@@ -3,7 +3,7 @@
 //! scope. On PostgreSQL the binding is a transaction-local setting that the row-level security
 //! policies read, so a scope is enforced twice: by the compiler and by the database.
 //!
-//! A new scope is one type here with its [`Scope::bind`], and a policy in the migrations.
+//! A new scope is one type here with its [`TxScope::bind`], and a policy in the migrations.
 
 use super::{DbConnection, DbError};
 use crate::domain::{UserId, WorkspaceId};
@@ -11,13 +11,13 @@ use diesel::RunQueryDsl as _;
 use diesel::sql_types::Text;
 
 /// A kind of view onto the database, entered at the start of a transaction.
-pub trait Scope: Send + 'static {
+pub trait TxScope: Send + 'static {
     /// Binds the current transaction to this scope.
     fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError>;
 }
 
 /// Scopes from which a transaction may go on into one workspace, once it has learnt which.
-pub trait LeadsToWorkspace: Scope {}
+pub trait LeadsToWorkspace: TxScope {}
 
 /// A connection inside a transaction bound to the scope `S`.
 pub struct Scoped<'c, S> {
@@ -25,7 +25,7 @@ pub struct Scoped<'c, S> {
     scope: S,
 }
 
-impl<'c, S: Scope> Scoped<'c, S> {
+impl<'c, S: TxScope> Scoped<'c, S> {
     pub(super) fn enter(conn: &'c mut DbConnection, scope: S) -> Result<Self, DbError> {
         scope.bind(conn)?;
         Ok(Self { conn, scope })
@@ -65,7 +65,7 @@ impl<S: LeadsToWorkspace> Scoped<'_, S> {
 pub struct InWorkspace(pub WorkspaceId);
 pub type WorkspaceConn<'c> = Scoped<'c, InWorkspace>;
 
-impl Scope for InWorkspace {
+impl TxScope for InWorkspace {
     fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         set_local(conn, "app.workspace_id", self.0.as_str())
     }
@@ -89,7 +89,7 @@ impl WorkspaceConn<'_> {
 pub struct AsUser(pub UserId);
 pub type UserConn<'c> = Scoped<'c, AsUser>;
 
-impl Scope for AsUser {
+impl TxScope for AsUser {
     fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         set_local(conn, "app.user_id", self.0.as_str())
     }
@@ -106,7 +106,7 @@ impl UserConn<'_> {
 pub struct ByKeyDigest(pub String);
 pub type KeyLookupConn<'c> = Scoped<'c, ByKeyDigest>;
 
-impl Scope for ByKeyDigest {
+impl TxScope for ByKeyDigest {
     fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         set_local(conn, "app.api_key_digest", &self.0)
     }
@@ -139,7 +139,7 @@ impl KeyLookupConn<'_> {
 pub struct ByStateDigest(pub String);
 pub type StateLookupConn<'c> = Scoped<'c, ByStateDigest>;
 
-impl Scope for ByStateDigest {
+impl TxScope for ByStateDigest {
     fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         set_local(conn, "app.oauth_state_digest", &self.0)
     }
@@ -166,7 +166,7 @@ impl StateLookupConn<'_> {
 pub struct KeyRotation;
 pub type KeyRotationConn<'c> = Scoped<'c, KeyRotation>;
 
-impl Scope for KeyRotation {
+impl TxScope for KeyRotation {
     fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         set_local(conn, "app.key_rotation", "on")
     }
@@ -177,7 +177,7 @@ impl Scope for KeyRotation {
 pub struct RefreshScan;
 pub type RefreshScanConn<'c> = Scoped<'c, RefreshScan>;
 
-impl Scope for RefreshScan {
+impl TxScope for RefreshScan {
     fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         set_local(conn, "app.refresh_scan", "on")
     }
@@ -189,7 +189,7 @@ impl Scope for RefreshScan {
 pub struct Global;
 pub type GlobalConn<'c> = Scoped<'c, Global>;
 
-impl Scope for Global {
+impl TxScope for Global {
     fn bind(&self, _: &mut DbConnection) -> Result<(), DbError> {
         Ok(())
     }

@@ -6,11 +6,11 @@ use super::current::{EMAIL, client_address, set_workspace};
 use super::errors::{MessagePage, render, see_other};
 use super::extract::{PageForm, PageQuery};
 use super::layout::Layout;
-use crate::accounts::{self, AccountError, SignUp, SignedIn};
 use crate::auth::csrf;
 use crate::auth::session_store::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
 use crate::auth::throttle::{self, WINDOW_SECS};
 use crate::domain::{LocalPath, UserId, WorkspaceId};
+use crate::people::{self, AccountError, SignUp, SignedIn};
 use crate::state::AppState;
 use actix_session::Session;
 use actix_web::http::{StatusCode, header};
@@ -165,7 +165,7 @@ pub async fn signup(
         workspace: workspace.clone(),
         client_address: client_address(&req, state.trust_forwarded_for),
     };
-    let error = match accounts::sign_up(&state.db, &state.hashing, &state.mailer, &state.public_url, request).await {
+    let error = match people::sign_up(&state.db, &state.hashing, &state.mailer, &state.public_url, request).await {
         Ok(done) => {
             start_session(&req, &state, &session, &done.user, &done.workspace, done.email.as_str())?;
             return Ok(see_other("/dashboard"));
@@ -223,7 +223,7 @@ pub async fn login(
     let address = client_address(&req, state.trust_forwarded_for);
     let next = query.local();
     let (status, error) =
-        match accounts::sign_in(&state.db, &state.hashing, &email, password, &address).await {
+        match people::sign_in(&state.db, &state.hashing, &email, password, &address).await {
             Ok(signed_in) => {
                 let SignedIn {
                     user,
@@ -278,7 +278,7 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     query: PageQuery<TokenQuery>,
 ) -> Result<HttpResponse, PageError> {
-    match accounts::verify_email(&state.db, &query.token).await {
+    match people::verify_email(&state.db, &query.token).await {
         Ok(()) => render(
             StatusCode::OK,
             &MessagePage::new(
