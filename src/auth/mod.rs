@@ -3,5 +3,6 @@
 pub mod api_key;
 pub mod csrf;
 pub mod password;
+pub mod session_state;
 pub mod session_store;
 pub mod throttle;

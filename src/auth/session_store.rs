@@ -12,10 +12,7 @@ use std::sync::{Arc, Mutex};
 /// No session lives longer than this, however active (§3.3).
 pub const ABSOLUTE_LIFETIME_SECS: i64 = 14 * 24 * 60 * 60;
 
-/// Keys of the session state that the store also keeps in columns of their own.
-pub const USER_ID: &str = "user_id";
-pub const USER_AGENT: &str = "user_agent";
-pub const CLIENT_ADDRESS: &str = "client_address";
+use super::session_state::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
 
 #[derive(Clone)]
 pub struct DbSessionStore {

@@ -3,7 +3,7 @@
 use super::PageError;
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
-use super::extract::PageForm;
+use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, human_time};
 use crate::auth::api_key::NewApiKey;
 use crate::domain::{ApiKeyId, Scope};
@@ -180,10 +180,9 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     member: SignedInMember,
-    form: PageForm<Vec<(String, String)>>,
+    form: CheckedForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    member.check_csrf(&field("csrf_token").unwrap_or_default())?;
     let issuer = issuer(&member)?;
     let request = CreateKey {
         label: field("label").unwrap_or_default(),
@@ -199,20 +198,13 @@ pub async fn create(
     shown_once(&state, &member, result).await
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 #[post("/settings/api-keys/{id}/revoke")]
 pub async fn revoke(
     state: web::Data<AppState>,
     member: SignedInMember,
     id: web::Path<String>,
-    form: PageForm<RevokeForm>,
+    _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    member.check_csrf(&form.csrf_token)?;
     let issuer = issuer(&member)?;
     keys::revoke_key(&state.db, &state.key_cache, &issuer, &id)
         .await
@@ -224,8 +216,6 @@ pub async fn revoke(
 pub struct RollForm {
     #[serde(default)]
     grace_hours: String,
-    #[serde(default)]
-    csrf_token: String,
 }
 
 #[post("/settings/api-keys/{id}/roll")]
@@ -233,9 +223,8 @@ pub async fn roll(
     state: web::Data<AppState>,
     member: SignedInMember,
     id: web::Path<String>,
-    form: PageForm<RollForm>,
+    form: CheckedForm<RollForm>,
 ) -> Result<HttpResponse, PageError> {
-    member.check_csrf(&form.csrf_token)?;
     let issuer = issuer(&member)?;
     let result = keys::roll_key(&state.db, &state.key_cache, &issuer, &id, &form.grace_hours).await;
     shown_once(&state, &member, result).await

@@ -4,7 +4,7 @@
 use super::PageError;
 use super::current::SignedInMember;
 use super::errors::{MessagePage, render, see_other};
-use super::extract::{PageForm, PageQuery};
+use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{Layout, human_time};
 use crate::auth::api_key::KeyMode;
 use crate::connect::{AccountView, Actor, ConnectError, Finisher, Platform};
@@ -210,20 +210,13 @@ pub async fn callback(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 #[post("/settings/accounts/{id}/disconnect")]
 pub async fn disconnect(
     state: web::Data<AppState>,
     member: SignedInMember,
     id: web::Path<String>,
-    form: PageForm<CsrfOnly>,
+    _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    member.check_csrf(&form.csrf_token)?;
     let id = AccountId::parse(&id).ok_or(PageError::NotFound)?;
     state
         .connector

@@ -1,40 +1,27 @@
 //! Who is signed in, from the session, checked against the database on every page.
 
 use super::PageError;
-use crate::auth::csrf;
-use crate::auth::session_store::USER_ID;
-use crate::domain::{UserId, WorkspaceId};
+use crate::auth::session_state::SessionState;
 use crate::people::{self, MemberContext};
 use crate::state::AppState;
-use actix_session::{Session, SessionExt as _};
+use actix_session::SessionExt as _;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::Future;
 use std::pin::Pin;
-
-pub const WORKSPACE_ID: &str = "workspace_id";
-pub const EMAIL: &str = "email";
 
 /// A signed-in member of the session's current workspace. Extracting it from a request without
 /// a valid session answers 303 to `/login?next=…`.
 pub struct SignedInMember {
     pub ctx: MemberContext,
     pub email: String,
-    pub session: Session,
+    pub session: SessionState,
 }
 
 impl SignedInMember {
+    /// The token the member's forms carry (checked by `CheckedForm`).
     pub fn csrf(&self) -> Result<String, PageError> {
-        Ok(csrf::token(&self.session)?)
-    }
-
-    /// Refuses a state-changing form whose token is not the session's.
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
-        if csrf::is_valid(&self.session, submitted) {
-            Ok(())
-        } else {
-            Err(PageError::Csrf)
-        }
+        Ok(self.session.csrf_token()?)
     }
 }
 
@@ -45,7 +32,7 @@ impl FromRequest for SignedInMember {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let session = req.get_session();
+            let session = SessionState::new(req.get_session());
             let next = req
                 .uri()
                 .path_and_query()
@@ -56,17 +43,8 @@ impl FromRequest for SignedInMember {
                 .app_data::<web::Data<AppState>>()
                 .cloned()
                 .ok_or_else(|| PageError::Internal("application state missing".into()))?;
-            let user = session
-                .get::<String>(USER_ID)
-                .ok()
-                .flatten()
-                .and_then(|u| UserId::parse(&u));
-            let workspace = session
-                .get::<String>(WORKSPACE_ID)
-                .ok()
-                .flatten()
-                .and_then(|w| WorkspaceId::parse(&w));
-            let email = session.get::<String>(EMAIL).ok().flatten();
+            let (user, workspace, email) =
+                (session.user_id(), session.workspace_id(), session.email());
             let (Some(user), Some(workspace), Some(email)) = (user, workspace, email) else {
                 return Err(login());
             };
@@ -78,7 +56,7 @@ impl FromRequest for SignedInMember {
                 }),
                 // Removed from the workspace since: this session is over.
                 None => {
-                    session.purge();
+                    session.end();
                     Err(login())
                 }
             }
@@ -105,9 +83,4 @@ pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> Option<std::ne
 /// [`client_ip`] as text, for throttling counters and the session list.
 pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     client_ip(req, trust_forwarded_for).map_or_else(|| "unknown".into(), |ip| ip.to_string())
-}
-
-/// The session key of the workspace the user works in.
-pub fn set_workspace(session: &Session, workspace: &WorkspaceId) -> Result<(), PageError> {
-    Ok(session.insert(WORKSPACE_ID, workspace.as_str())?)
 }

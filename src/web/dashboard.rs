@@ -1,9 +1,9 @@
 //! The dashboard: the current workspace, its members, switching and creating workspaces.
 
 use super::PageError;
-use super::current::{SignedInMember, set_workspace};
+use super::current::SignedInMember;
 use super::errors::{render, see_other};
-use super::extract::PageForm;
+use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, human_time};
 use crate::people::{self, AccountError};
 use crate::state::AppState;
@@ -86,20 +86,17 @@ pub async fn dashboard(
 pub struct CreateWorkspaceForm {
     #[serde(default)]
     name: String,
-    #[serde(default)]
-    csrf_token: String,
 }
 
 #[post("/workspaces")]
 pub async fn create_workspace(
     state: web::Data<AppState>,
     member: SignedInMember,
-    form: PageForm<CreateWorkspaceForm>,
+    form: CheckedForm<CreateWorkspaceForm>,
 ) -> Result<HttpResponse, PageError> {
-    member.check_csrf(&form.csrf_token)?;
     match people::create_workspace(&state.db, &member.ctx.user, &form.name).await {
         Ok(workspace) => {
-            set_workspace(&member.session, &workspace)?;
+            member.session.set_workspace(&workspace)?;
             Ok(see_other("/dashboard"))
         }
         Err(AccountError::Invalid(invalid)) => {
@@ -119,38 +116,28 @@ pub async fn create_workspace(
 pub struct SwitchForm {
     #[serde(default)]
     workspace_id: String,
-    #[serde(default)]
-    csrf_token: String,
 }
 
 #[post("/workspaces/switch")]
 pub async fn switch_workspace(
     state: web::Data<AppState>,
     member: SignedInMember,
-    form: PageForm<SwitchForm>,
+    form: CheckedForm<SwitchForm>,
 ) -> Result<HttpResponse, PageError> {
-    member.check_csrf(&form.csrf_token)?;
     let workspace =
         people::switch_workspace(&state.db, &member.ctx.user, &form.workspace_id).await?;
-    set_workspace(&member.session, &workspace)?;
+    member.session.set_workspace(&workspace)?;
     Ok(see_other("/dashboard"))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnlyForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 #[post("/settings/security/sign-out-everywhere")]
 pub async fn sign_out_everywhere(
     state: web::Data<AppState>,
     member: SignedInMember,
-    form: PageForm<CsrfOnlyForm>,
+    _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    member.check_csrf(&form.csrf_token)?;
     people::sign_out_everywhere(&state.db, &member.ctx.user).await?;
     // This browser's session row is gone with the others; forget its cookie too.
-    member.session.purge();
+    member.session.end();
     Ok(see_other("/login"))
 }

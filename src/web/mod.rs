@@ -96,11 +96,9 @@ pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpRes
     let signed_in_area = ["/dashboard", "/settings"]
         .iter()
         .any(|area| path == *area || path.starts_with(&format!("{area}/")));
-    let signed_in = matches!(
-        req.get_session()
-            .get::<String>(crate::auth::session_store::USER_ID),
-        Ok(Some(_))
-    );
+    let signed_in = crate::auth::session_state::SessionState::new(req.get_session())
+        .user_id()
+        .is_some();
     if signed_in_area && !signed_in {
         let next = req
             .uri()

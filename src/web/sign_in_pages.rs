@@ -2,17 +2,15 @@
 
 use super::PageError;
 use super::anonymous::{self, AnonymousForm};
-use super::current::{EMAIL, client_address, set_workspace};
+use super::current::client_address;
 use super::errors::{MessagePage, render, see_other};
-use super::extract::{PageForm, PageQuery};
+use super::extract::{CheckedForm, NoFields, PageForm, PageQuery};
 use super::layout::Layout;
-use crate::auth::csrf;
-use crate::auth::session_store::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
+use crate::auth::session_state::{SessionState, SignIn};
 use crate::auth::throttle::{self, WINDOW_SECS};
 use crate::domain::{LocalPath, UserId, WorkspaceId};
 use crate::people::{self, AccountError, SignUp, SignedIn};
 use crate::state::AppState;
-use actix_session::Session;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
@@ -71,20 +69,6 @@ pub struct SignupForm {
     csrf_token: String,
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
-fn check_csrf(session: &Session, submitted: &str) -> Result<(), PageError> {
-    if csrf::is_valid(session, submitted) {
-        Ok(())
-    } else {
-        Err(PageError::Csrf)
-    }
-}
-
 fn login_action(next: Option<&LocalPath>) -> String {
     match next {
         Some(next) => {
@@ -101,33 +85,33 @@ fn login_action(next: Option<&LocalPath>) -> String {
 fn start_session(
     req: &HttpRequest,
     state: &AppState,
-    session: &Session,
+    session: &SessionState,
     user: &UserId,
     workspace: &WorkspaceId,
     email: &str,
 ) -> Result<(), PageError> {
-    session.renew();
-    session.insert(USER_ID, user.as_str())?;
-    session.insert(EMAIL, email)?;
-    set_workspace(session, workspace)?;
-    let agent = req
+    let user_agent = req
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    session.insert(USER_AGENT, agent.chars().take(200).collect::<String>())?;
-    session.insert(
-        CLIENT_ADDRESS,
-        client_address(req, state.trust_forwarded_for),
-    )?;
-    csrf::rotate(session)?;
+    session.sign_in(SignIn {
+        user,
+        workspace,
+        email,
+        user_agent,
+        client_address: &client_address(req, state.trust_forwarded_for),
+    })?;
     Ok(())
 }
 
 #[get("/")]
-pub async fn home(session: Session) -> HttpResponse {
-    let signed_in = matches!(session.get::<String>(USER_ID), Ok(Some(_)));
-    see_other(if signed_in { "/dashboard" } else { "/login" })
+pub async fn home(session: SessionState) -> HttpResponse {
+    see_other(if session.user_id().is_some() {
+        "/dashboard"
+    } else {
+        "/login"
+    })
 }
 
 #[get("/signup")]
@@ -148,7 +132,7 @@ pub async fn signup_page(
 #[post("/signup")]
 pub async fn signup(
     req: HttpRequest,
-    session: Session,
+    session: SessionState,
     state: web::Data<AppState>,
     form: PageForm<SignupForm>,
 ) -> Result<HttpResponse, PageError> {
@@ -211,7 +195,7 @@ pub async fn login_page(
 #[post("/login")]
 pub async fn login(
     req: HttpRequest,
-    session: Session,
+    session: SessionState,
     state: web::Data<AppState>,
     query: PageQuery<NextQuery>,
     form: PageForm<LoginForm>,
@@ -261,9 +245,11 @@ pub async fn login(
 }
 
 #[post("/logout")]
-pub async fn logout(session: Session, form: PageForm<CsrfForm>) -> Result<HttpResponse, PageError> {
-    check_csrf(&session, &form.csrf_token)?;
-    session.purge();
+pub async fn logout(
+    session: SessionState,
+    _checked: CheckedForm<NoFields>,
+) -> Result<HttpResponse, PageError> {
+    session.end();
     Ok(see_other("/login"))
 }
 

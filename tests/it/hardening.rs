@@ -491,3 +491,62 @@ async fn heads_the_http_parser_refuses_still_get_the_service_answer() {
     assert_eq!(answers.len(), 2, "{answers:?}");
     assert!(answers.iter().all(|a| a.0.starts_with("HTTP/1.1 200")));
 }
+
+#[actix_web::test]
+async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("forms"), "Forms").await;
+    let key = owner.create_key("kept", "live", &[]).await;
+    let key_id = crate::harness::json(ApiClient::new(&app.base, &key).get("/v1/status"))
+        .await
+        .2["key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let count = |sql: &str| app.db.count_as_admin(sql);
+    let before = (
+        count(
+            "SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL AND replaced_by IS NULL",
+        ),
+        count("SELECT COUNT(*) AS n FROM workspaces"),
+        count("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL"),
+    );
+    for (path, fields) in [
+        (
+            "/settings/api-keys".to_owned(),
+            vec![("label", "x"), ("mode", "live")],
+        ),
+        (format!("/settings/api-keys/{key_id}/revoke"), vec![]),
+        (
+            format!("/settings/api-keys/{key_id}/roll"),
+            vec![("grace_hours", "0")],
+        ),
+        ("/settings/accounts/ca_none/disconnect".to_owned(), vec![]),
+        ("/workspaces".to_owned(), vec![("name", "Another")]),
+        (
+            "/workspaces/switch".to_owned(),
+            vec![("workspace_id", "ws_none")],
+        ),
+        ("/settings/security/sign-out-everywhere".to_owned(), vec![]),
+        ("/logout".to_owned(), vec![]),
+    ] {
+        let mut form = fields.clone();
+        form.push(("csrf_token", "not-the-session-token"));
+        let response = owner.post_form(&path, &form).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let after = (
+        count(
+            "SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL AND replaced_by IS NULL",
+        ),
+        count("SELECT COUNT(*) AS n FROM workspaces"),
+        count("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL"),
+    );
+    assert_eq!(before, after);
+    assert_eq!(owner.get("/dashboard").await.status(), StatusCode::OK);
+    // With the right token the same sign-out goes through: the refusals were the token's.
+    let token = owner.csrf("/dashboard").await;
+    let response = owner.post_form("/logout", &[("csrf_token", &token)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}

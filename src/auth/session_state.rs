@@ -1,0 +1,99 @@
+//! Everything the service keeps in a signed-in session, under one type: the names of the
+//! session's values are known here and nowhere else.
+
+use crate::crypto::{constant_time_eq, random_token};
+use crate::domain::{UserId, WorkspaceId};
+use actix_session::{Session, SessionGetError, SessionInsertError};
+
+/// Names the session store also reads, to keep them in columns of their own.
+pub(crate) const USER_ID: &str = "user_id";
+pub(crate) const USER_AGENT: &str = "user_agent";
+pub(crate) const CLIENT_ADDRESS: &str = "client_address";
+const WORKSPACE_ID: &str = "workspace_id";
+const EMAIL: &str = "email";
+const CSRF_TOKEN: &str = "csrf";
+
+/// Who signed in, from where.
+pub struct SignIn<'a> {
+    pub user: &'a UserId,
+    pub workspace: &'a WorkspaceId,
+    pub email: &'a str,
+    pub user_agent: &'a str,
+    pub client_address: &'a str,
+}
+
+/// A request's session, read and written through what it means.
+#[derive(Clone)]
+pub struct SessionState(Session);
+
+impl SessionState {
+    pub fn new(session: Session) -> Self {
+        Self(session)
+    }
+
+    /// Starts a signed-in session under a new key, with a new CSRF token, so that nothing seen
+    /// before sign-in is worth anything after it.
+    pub fn sign_in(&self, who: SignIn<'_>) -> Result<(), SessionInsertError> {
+        self.0.renew();
+        self.0.insert(USER_ID, who.user.as_str())?;
+        self.0.insert(EMAIL, who.email)?;
+        self.set_workspace(who.workspace)?;
+        self.0.insert(
+            USER_AGENT,
+            who.user_agent.chars().take(200).collect::<String>(),
+        )?;
+        self.0.insert(CLIENT_ADDRESS, who.client_address)?;
+        self.0.insert(CSRF_TOKEN, random_token())?;
+        Ok(())
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        self.text(USER_ID).and_then(|id| UserId::parse(&id))
+    }
+
+    pub fn workspace_id(&self) -> Option<WorkspaceId> {
+        self.text(WORKSPACE_ID)
+            .and_then(|id| WorkspaceId::parse(&id))
+    }
+
+    pub fn email(&self) -> Option<String> {
+        self.text(EMAIL)
+    }
+
+    /// The workspace the user works in from now on.
+    pub fn set_workspace(&self, workspace: &WorkspaceId) -> Result<(), SessionInsertError> {
+        self.0.insert(WORKSPACE_ID, workspace.as_str())
+    }
+
+    /// The session's CSRF token, made on first use.
+    pub fn csrf_token(&self) -> Result<String, SessionInsertError> {
+        if let Some(token) = self.text(CSRF_TOKEN) {
+            return Ok(token);
+        }
+        let token = random_token();
+        self.0.insert(CSRF_TOKEN, &token)?;
+        Ok(token)
+    }
+
+    /// True only when the session has a token and `submitted` is exactly it.
+    pub fn csrf_matches(&self, submitted: &str) -> bool {
+        self.text(CSRF_TOKEN).is_some_and(|expected| {
+            !submitted.is_empty() && constant_time_eq(expected.as_bytes(), submitted.as_bytes())
+        })
+    }
+
+    /// Ends the session: its row is deleted and the cookie cleared.
+    pub fn end(&self) {
+        self.0.purge();
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        self.0
+            .get::<String>(name)
+            .unwrap_or_else(|e: SessionGetError| {
+                // A value that does not decode is as good as none; the session stays usable.
+                log::debug!("session value {name} unreadable: {e}");
+                None
+            })
+    }
+}
