@@ -265,11 +265,7 @@ async fn scopes_limit_what_a_key_can_do_and_name_what_is_missing() {
             .unwrap()
             .contains("keys:write")
     );
-    assert_eq!(
-        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
-        1,
-        "nothing was created"
-    );
+    assert_eq!(app.db.rows("api_keys"), 1, "nothing was created");
 
     // A key may only hand on powers it has.
     let writer = ApiClient::new(
@@ -407,11 +403,7 @@ async fn bad_json_gets_400_naming_the_problem_and_changes_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, _) = json(post(format!(r#"{{"label": "{}"}}"#, "x".repeat(70 * 1024)))).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
-        1,
-        "only the admin key"
-    );
+    assert_eq!(app.db.rows("api_keys"), 1, "only the admin key");
 }
 
 #[actix_web::test]
@@ -610,10 +602,7 @@ async fn members_may_not_manage_keys() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
-        1
-    );
+    assert_eq!(app.db.rows("api_keys"), 1);
 }
 
 #[actix_web::test]
@@ -703,10 +692,7 @@ async fn the_key_form_refuses_bad_input() {
         .post_form("/settings/api-keys", &[("label", "no token")])
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
-        0
-    );
+    assert_eq!(app.db.rows("api_keys"), 0);
 }
 
 #[actix_web::test]
@@ -915,7 +901,7 @@ async fn a_key_never_makes_a_key_that_outlives_or_outranks_it_and_the_chain_is_r
     assert!(parse_time(&short["expires_at"]) <= parent_expiry + time::Duration::minutes(1));
 
     // More scopes than it has, full access, or another mode: refused, nothing made.
-    let before = app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys");
+    let before = app.db.rows("api_keys");
     for body in [
         j!({"label": "more", "scopes": ["accounts:write"]}),
         j!({"label": "everything"}),
@@ -924,10 +910,7 @@ async fn a_key_never_makes_a_key_that_outlives_or_outranks_it_and_the_chain_is_r
         let (code, answer) = make_key(&parent, body.clone()).await;
         assert_eq!(code, StatusCode::FORBIDDEN, "{body} -> {answer}");
     }
-    assert_eq!(
-        app.db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
-        before
-    );
+    assert_eq!(app.db.rows("api_keys"), before);
 
     // The keys page says which key made which.
     let html = browser.page("/settings/api-keys").await;

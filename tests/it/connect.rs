@@ -218,9 +218,7 @@ async fn a_test_key_connects_a_sandbox_account_and_live_keys_never_see_it() {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(accounts(&s.test).await.is_empty());
     assert_eq!(
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM connected_accounts"),
+        s.app.db.rows("connected_accounts"),
         0,
         "the row and its sealed tokens are gone"
     );
@@ -229,11 +227,7 @@ async fn a_test_key_connects_a_sandbox_account_and_live_keys_never_see_it() {
 #[actix_web::test]
 async fn a_wrong_reused_expired_or_foreign_state_is_refused_and_stores_nothing() {
     let s = setup().await;
-    let stored = || {
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM connected_accounts")
-    };
+    let stored = || s.app.db.rows("connected_accounts");
 
     // Wrong state.
     let (auth_url, _state) = begin(&s.live, "x", Some("https://client.example/done")).await;
@@ -393,12 +387,7 @@ async fn x_connects_with_pkce_refreshes_once_and_is_revoked_on_disconnect() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM connected_accounts"),
-        0
-    );
+    assert_eq!(s.app.db.rows("connected_accounts"), 0);
     let revoked = s.platforms.platform("x").revoked.clone();
     assert!(
         revoked.contains(&last_access) && revoked.contains(&last_refresh),
@@ -768,11 +757,7 @@ async fn a_reconnect_without_a_refresh_token_keeps_the_stored_one() {
 async fn bad_input_on_the_connect_pages_is_a_clear_4xx_and_changes_nothing() {
     let s = setup().await;
     let id = connect_x(&s).await["id"].as_str().unwrap().to_owned();
-    let still_there = || {
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM connected_accounts")
-    };
+    let still_there = || s.app.db.rows("connected_accounts");
 
     let response = s
         .browser
@@ -834,11 +819,7 @@ async fn bad_input_on_the_connect_pages_is_a_clear_4xx_and_changes_nothing() {
                 .await
         }
     };
-    let no_grants = || {
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM sandbox_grants")
-    };
+    let no_grants = || s.app.db.rows("sandbox_grants");
     let response = approve("forged".into(), "x").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(no_grants(), 0);
@@ -858,16 +839,8 @@ async fn bad_input_on_the_connect_pages_is_a_clear_4xx_and_changes_nothing() {
 #[actix_web::test]
 async fn a_connect_link_is_finished_only_by_a_member_of_its_workspace() {
     let s = setup().await;
-    let stored = || {
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM connected_accounts")
-    };
-    let pending = || {
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM oauth_states")
-    };
+    let stored = || s.app.db.rows("connected_accounts");
+    let pending = || s.app.db.rows("oauth_states");
     let stranger = s.app.browser();
     stranger.sign_up(&unique_email("victim"), "Victims").await;
 
@@ -972,11 +945,7 @@ async fn a_connect_link_is_finished_only_by_a_member_of_its_workspace() {
 async fn the_sandbox_acts_only_for_a_pending_flow_and_its_codes_only_for_their_state() {
     let s = setup().await;
     let visitor = s.app.browser();
-    let grants = || {
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM sandbox_grants")
-    };
+    let grants = || s.app.db.rows("sandbox_grants");
 
     // No flow, no page: the sandbox is not an open redirector.
     let made_up = "/sandbox/authorize?response_type=code&client_id=socializer&redirect_uri=https%3A%2F%2Fevil.example%2F&state=made-up";
@@ -1084,12 +1053,7 @@ async fn redirect_uris_whose_origin_is_not_exact_are_refused_and_the_policy_name
             "{bad}: {body}"
         );
     }
-    assert_eq!(
-        s.app
-            .db
-            .count_as_admin("SELECT COUNT(*) AS n FROM oauth_states"),
-        0
-    );
+    assert_eq!(s.app.db.rows("oauth_states"), 0);
 
     let (auth_url, _) = begin(
         &s.test,

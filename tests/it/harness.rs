@@ -84,6 +84,11 @@ impl TestDatabase {
         conn
     }
 
+    /// How many rows `table` holds, counted as the admin (past row-level security).
+    pub fn rows(&self, table: &str) -> i64 {
+        self.count_as_admin(&format!("SELECT COUNT(*) AS n FROM {table}"))
+    }
+
     /// One number from a query run as the admin.
     pub fn count_as_admin(&self, sql: &str) -> i64 {
         use diesel::RunQueryDsl as _;

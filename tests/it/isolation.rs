@@ -128,11 +128,7 @@ async fn without_a_workspace_no_workspace_rows_are_visible() {
         .await
         .unwrap();
     assert!(seen.is_empty());
-    assert_eq!(
-        test_db.count_as_admin("SELECT COUNT(*) AS n FROM memberships"),
-        1,
-        "the row is there"
-    );
+    assert_eq!(test_db.rows("memberships"), 1, "the row is there");
 }
 
 #[actix_web::test]
@@ -187,10 +183,7 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
         .unwrap();
     assert_eq!(found.0, 1);
     assert_eq!(found.1.as_deref(), Some(workspaces[1].as_str()));
-    assert_eq!(
-        test_db.count_as_admin("SELECT COUNT(*) AS n FROM api_keys"),
-        4
-    );
+    assert_eq!(test_db.rows("api_keys"), 4);
 }
 
 #[actix_web::test]

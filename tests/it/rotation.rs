@@ -153,20 +153,8 @@ async fn rotate_root_key_rewraps_every_data_key_and_the_old_key_is_then_not_need
 async fn deleting_a_workspace_deletes_its_data_key() {
     let app = TestApp::spawn_with(root(3)).await;
     connected(&app).await;
-    assert_eq!(
-        app.db
-            .count_as_admin("SELECT COUNT(*) AS n FROM workspace_keys"),
-        1
-    );
+    assert_eq!(app.db.rows("workspace_keys"), 1);
     app.db.execute_as_admin("DELETE FROM workspaces");
-    assert_eq!(
-        app.db
-            .count_as_admin("SELECT COUNT(*) AS n FROM workspace_keys"),
-        0
-    );
-    assert_eq!(
-        app.db
-            .count_as_admin("SELECT COUNT(*) AS n FROM connected_accounts"),
-        0
-    );
+    assert_eq!(app.db.rows("workspace_keys"), 0);
+    assert_eq!(app.db.rows("connected_accounts"), 0);
 }

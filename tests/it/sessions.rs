@@ -191,7 +191,7 @@ async fn sessions_are_revocable_and_expire_idle_or_absolute() {
 }
 
 fn texts_email(app: &TestApp) -> String {
-    let rows = app.db.count_as_admin("SELECT COUNT(*) AS n FROM users");
+    let rows = app.db.rows("users");
     assert_eq!(rows, 1);
     read_single_email(app)
 }
@@ -275,11 +275,7 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
             .status(),
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        app.db
-            .count_as_admin("SELECT COUNT(*) AS n FROM workspaces"),
-        1
-    );
+    assert_eq!(app.db.rows("workspaces"), 1);
     browser.dashboard().await; // still signed in
 
     let fresh = app.browser();
@@ -306,7 +302,7 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.db.count_as_admin("SELECT COUNT(*) AS n FROM users"), 1);
+    assert_eq!(app.db.rows("users"), 1);
 }
 
 #[actix_web::test]

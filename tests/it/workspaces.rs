@@ -98,11 +98,7 @@ async fn a_workspace_needs_a_valid_name() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(texts(&response.text().await.unwrap(), ".error").len(), 1);
     }
-    assert_eq!(
-        app.db
-            .count_as_admin("SELECT COUNT(*) AS n FROM workspaces"),
-        1
-    );
+    assert_eq!(app.db.rows("workspaces"), 1);
 }
 
 #[actix_web::test]
