@@ -185,35 +185,12 @@ impl Connector {
                 if flow.platform != platform.as_str() || flow.expires_at <= now {
                     return Err(ConnectError::InvalidState);
                 }
-                let person = match &finisher {
-                    Finisher::Key { workspace: w, .. } => {
-                        // A flow that ends at the service's own callback is finished there,
-                        // by a member who is signed in, never by whoever holds the code.
-                        if bound_user.is_some() || *w != workspace || flow.redirect_uri == callback
-                        {
-                            return Err(ConnectError::InvalidState);
-                        }
-                        None
-                    }
-                    Finisher::Callback { user } => {
-                        // A flow with the caller's own redirect URI ends with the caller's key.
-                        if flow.redirect_uri != callback {
-                            return Err(ConnectError::InvalidState);
-                        }
-                        let Some(user) = user else {
-                            return Err(ConnectError::SignInRequired);
-                        };
-                        Some(user.clone())
-                    }
-                };
-                // Whoever is signed in at the callback is the one who approved at the platform:
-                // the code is theirs. Someone other than the flow's own person (browser flows)
-                // or outside its workspace spends the flow, so that no one can finish it later
-                // with their code and connect their account after all.
-                let stranger = match (&person, &bound_user) {
-                    (Some(person), Some(bound)) => person != bound,
-                    _ => false,
-                };
+                let Finishing { person, stranger } = who_finishes(
+                    &finisher,
+                    &workspace,
+                    bound_user.as_ref(),
+                    flow.redirect_uri == callback,
+                )?;
                 if let Some(person) = &person {
                     let mut conn = lookup.enter_workspace(workspace.clone())?;
                     if stranger || memberships::role_of(&mut conn, person)?.is_none() {
@@ -389,4 +366,113 @@ enum Checked<T> {
     /// Someone outside the flow's workspace (or not its own person) came back with it: it is
     /// spent, committed, so that no one can finish it later.
     SpentByStranger,
+}
+
+/// Who is finishing a flow, as far as the flow's own record can tell; membership of the flow's
+/// workspace is checked after, in the database.
+#[derive(Debug, PartialEq)]
+struct Finishing {
+    /// The signed-in person at the callback (none for a key).
+    person: Option<UserId>,
+    /// True when that person is not the one a browser flow was started by.
+    stranger: bool,
+}
+
+/// The rules for who may finish a flow. A flow that ends at the service's own callback is
+/// finished there, by a member who is signed in, never by whoever holds the code; a flow with
+/// the caller's own redirect URI ends with a key of the flow's workspace. Whoever is signed in
+/// at the callback is the one who approved at the platform, so someone other than a browser
+/// flow's own person is a stranger, and the caller spends the flow.
+fn who_finishes(
+    finisher: &Finisher,
+    workspace: &WorkspaceId,
+    bound_user: Option<&UserId>,
+    ends_at_callback: bool,
+) -> Result<Finishing, ConnectError> {
+    match finisher {
+        Finisher::Key { workspace: w, .. } => {
+            if bound_user.is_some() || w != workspace || ends_at_callback {
+                return Err(ConnectError::InvalidState);
+            }
+            Ok(Finishing {
+                person: None,
+                stranger: false,
+            })
+        }
+        Finisher::Callback { user } => {
+            if !ends_at_callback {
+                return Err(ConnectError::InvalidState);
+            }
+            let person = user.clone().ok_or(ConnectError::SignInRequired)?;
+            let stranger = bound_user.is_some_and(|bound| *bound != person);
+            Ok(Finishing {
+                person: Some(person),
+                stranger,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(workspace: &WorkspaceId) -> Finisher {
+        Finisher::Key {
+            workspace: workspace.clone(),
+            mode: KeyMode::Live,
+        }
+    }
+
+    #[test]
+    fn a_key_finishes_only_its_own_workspace_s_flows_with_its_own_redirect() {
+        let (ours, theirs, user) = (
+            WorkspaceId::generate(),
+            WorkspaceId::generate(),
+            UserId::generate(),
+        );
+        assert_eq!(
+            who_finishes(&key(&ours), &ours, None, false).unwrap(),
+            Finishing {
+                person: None,
+                stranger: false
+            }
+        );
+        for (workspace, bound, at_callback) in [
+            (&theirs, None, false),
+            (&ours, None, true),
+            (&ours, Some(&user), false),
+        ] {
+            assert!(matches!(
+                who_finishes(&key(&ours), workspace, bound, at_callback),
+                Err(ConnectError::InvalidState)
+            ));
+        }
+    }
+
+    #[test]
+    fn the_callback_needs_someone_signed_in_and_tells_a_stranger_apart() {
+        let ws = WorkspaceId::generate();
+        let (starter, other) = (UserId::generate(), UserId::generate());
+        let at = |user: Option<&UserId>| Finisher::Callback {
+            user: user.cloned(),
+        };
+        assert!(matches!(
+            who_finishes(&at(None), &ws, Some(&starter), true),
+            Err(ConnectError::SignInRequired)
+        ));
+        assert!(matches!(
+            who_finishes(&at(Some(&starter)), &ws, Some(&starter), false),
+            Err(ConnectError::InvalidState)
+        ));
+        let own = who_finishes(&at(Some(&starter)), &ws, Some(&starter), true).unwrap();
+        assert!(!own.stranger);
+        let stranger = who_finishes(&at(Some(&other)), &ws, Some(&starter), true).unwrap();
+        assert!(stranger.stranger);
+        // A flow a key started in the browser's name has no person of its own: whoever is a
+        // member may finish it (membership is checked next).
+        let anyone = who_finishes(&at(Some(&other)), &ws, None, true).unwrap();
+        assert_eq!(anyone.person, Some(other));
+        assert!(!anyone.stranger);
+    }
 }

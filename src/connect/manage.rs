@@ -267,49 +267,67 @@ impl Connector {
         id: &AccountId,
     ) -> Result<Refreshed, ConnectError> {
         let lease = random_token();
-        let keyring = self.keyring.clone();
-        let (lease_for_tx, id_for_tx) = (lease.clone(), id.clone());
-        let taken = self
-            .db
-            .in_workspace(workspace.clone(), move |conn| {
-                let now = now();
-                let Some(row) = accounts::get(conn, &id_for_tx)? else {
-                    return Err(ConnectError::NotFound);
-                };
-                // Another holder may have refreshed while this one waited.
-                if row.status != "active" || row.refresh_token.is_none() || !near_expiry(&row) {
-                    return Ok(None);
-                }
-                if !accounts::take_lease(conn, &id_for_tx, &lease_for_tx, now, now + LEASE_SECS)? {
-                    return Ok(Some(None));
-                }
-                let workspace = conn.workspace_id().clone();
-                let key = vault::data_key(conn, &keyring)?;
-                open_tokens(&key, &workspace, row).map(|o| Some(Some(o)))
-            })
-            .await?;
-        let opened = match taken {
-            None => return Ok(Refreshed::NoRefreshToken),
-            Some(None) => return Ok(Refreshed::Busy),
-            Some(Some(opened)) => opened,
+        let opened = match self.take_for_refresh(workspace, id, &lease).await? {
+            Taken::NotDue => return Ok(Refreshed::NoRefreshToken),
+            Taken::Busy => return Ok(Refreshed::Busy),
+            Taken::Opened(opened) => *opened,
         };
         let Some(refresh_token) = opened.refresh else {
             return Ok(Refreshed::NoRefreshToken);
         };
         let platform = Platform::parse(&opened.row.platform).ok_or(ConnectError::NotFound)?;
         let now = now();
-        let result: Result<TokenSet, ProviderError> = match self.platforms.app(platform) {
+        let result = match self.platforms.app(platform) {
             Some(app) => oauth::refresh(&self.http, app, &refresh_token, now).await,
             None if platform == Platform::Sandbox => Ok(sandbox::refresh(now)),
             None => Err(ProviderError::Failed(format!(
                 "{platform} is no longer configured"
             ))),
         };
+        let decision = decide(result, opened.row.refresh_failures, now);
+        self.apply(workspace, id, &lease, decision, now).await
+    }
 
+    /// Takes the account's refresh lease and opens its tokens, in one transaction, when a
+    /// refresh is still due (another holder may have refreshed while this one waited).
+    async fn take_for_refresh(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+        lease: &str,
+    ) -> Result<Taken, ConnectError> {
         let keyring = self.keyring.clone();
-        let id_owned = id.clone();
-        match result {
-            Ok(tokens) => {
+        let (lease, id) = (lease.to_owned(), id.clone());
+        self.db
+            .in_workspace(workspace.clone(), move |conn| {
+                let now = now();
+                let row = accounts::get(conn, &id)?.ok_or(ConnectError::NotFound)?;
+                if row.status != "active" || row.refresh_token.is_none() || !near_expiry(&row) {
+                    return Ok(Taken::NotDue);
+                }
+                if !accounts::take_lease(conn, &id, &lease, now, now + LEASE_SECS)? {
+                    return Ok(Taken::Busy);
+                }
+                let workspace = conn.workspace_id().clone();
+                let key = vault::data_key(conn, &keyring)?;
+                open_tokens(&key, &workspace, row).map(|o| Taken::Opened(Box::new(o)))
+            })
+            .await
+    }
+
+    /// Stores what [`decide`] chose.
+    async fn apply(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+        lease: &str,
+        decision: Decision,
+        now: i64,
+    ) -> Result<Refreshed, ConnectError> {
+        let keyring = self.keyring.clone();
+        let (lease, id_owned) = (lease.to_owned(), id.clone());
+        match decision {
+            Decision::Store(tokens) => {
                 self.db
                     .in_workspace(workspace.clone(), move |conn| {
                         let workspace = conn.workspace_id().clone();
@@ -339,7 +357,7 @@ impl Connector {
                 log::info!("refreshed the token of account {id}");
                 Ok(Refreshed::Done)
             }
-            Err(ProviderError::Refused(_)) => {
+            Decision::MarkExpired => {
                 log::info!("account {id}: refresh refused, marked expired");
                 self.db
                     .in_workspace(workspace.clone(), move |conn| {
@@ -354,26 +372,49 @@ impl Connector {
                     .await?;
                 Ok(Refreshed::Refused)
             }
-            Err(e) => {
-                let message = e.to_string();
-                let failures = opened.row.refresh_failures.max(0) as u32;
-                let retry_at = now + backoff_secs(failures);
+            Decision::RetryAt { at, error } => {
+                let message = error.to_string();
                 log::warn!("account {id}: refresh failed, retrying later: {message}");
                 self.db
                     .in_workspace(workspace.clone(), move |conn| {
-                        accounts::record_failure(
-                            conn,
-                            &id_owned,
-                            Some(&lease),
-                            &message,
-                            retry_at,
-                            now,
-                        )
+                        accounts::record_failure(conn, &id_owned, Some(&lease), &message, at, now)
                     })
                     .await?;
-                Err(e.into())
+                Err(error.into())
             }
         }
+    }
+}
+
+/// What the start of a refresh found.
+enum Taken {
+    /// Not active, nothing to refresh with, or not near expiry any more.
+    NotDue,
+    /// Another holder has the lease.
+    Busy,
+    Opened(Box<Opened>),
+}
+
+/// What a refresh's answer from the platform leads to.
+#[derive(Debug)]
+enum Decision {
+    /// New tokens: stored, with the lease released.
+    Store(TokenSet),
+    /// The platform refused the refresh token: only reconnecting helps.
+    MarkExpired,
+    /// A failure that may pass: try again at `at`.
+    RetryAt { at: i64, error: ProviderError },
+}
+
+/// Decides what a refresh's outcome means, after `failures` failed attempts before it.
+fn decide(result: Result<TokenSet, ProviderError>, failures: i32, now: i64) -> Decision {
+    match result {
+        Ok(tokens) => Decision::Store(tokens),
+        Err(ProviderError::Refused(_)) => Decision::MarkExpired,
+        Err(error) => Decision::RetryAt {
+            at: now + backoff_secs(u32::try_from(failures).unwrap_or(0)),
+            error,
+        },
     }
 }
 
@@ -385,4 +426,36 @@ fn near_expiry(row: &StoredAccount) -> bool {
 /// 30 s, 1 min, 2 min, … up to an hour between attempts after failures.
 fn backoff_secs(failures: u32) -> i64 {
     (30_i64 << failures.min(7)).min(3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_30_seconds_to_an_hour() {
+        let waits: Vec<i64> = (0..10).map(backoff_secs).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(backoff_secs(u32::MAX), 3600);
+    }
+
+    #[test]
+    fn a_refresh_answer_is_stored_marks_the_account_expired_or_is_retried_later() {
+        let now = 1_000_000;
+        let tokens = sandbox::refresh(now);
+        assert!(matches!(decide(Ok(tokens), 0, now), Decision::Store(_)));
+        assert!(matches!(
+            decide(Err(ProviderError::Refused("invalid_grant".into())), 3, now),
+            Decision::MarkExpired
+        ));
+        match decide(Err(ProviderError::Failed("timeout".into())), 2, now) {
+            Decision::RetryAt { at, .. } => assert_eq!(at, now + 120),
+            other => panic!("{other:?}"),
+        }
+        // A count gone negative in storage waits the shortest time, not forever.
+        match decide(Err(ProviderError::Failed("timeout".into())), -5, now) {
+            Decision::RetryAt { at, .. } => assert_eq!(at, now + 30),
+            other => panic!("{other:?}"),
+        }
+    }
 }
