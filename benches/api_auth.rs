@@ -1,4 +1,4 @@
-//! §10's first three figures, measured in one run on this machine:
+//! The API's first three performance figures, measured in one run on this machine:
 //!
 //! 1. `GET /v1/status` with a valid key (the real server, embedded SQLite) against a bare
 //!    actix-web route serving the same JSON from memory: throughput ratio and p99, 64 connections.

@@ -1,4 +1,4 @@
-//! §10's line on password hashing, and the sign-up flood of the security review: sign-in
+//! The password-hashing figure, and the sign-up flood of the security review: sign-in
 //! latency on its own, then while a flood of sign-ups from many addresses runs flat out, with
 //! `/v1/status` measured alongside. The hashing queue is bounded and sign-ups may fill only half
 //! of it, so a flood is answered 429/503 at once instead of queueing, and sign-ins keep their

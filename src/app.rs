@@ -100,7 +100,7 @@ impl Application {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
-        // Half the cores at most hash passwords; the others keep answering requests (§10).
+        // Half the cores at most hash passwords; the others keep answering requests.
         let hashing = PasswordHashing::new(config.hashing_threads.unwrap_or((cores / 2).max(1)))
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let mailer = Mailer::new(&config.mail, public_url.host_str().unwrap_or("localhost"))?;

@@ -1,4 +1,4 @@
-//! The command line: the server's commands and the API client's (§9), in one binary.
+//! The command line: the server's commands and the API client's, in one binary.
 
 use crate::domain::Scope;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -40,7 +40,7 @@ pub enum Command {
     Client(ClientCommand),
 }
 
-/// The API client's commands (§9).
+/// The API client's commands.
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Check an API key with the server and save it, with the server's URL, for the other

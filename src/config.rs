@@ -1,4 +1,4 @@
-//! Configuration from the environment (§2.1). A bad value stops the start with one line naming
+//! Configuration from the environment. A bad value stops the start with one line naming
 //! the variable; nothing here reads global state, so tests build a `Config` of their own.
 
 use crate::connect::{Description, OAuthApp, Platform, Platforms};
@@ -54,7 +54,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub environment: Environment,
     pub root_key: RootKey,
-    /// Root keys that still unwrap data keys during a rotation (§8.4); never used to wrap.
+    /// Root keys that still unwrap data keys during a rotation; never used to wrap.
     pub previous_root_keys: Vec<RootKey>,
     pub session_secret: SessionSecret,
     pub mail: MailSetting,
@@ -66,14 +66,14 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Password hashes run at once; default half the cores (set by tests and benchmarks).
     pub hashing_threads: Option<usize>,
-    /// How often recorded key uses are written (§4.4: shown at most a minute late).
+    /// How often recorded key uses are written (a key's last use is shown at most a minute late).
     pub key_usage_flush: std::time::Duration,
     /// Keep verified keys in memory (only ever on SQLite; see `keys::KeyCache`). The benchmark
     /// turns it off to measure the database path.
     pub cache_keys: bool,
     /// The real platforms offered (each only when its client id and secret are set).
     pub platforms: Platforms,
-    /// How often the background refresher looks for tokens about to expire (§5.3).
+    /// How often the background refresher looks for tokens about to expire.
     pub refresh_every: std::time::Duration,
 }
 

@@ -1,5 +1,5 @@
 //! Outgoing email: over SMTP when `SOCIALIZER_SMTP_URL` is set, otherwise written as `.eml`
-//! files to the outbox folder with the link logged, for development (§2.1).
+//! files to the outbox folder with the link logged, for development.
 
 use crate::config::MailSetting;
 use crate::domain::Email;

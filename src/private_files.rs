@@ -1,4 +1,4 @@
-//! Everything the service writes to disk is for its own user only (§8.2): folders 0700, files
+//! Everything the service writes to disk is for its own user only: folders 0700, files
 //! 0600, whatever the umask it was started with. The modes are set when a file or folder is
 //! made and tightened when one already exists with looser ones.
 

@@ -26,7 +26,7 @@ pub struct AppState {
     pub anonymous_posts: RateLimiter,
 }
 
-/// API requests per minute per workspace, by plan (§6.5).
+/// API requests per minute per workspace, by plan.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimits {
     pub free: u32,

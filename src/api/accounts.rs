@@ -1,5 +1,5 @@
-//! Connected accounts and the connect flow (§5.2, §5.3). A key sees only accounts of its own
-//! mode: test keys the sandbox's, live keys the real platforms' (§4.4).
+//! Connected accounts and the connect flow. A key sees only accounts of its own
+//! mode: test keys the sandbox's, live keys the real platforms'.
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorEnvelope};

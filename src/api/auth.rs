@@ -1,5 +1,5 @@
 //! Every `/v1` request but the OpenAPI document: the key from the `Authorization` header only
-//! (§4.4, §6.4), the workspace it fixes, the rate limit (§6.5) and its headers on every answer.
+//!, the workspace it fixes, the rate limit and its headers on every answer.
 
 use super::error::ApiError;
 use super::rate_limit::Decision;

@@ -1,4 +1,4 @@
-//! The one place where API errors become HTTP answers: the JSON envelope of §6.2.
+//! The one place where API errors become HTTP answers: the JSON envelope `{"error": {"code", "message"}}`.
 
 use crate::domain::Scope;
 use actix_web::http::{StatusCode, header};
@@ -25,7 +25,7 @@ pub enum ApiError {
     RateLimited {
         retry_after: i64,
     },
-    /// The platform failed or refused (§6.2, 502).
+    /// The platform failed or refused (502).
     Provider(String),
     /// Logged in full with a request id; the answer carries only the id.
     Internal(String),
@@ -82,7 +82,7 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// The body of every error answer under `/v1` (§6.2).
+/// The body of every error answer under `/v1`.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
     pub error: ErrorDetail,

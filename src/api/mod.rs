@@ -1,4 +1,4 @@
-//! The JSON API under `/v1` (§6), authenticated by API keys. Handlers are thin: take the
+//! The JSON API under `/v1`, authenticated by API keys. Handlers are thin: take the
 //! `Caller`, check its scope, call one domain function, serialise.
 
 mod accounts;

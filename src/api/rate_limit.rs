@@ -1,4 +1,4 @@
-//! Requests per minute (§6.5), in fixed one-minute windows, counted in this process's memory.
+//! Requests per minute, in fixed one-minute windows, counted in this process's memory.
 //! With several server processes each counts on its own (see the README).
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! API keys (§4.1): `sk_live_` or `sk_test_`, 32 random bytes from the OS in base62, then a
+//! API keys: `sk_live_` or `sk_test_`, 32 random bytes from the OS in base62, then a
 //! 6-character base62 CRC-32 of everything before it. The checksum lets a malformed or mistyped
 //! key be refused without a database read, and lets secret scanners recognise our keys. Only the
 //! SHA-256 of the whole key is ever stored.
@@ -13,7 +13,7 @@ const SECRET_CHARS: usize = 44;
 const CHECKSUM_CHARS: usize = 6;
 const KEY_CHARS: usize = LIVE_PREFIX.len() + SECRET_CHARS + CHECKSUM_CHARS;
 
-/// Live keys see live data; test keys only test-mode data (§4.4).
+/// Live keys see live data; test keys only test-mode data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyMode {

@@ -7,7 +7,7 @@ use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 
 /// CSRF tokens for the forms a visitor fills in before any session exists (sign-in, sign-up,
 /// the sandbox's consent page): a signed double-submit cookie, so that viewing such a page
-/// writes nothing to the database (§8.2). The cookie carries the token signed with a key derived
+/// writes nothing to the database. The cookie carries the token signed with a key derived
 /// from the session secret; the form carries the token itself. A POST is accepted only when the
 /// cookie's signature holds and its token is exactly the form's: another site can neither read
 /// the cookie nor forge one.

@@ -1,4 +1,4 @@
-//! actix-session's storage over our database: sessions are server-side and revocable (§3.3).
+//! actix-session's storage over our database: sessions are server-side and revocable.
 //! The cookie holds only a random key; the table holds only its SHA-256.
 
 use crate::crypto::{random_token, sha256_hex};
@@ -9,7 +9,7 @@ use actix_web::cookie::time::Duration;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// No session lives longer than this, however active (§3.3).
+/// No session lives longer than this, however active.
 pub const ABSOLUTE_LIFETIME_SECS: i64 = 14 * 24 * 60 * 60;
 
 use super::session_state::{CLIENT_ADDRESS, USER_AGENT, USER_ID};

@@ -1,4 +1,4 @@
-//! Sign-in and sign-up throttling (§3.1): after repeated failures for one email or from one
+//! Sign-in and sign-up throttling: after repeated failures for one email or from one
 //! client address, sign-in answers 429 until the window closes; sign-ups are limited per client
 //! address. Every attempt is counted before its password is hashed, in one atomic statement, so
 //! a burst of parallel guesses gets no more tries than a sequence of them.

@@ -1,4 +1,4 @@
-//! The parts of the API's answers (§6.1) that the client shows. Fields it does not show are
+//! The parts of the API's answers that the client shows. Fields it does not show are
 //! ignored, so a newer server's additions do not break an older client.
 
 use serde::Deserialize;

@@ -1,4 +1,4 @@
-//! The client's one way to the server: the `/v1` API of §6, with the key as a Bearer token.
+//! The client's one way to the server: the `/v1` API, with the key as a Bearer token.
 
 use super::ClientError;
 use super::settings::{ApiUrl, ClientKey};
@@ -122,7 +122,7 @@ impl Api {
         ))
     }
 
-    /// An answer without the §6.2 envelope: something else is listening at that URL.
+    /// An answer without the API's error envelope: something else is listening at that URL.
     fn not_socializer(&self, status: StatusCode) -> ClientError {
         ClientError::Unexpected(format!(
             "{} answered HTTP {status} without a Socializer error; is it a Socializer server?",

@@ -1,4 +1,4 @@
-//! The command line client (§9): `socializer login`, `status`, `accounts`, `connect`,
+//! The command line client: `socializer login`, `status`, `accounts`, `connect`,
 //! `disconnect` and `keys`, talking to a server only through its `/v1` API.
 
 mod answers;
@@ -17,7 +17,7 @@ pub enum ClientError {
     /// Run wrongly: a bad argument or value, or no key at all (exit 2).
     #[error("{0}")]
     Usage(String),
-    /// The server refused, with its §6.2 envelope; its message is what the user sees.
+    /// The server refused, with its error envelope; its message is what the user sees.
     #[error("{message}{}", hint(code))]
     Api { code: String, message: String },
     #[error("{0}")]

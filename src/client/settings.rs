@@ -1,4 +1,4 @@
-//! Where the client's key and server URL come from (§9): a flag, else its variable, else
+//! Where the client's key and server URL come from: a flag, else its variable, else
 //! `~/.socializer/config.toml`; and that file, written only by `login`.
 
 use super::ClientError;
@@ -13,7 +13,7 @@ use url::Url;
 
 pub const KEY_VARIABLE: &str = "SOCIALIZER_API_KEY";
 pub const URL_VARIABLE: &str = "SOCIALIZER_API_URL";
-/// The local server of §2.1.
+/// The server a development checkout runs by default.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 
 /// Where a value was found, for messages that say which one to fix.
@@ -90,7 +90,7 @@ impl ApiUrl {
     }
 }
 
-/// An API key that has the shape and checksum of one (§4.1), checked before it is sent
+/// An API key that has the shape and checksum of one, checked before it is sent
 /// anywhere. `Debug` shows only its last 4 characters.
 #[derive(Clone)]
 pub struct ClientKey(String);

@@ -1,4 +1,4 @@
-//! The connect flow (§5.2): a `state` made here, the user sent to the platform, and the code
+//! The connect flow: a `state` made here, the user sent to the platform, and the code
 //! that comes back exchanged for tokens that are sealed before they are stored.
 
 use super::oauth::{self, TokenSet};
@@ -13,7 +13,7 @@ use crate::db::{
 use crate::domain::{AccountId, Invalid, RedirectUri, UserId, WorkspaceId, now};
 use url::Url;
 
-/// A state lives this long (§5.2).
+/// A state lives this long.
 const STATE_LIFETIME_SECS: i64 = 10 * 60;
 const PKCE_FIELD: &str = "pkce_verifier";
 
@@ -21,7 +21,7 @@ const PKCE_FIELD: &str = "pkce_verifier";
 #[derive(Debug, Clone)]
 pub enum Actor {
     /// A program with an API key: its workspace, and its mode (test keys connect only the
-    /// sandbox, live keys never do, §4.4).
+    /// sandbox, live keys never do).
     Key {
         workspace: WorkspaceId,
         mode: KeyMode,
@@ -146,7 +146,7 @@ impl Connector {
     ///
     /// At the service's own callback only a signed-in member of the flow's workspace may finish
     /// it (and only its starter, for a flow begun in the browser), so that a link made by one
-    /// workspace cannot pull a stranger's account into it (§5.2). Whatever is refused here is
+    /// workspace cannot pull a stranger's account into it. Whatever is refused here is
     /// refused before the state is spent, so its rightful finisher can still use it.
     pub async fn finish(
         &self,
@@ -273,7 +273,7 @@ impl Connector {
         Ok((tokens, profile))
     }
 
-    /// Stores a connection: a new row, or the same platform account's row updated (§5.2).
+    /// Stores a connection: a new row, or the same platform account's row updated.
     async fn store(
         &self,
         workspace: WorkspaceId,

@@ -1,4 +1,4 @@
-//! Listing, checking, refreshing and disconnecting connected accounts (§5.3).
+//! Listing, checking, refreshing and disconnecting connected accounts.
 
 use super::oauth::{self, ProviderError, TokenSet};
 use super::providers::Platform;
@@ -11,7 +11,7 @@ use crate::db::connected_accounts::{self as accounts, StoredAccount};
 use crate::domain::{AccountId, WorkspaceId, now};
 use std::time::Duration;
 
-/// Tokens that expire within this long are refreshed first (§5.3).
+/// Tokens that expire within this long are refreshed first.
 pub const REFRESH_AHEAD_SECS: i64 = 10 * 60;
 /// A refresh lease outlives any one refresh (whose calls time out after 15 s), so that it is
 /// never taken from a holder still at work; a crashed holder's lease lapses after this.
@@ -19,7 +19,7 @@ const LEASE_SECS: i64 = 120;
 /// How long a check waits for a refresh another request or process is making.
 const WAIT_FOR_OTHER_REFRESH: Duration = Duration::from_secs(20);
 
-/// The mode an account list or lookup is limited to: a key's (§4.4), or none for people in
+/// The mode an account list or lookup is limited to: a key's, or none for people in
 /// the browser, who see both (test mode in a section of its own).
 pub type ModeFilter = Option<KeyMode>;
 
@@ -168,7 +168,7 @@ impl Connector {
     }
 
     /// Reads the profile from the platform with the account's token, refreshing it first when
-    /// it is near expiry (§5.3), and answers the account as it now is.
+    /// it is near expiry, and answers the account as it now is.
     pub async fn check(
         &self,
         workspace: &WorkspaceId,

@@ -1,5 +1,5 @@
-//! Connected accounts (§5): the connect flow, listing, checking, refreshing and disconnecting,
-//! with every platform token sealed by the workspace's data key (§8.4). Plain async functions
+//! Connected accounts: the connect flow, listing, checking, refreshing and disconnecting,
+//! with every platform token sealed by the workspace's data key. Plain async functions
 //! on a [`Connector`]; no HTTP framework here.
 
 mod flow;

@@ -1,4 +1,4 @@
-//! The platforms accounts connect to (§5.1), each described in one place: endpoints, scopes,
+//! The platforms accounts connect to, each described in one place: endpoints, scopes,
 //! PKCE, how the client authenticates, how the profile is read. Adding a platform means adding
 //! a variant here and its row in `describe`.
 
@@ -8,7 +8,7 @@ use url::Url;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Platform {
-    /// Built in, served by Socializer itself: test-mode data (§5.4).
+    /// Built in, served by Socializer itself: test-mode data.
     Sandbox,
     X,
     LinkedIn,
@@ -109,7 +109,7 @@ pub enum ClientAuth {
 /// What a real platform is, independent of how an operator configured it.
 #[derive(Debug, Clone, Copy)]
 pub struct Description {
-    /// The variables that configure it (§2.1).
+    /// The variables that configure it.
     pub env: EnvNames,
     pub default_authorize_url: &'static str,
     pub default_token_url: &'static str,
@@ -166,7 +166,7 @@ fn read_linkedin_profile(body: &serde_json::Value) -> Option<Profile> {
     })
 }
 
-/// A real platform as this deployment configured it (§2.1).
+/// A real platform as this deployment configured it.
 #[derive(Clone)]
 pub struct OAuthApp {
     pub platform: Platform,

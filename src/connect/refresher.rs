@@ -1,4 +1,4 @@
-//! The background refresher (§5.3): tokens that expire within ten minutes are refreshed without
+//! The background refresher: tokens that expire within ten minutes are refreshed without
 //! anyone asking. Every server process runs one; the refresh lease keeps them from spending a
 //! refresh token twice.
 

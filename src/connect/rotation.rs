@@ -1,4 +1,4 @@
-//! `socializer rotate-root-key` (§8.4): every workspace data key re-wrapped under the current
+//! `socializer rotate-root-key`: every workspace data key re-wrapped under the current
 //! root key, token ciphertexts untouched. The previous root keys keep unwrapping until this
 //! has run; afterwards they are no longer needed.
 

@@ -1,4 +1,4 @@
-//! The built-in `sandbox` platform (§5.4): an authorization server inside Socializer, so that a
+//! The built-in `sandbox` platform: an authorization server inside Socializer, so that a
 //! new user, a demo and test keys go through the whole connect flow with no outside network.
 //! Like a real platform it issues single-use codes bound to the flow's state and redirect URI,
 //! and its page acts only for a flow that is pending; its tokens are

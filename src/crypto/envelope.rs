@@ -1,4 +1,4 @@
-//! Envelope encryption of platform tokens (§8.4).
+//! Envelope encryption of platform tokens.
 //!
 //! Each workspace has a random 256-bit data key. It is stored only wrapped (AEAD-encrypted) by
 //! the root key, next to the root key's id, so that a rotation can tell which root key opens

@@ -21,7 +21,7 @@ pub struct StoredKey {
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub last_used_ip: Option<String>,
-    /// The key that made this one, when a key made it (§4.1).
+    /// The key that made this one, when a key made it.
     pub created_by_key: Option<ApiKeyId>,
 }
 

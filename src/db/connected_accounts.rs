@@ -1,4 +1,4 @@
-//! Connected social accounts: workspace data. Tokens arrive here already sealed (§8.4).
+//! Connected social accounts: workspace data. Tokens arrive here already sealed.
 
 use super::schema::connected_accounts as ca;
 use super::{DbError, RefreshScanConn, WorkspaceConn};
@@ -141,7 +141,7 @@ pub fn insert(conn: &mut WorkspaceConn<'_>, account: NewAccount<'_>) -> Result<(
 }
 
 /// A reconnect: new tokens and profile, the account active again. A refresh token is replaced
-/// only by a new one, never by nothing (§5.3).
+/// only by a new one, never by nothing.
 pub struct Reconnect<'a> {
     pub handle: &'a str,
     pub display_name: &'a str,

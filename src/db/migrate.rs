@@ -17,7 +17,7 @@ pub fn run_pending(url: &DatabaseUrl) -> Result<(), DbError> {
         }
         DbConnection::Pg(pg) => {
             // Nothing to do is found out by reading alone: a login role of the service's own
-            // (§8.1) may read the migrations table but not create tables, and the harness
+            // may read the migrations table but not create tables, and the harness
             // would try to create it.
             if !has_pending_postgres(pg) {
                 return Ok(());

@@ -1,4 +1,4 @@
-//! Connect flows in progress: the OAuth `state`, by digest only (§8.2).
+//! Connect flows in progress: the OAuth `state`, by digest only.
 
 use super::schema::oauth_states as os;
 use super::{DbError, StateLookupConn, WorkspaceConn};

@@ -10,7 +10,7 @@ pub enum Backend {
     Postgres,
 }
 
-/// A database URL, checked at start: `sqlite://PATH` or `postgres://…` (§2.1).
+/// A database URL, checked at start: `sqlite://PATH` or `postgres://…`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(PathBuf),
@@ -68,7 +68,7 @@ impl DatabaseUrl {
                 })?;
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL with synchronous=FULL: a commit that was answered survives kill -9 and
-                // power loss alike (§8.3). Foreign keys are off by default in SQLite.
+                // power loss alike. Foreign keys are off by default in SQLite.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;

@@ -1,4 +1,4 @@
-//! The sandbox platform's own authorization codes (§5.4): not workspace data. Each code is bound
+//! The sandbox platform's own authorization codes: not workspace data. Each code is bound
 //! to the flow (state digest) it was approved for, and a flow holds at most one code.
 
 use super::schema::sandbox_grants as sg;

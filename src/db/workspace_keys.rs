@@ -1,4 +1,4 @@
-//! Workspace data keys, stored only wrapped by a root key (§8.4).
+//! Workspace data keys, stored only wrapped by a root key.
 
 use super::schema::workspace_keys;
 use super::{DbError, KeyRotationConn, WorkspaceConn};

@@ -2,7 +2,7 @@ use super::Invalid;
 use std::fmt;
 
 /// An email address, trimmed and case-folded in Unicode NFC, so that one address typed in
-/// different cases or with composed and decomposed accents is one account (§3.1). Addresses
+/// different cases or with composed and decomposed accents is one account. Addresses
 /// with invisible or bidirectional control characters are refused, and so are addresses the
 /// mailer could not send to (an account that can never be verified is of no use).
 #[derive(Clone, PartialEq, Eq, Hash)]

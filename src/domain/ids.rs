@@ -64,7 +64,7 @@ opaque_id!(
     "key_"
 );
 opaque_id!(
-    /// A connected social account (§5).
+    /// A connected social account.
     AccountId,
     "acc_"
 );

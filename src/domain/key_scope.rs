@@ -1,7 +1,7 @@
 use super::Invalid;
 use std::fmt;
 
-/// What a key may do (§4.3).
+/// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     AccountsRead,
@@ -41,7 +41,7 @@ impl fmt::Display for Scope {
     }
 }
 
-/// A key's scopes. Empty means full access (§4.3).
+/// A key's scopes. Empty means full access.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scopes(Vec<Scope>);
 

@@ -1,4 +1,4 @@
-/// A path on this site, safe to redirect to: `next` never leads off-site (§3.1).
+/// A path on this site, safe to redirect to: `next` never leads off-site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalPath(String);
 

@@ -9,7 +9,7 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 pub struct Password(String);
 
 impl Password {
-    /// A new password must meet the length rules of §3.1.
+    /// A new password must meet the length rules (`MIN_PASSWORD_CHARS` to `MAX_PASSWORD_CHARS` characters).
     pub fn new_password(raw: String) -> Result<Self, Invalid> {
         let chars = raw.chars().count();
         if chars < MIN_PASSWORD_CHARS {

@@ -1,7 +1,7 @@
 use super::Invalid;
 use url::{Host, Url};
 
-/// The longest `redirect_uri` accepted anywhere (§8.2).
+/// The longest `redirect_uri` accepted anywhere.
 pub const MAX_REDIRECT_URI_BYTES: usize = 2048;
 
 /// Where a platform sends the user back: an absolute http(s) URL without a fragment or

@@ -1,6 +1,6 @@
 use std::fmt;
 
-/// A member's role in a workspace (§3.3).
+/// A member's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -1,4 +1,4 @@
-//! Checks shared by every name a person types: emails, workspace names, key labels (§3.1).
+//! Checks shared by every name a person types: emails, workspace names, key labels.
 
 use unicode_normalization::UnicodeNormalization as _;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};

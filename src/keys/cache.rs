@@ -1,5 +1,5 @@
 //! Verified keys kept in memory, so that a request with a known key costs no database read
-//! (§10). Only where this process is the only one serving the data (embedded SQLite): there every
+//!. Only where this process is the only one serving the data (embedded SQLite): there every
 //! revocation and roll happens here and drops the entry at once, so "revoked at once" stays true.
 //! With PostgreSQL several processes share the keys, and the cache is off.
 //!

@@ -92,7 +92,7 @@ impl KeyView {
     }
 }
 
-/// Who is making a key, and so the most it may be given (§4.1: never more than its creator's
+/// Who is making a key, and so the most it may be given (never more than its creator's
 /// role allowed; a key making a key: never more than that key has).
 #[derive(Debug, Clone)]
 pub struct Issuer {
@@ -103,7 +103,7 @@ pub struct Issuer {
     pub key: Option<IssuingKey>,
 }
 
-/// A key acting on keys: what it may hand on and which keys it may touch (§4.1, §4.4).
+/// A key acting on keys: what it may hand on and which keys it may touch.
 #[derive(Debug, Clone)]
 pub struct IssuingKey {
     pub id: ApiKeyId,
@@ -113,7 +113,7 @@ pub struct IssuingKey {
 }
 
 impl Issuer {
-    /// Test keys see and touch only test keys (keys are data too, §4.4).
+    /// Test keys see and touch only test keys (keys are data too).
     fn sees(&self, mode: KeyMode) -> bool {
         match &self.key {
             Some(key) => key.mode == KeyMode::Live || mode == KeyMode::Test,

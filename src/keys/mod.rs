@@ -1,4 +1,4 @@
-//! API keys (§4): creating, listing, revoking and rolling them, and authenticating a request
+//! API keys: creating, listing, revoking and rolling them, and authenticating a request
 //! by one. Plain async functions; no HTTP here.
 
 mod authenticate;

@@ -1,4 +1,4 @@
-//! Last use of each key (§4.4), recorded in memory and written in batches, so that a request
+//! Last use of each key, recorded in memory and written in batches, so that a request
 //! costs no database write. What is shown may lag by the flush interval, well under a minute.
 
 use crate::db::{Database, DbError, api_keys};

@@ -84,7 +84,7 @@ pub(super) async fn create_own_workspace(
     Ok(workspace)
 }
 
-/// Ends all of the user's sessions, on every device (§3.1).
+/// Ends all of the user's sessions, on every device.
 pub async fn sign_out_everywhere(db: &Database, user: &UserId) -> Result<usize, AccountError> {
     let user = user.clone();
     Ok(db

@@ -1,5 +1,5 @@
 //! Forms filled in before sign-in (sign-in, sign-up, the sandbox's consent page): a CSRF token
-//! that needs no session row, and a limit on how often one client address may post them (§8.2).
+//! that needs no session row, and a limit on how often one client address may post them.
 
 use super::PageError;
 use super::current::client_ip;

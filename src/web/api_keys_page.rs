@@ -1,4 +1,4 @@
-//! The API keys settings page (§4.2): owners and admins only.
+//! The API keys settings page: owners and admins only.
 
 use super::PageError;
 use super::current::SignedInMember;

@@ -1,5 +1,5 @@
 //! Static files, embedded in the binary and served under content-versioned names, so they can be
-//! cached for a year and still change on the next release (§7).
+//! cached for a year and still change on the next release.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};

@@ -1,4 +1,4 @@
-//! Connected accounts in the browser (§5.2, §5.3): the settings page, the way out to a platform
+//! Connected accounts in the browser: the settings page, the way out to a platform
 //! and the way back, and Disconnect. Any member may connect accounts.
 
 use super::PageError;
@@ -15,7 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-/// Tokens that cannot be refreshed are flagged this long before they expire (§5.3).
+/// Tokens that cannot be refreshed are flagged this long before they expire.
 const EXPIRY_WARNING_SECS: i64 = 7 * 24 * 60 * 60;
 
 #[derive(Template)]

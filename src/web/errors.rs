@@ -13,7 +13,7 @@ pub enum PageError {
     LoginRequired {
         next: String,
     },
-    /// A state-changing form without the session's CSRF token (§3.3).
+    /// A state-changing form without the session's CSRF token.
     Csrf,
     Forbidden(&'static str),
     NotFound,

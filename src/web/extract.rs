@@ -1,5 +1,5 @@
 //! Form and query extractors that refuse what actix-web's own would quietly repair: bytes that
-//! are not UTF-8 once percent-decoded get a 400, not replacement characters (§6.3).
+//! are not UTF-8 once percent-decoded get a 400, not replacement characters.
 
 use super::PageError;
 use crate::auth::session_state::SessionState;

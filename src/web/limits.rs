@@ -8,7 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 
 /// All request headers together, names and values. Browsers send a few KiB; more is refused
-/// with 431 (§6.3) rather than parsed.
+/// with 431 rather than parsed.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// The methods some route answers; anything else (TRACE, CONNECT, inventions) is 405 wherever

@@ -1,4 +1,4 @@
-//! The server-rendered pages (§3, §7). Handlers are thin: extract, check, call one domain
+//! The server-rendered pages. Handlers are thin: extract, check, call one domain
 //! function from `crate::people`, render.
 
 mod anonymous;
@@ -29,10 +29,10 @@ use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensi
 use actix_web::cookie::{Key, SameSite, time::Duration};
 use actix_web::web;
 
-/// The longest form body a page accepts; more gets 413 (§6.3).
+/// The longest form body a page accepts; more gets 413.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// Idle sessions end after this (§3.3); the absolute limit is in the session store.
+/// Idle sessions end after this; the absolute limit is in the session store.
 pub const IDLE_SESSION_SECS: i64 = 24 * 60 * 60;
 
 pub fn session_middleware(state: &AppState, secret: &[u8]) -> SessionMiddleware<DbSessionStore> {
@@ -89,7 +89,7 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
 }
 
 /// Anything else: a 404 page, except that the signed-in areas send a visitor without a
-/// session to sign in first (§3.3), so that nothing about them shows before that.
+/// session to sign in first, so that nothing about them shows before that.
 pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, PageError> {
     use actix_session::SessionExt as _;
     let path = req.path();

@@ -1,4 +1,4 @@
-//! The sandbox platform's authorization page (§5.4): one form whose Approve (a POST) sends the
+//! The sandbox platform's authorization page: one form whose Approve (a POST) sends the
 //! user on to `redirect_uri` with a code and the state, and whose Deny sends
 //! `error=access_denied`. It stands where a real platform's consent page would, and like one it
 //! acts only for a flow that was begun and is still pending, with that flow's redirect URI.

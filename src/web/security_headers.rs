@@ -1,4 +1,5 @@
-//! The headers of §7 on every answer.
+//! The security headers every answer carries: CSP, frame and referrer policies, nosniff, HSTS on
+//! https.
 
 use actix_web::middleware::DefaultHeaders;
 

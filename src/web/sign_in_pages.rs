@@ -1,4 +1,4 @@
-//! Sign-up, sign-in, sign-out and email verification (§3.1).
+//! Sign-up, sign-in, sign-out and email verification.
 
 use super::PageError;
 use super::anonymous::{self, AnonymousForm};

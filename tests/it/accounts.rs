@@ -1,4 +1,4 @@
-//! §3.1: sign-up, sign-in, sign-out, verification email, throttling.
+//! Sign-up, sign-in, sign-out, verification email, throttling.
 
 use crate::harness::{Browser, PASSWORD, TestApp, location, texts, unique_email};
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! §4 and §6: keys made on the settings page, shown once, stored as digests, used as bearer
+//! API keys: made on the settings page, shown once, stored as digests, used as bearer
 //! tokens, scoped, revoked at once, rolled, and the JSON API's errors and limits.
 
 use crate::harness::{ApiClient, Browser, TestApp, json, location, texts, unique_email};

@@ -1,4 +1,4 @@
-//! §9: the real `socializer` binary as a user runs it, with a home folder of its own, against
+//! The command line client: the real `socializer` binary as a user runs it, with a home folder of its own, against
 //! the test server.
 
 use crate::connect::approve_on_sandbox_as;

@@ -1,4 +1,4 @@
-//! §5: connecting accounts through the API and the browser, against the built-in sandbox and
+//! Connecting accounts through the API and the browser, against the built-in sandbox and
 //! stand-ins for X and LinkedIn; the state rules; refresh, check and disconnect; the test/live
 //! split; tokens never stored or answered in clear.
 

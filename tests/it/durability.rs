@@ -1,5 +1,5 @@
-//! The real binary as an operator runs it: §8.3 (a committed sign-up survives kill -9), §2.1
-//! (a bad value stops the start with one line naming the variable), `socializer migrate`, and
+//! The real binary as an operator runs it: a committed sign-up survives kill -9,
+//! a bad value stops the start with one line naming the variable, `socializer migrate`, and
 //! what reaches the log.
 
 use crate::harness::{Browser, PASSWORD, TestDatabase, location, unique_email};

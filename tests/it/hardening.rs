@@ -1,4 +1,4 @@
-//! §6.3 for pages and §7: bad input gets a clear 4xx and changes nothing; security headers;
+//! Pages and the HTTP edge: bad input gets a clear 4xx and changes nothing; security headers;
 //! static files; health.
 
 use crate::harness::{ApiClient, TestApp, texts, unique_email};

@@ -1,4 +1,4 @@
-//! §8.1: on PostgreSQL the database itself keeps workspaces apart, even for a query that
+//! Tenant isolation: on PostgreSQL the database itself keeps workspaces apart, even for a query that
 //! forgets the workspace, and the service's role cannot bypass it.
 
 use crate::harness::{TestDatabase, unique_email};

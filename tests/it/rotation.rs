@@ -1,4 +1,4 @@
-//! §8.4: data keys wrapped by the root key, a start refused without the root key that wrapped
+//! Envelope encryption: data keys wrapped by the root key, a start refused without the root key that wrapped
 //! them, and `socializer rotate-root-key` moving every data key to a new root key while the
 //! token ciphertexts stay as they were.
 

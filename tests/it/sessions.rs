@@ -1,4 +1,4 @@
-//! §3.3: server-side sessions, cookies, expiry, CSRF, pages that need a session.
+//! Server-side sessions, cookies, expiry, CSRF, pages that need a session.
 
 use crate::harness::{Browser, PASSWORD, TestApp, location, unique_email};
 use reqwest::StatusCode;

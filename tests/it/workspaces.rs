@@ -1,4 +1,4 @@
-//! §3.3: several workspaces per user, switching only to one's own, creating more.
+//! Several workspaces per user, switching only to one's own, creating more.
 
 use crate::harness::{TestApp, texts, unique_email};
 use reqwest::StatusCode;

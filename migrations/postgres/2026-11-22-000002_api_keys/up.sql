@@ -1,4 +1,4 @@
--- API keys (§4). Only the SHA-256 of a key is stored, with its last 4 characters for display.
+-- API keys. Only the SHA-256 of a key is stored, with its last 4 characters for display.
 CREATE TABLE api_keys (
     id TEXT PRIMARY KEY,
     workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,

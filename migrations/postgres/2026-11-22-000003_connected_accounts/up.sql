@@ -1,4 +1,4 @@
--- Connected accounts (§5) and the envelope encryption of their tokens (§8.4).
+-- Connected accounts and the envelope encryption of their tokens.
 
 -- Each workspace's data key, only ever wrapped by a root key (named by its id, so that a
 -- rotation knows which root key opens it). Deleting the workspace deletes its key.
@@ -37,7 +37,7 @@ CREATE TABLE connected_accounts (
 );
 CREATE INDEX connected_accounts_by_expiry ON connected_accounts(token_expires_at);
 
--- OAuth `state` of a connect flow in progress: only its digest is stored (§8.2), with the PKCE
+-- OAuth `state` of a connect flow in progress: only its digest is stored, with the PKCE
 -- verifier sealed like a token. `user_id` is set for flows started in a browser.
 CREATE TABLE oauth_states (
     state_digest TEXT PRIMARY KEY,
@@ -51,7 +51,7 @@ CREATE TABLE oauth_states (
 );
 CREATE INDEX oauth_states_by_workspace ON oauth_states(workspace_id, expires_at);
 
--- The built-in sandbox platform's authorization codes (§5.4): the platform's own data, not a
+-- The built-in sandbox platform's authorization codes: the platform's own data, not a
 -- workspace's. Digest only, single use.
 CREATE TABLE sandbox_grants (
     code_digest TEXT PRIMARY KEY,
