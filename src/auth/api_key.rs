@@ -21,6 +21,8 @@ pub enum KeyMode {
     Test,
 }
 
+crate::parse_stored_text!(KeyMode, "key mode");
+
 impl KeyMode {
     pub fn as_str(self) -> &'static str {
         match self {

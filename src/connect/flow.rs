@@ -351,7 +351,7 @@ impl Connector {
                 other => break other?,
             }
         };
-        row.and_then(AccountView::from_stored)
+        row.map(AccountView::from_stored)
             .ok_or(ConnectError::Storage(DbError::Unavailable(
                 "the account just stored is not there".into(),
             )))

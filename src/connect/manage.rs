@@ -75,7 +75,7 @@ fn open_tokens(
 }
 
 fn matches_mode(row: &StoredAccount, mode: ModeFilter) -> bool {
-    mode.is_none_or(|m| row.mode == m.as_str())
+    mode.is_none_or(|m| row.mode == m)
 }
 
 impl Connector {
@@ -90,10 +90,7 @@ impl Connector {
                 accounts::list(conn, mode.map(KeyMode::as_str))
             })
             .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(AccountView::from_stored)
-            .collect())
+        Ok(rows.into_iter().map(AccountView::from_stored).collect())
     }
 
     async fn opened(
@@ -150,8 +147,7 @@ impl Connector {
         }
         // Tokens that no longer open (a root key lost) cannot be revoked; the row is gone.
         let Ok(opened) = opened else { return Ok(()) };
-        let Some(app) = Platform::parse(&opened.row.platform).and_then(|p| self.platforms.app(p))
-        else {
+        let Some(app) = self.platforms.app(opened.row.platform) else {
             return Ok(());
         };
         let revocations = opened
@@ -180,7 +176,7 @@ impl Connector {
             self.refresh_or_wait(workspace, id).await?;
             opened = self.opened(workspace, id, mode).await?;
         }
-        let platform = Platform::parse(&opened.row.platform).ok_or(ConnectError::NotFound)?;
+        let platform = opened.row.platform;
         if let (Some(access), "active") = (&opened.access, opened.row.status.as_str()) {
             let now = now();
             let profile = match self.platforms.app(platform) {
@@ -231,7 +227,7 @@ impl Connector {
         }
         self.opened(workspace, id, mode)
             .await
-            .and_then(|o| AccountView::from_stored(o.row).ok_or(ConnectError::NotFound))
+            .map(|o| AccountView::from_stored(o.row))
     }
 
     /// Refreshes, or when another request or process is already refreshing, waits for it to
@@ -275,7 +271,7 @@ impl Connector {
         let Some(refresh_token) = opened.refresh else {
             return Ok(Refreshed::NoRefreshToken);
         };
-        let platform = Platform::parse(&opened.row.platform).ok_or(ConnectError::NotFound)?;
+        let platform = opened.row.platform;
         let now = now();
         let result = match self.platforms.app(platform) {
             Some(app) => oauth::refresh(&self.http, app, &refresh_token, now).await,

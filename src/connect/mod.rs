@@ -112,10 +112,10 @@ pub struct AccountView {
 }
 
 impl AccountView {
-    fn from_stored(row: StoredAccount) -> Option<Self> {
-        Some(Self {
-            platform: Platform::parse(&row.platform)?,
-            mode: KeyMode::parse(&row.mode)?,
+    fn from_stored(row: StoredAccount) -> Self {
+        Self {
+            platform: row.platform,
+            mode: row.mode,
             refreshable: row.refresh_token.is_some(),
             id: AccountId::from_trusted(row.id),
             handle: row.handle,
@@ -124,6 +124,6 @@ impl AccountView {
             connected_at: row.connected_at,
             token_expires_at: row.token_expires_at,
             last_error: row.last_error,
-        })
+        }
     }
 }

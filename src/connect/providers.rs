@@ -6,6 +6,8 @@ use crate::auth::api_key::KeyMode;
 use std::fmt;
 use url::Url;
 
+crate::parse_stored_text!(Platform, "platform");
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Platform {
     /// Built in, served by Socializer itself: test-mode data.

@@ -2,7 +2,8 @@
 
 use super::schema::{api_keys, users};
 use super::{DbError, KeyLookupConn, WorkspaceConn};
-use crate::domain::{ApiKeyId, UserId, WorkspaceId};
+use crate::auth::api_key::KeyMode;
+use crate::domain::{ApiKeyId, Scopes, UserId, WorkspaceId};
 use diesel::prelude::*;
 
 /// A stored key: never its secret, which is not stored.
@@ -13,8 +14,8 @@ pub struct StoredKey {
     pub created_by: Option<UserId>,
     pub created_by_email: Option<String>,
     pub label: String,
-    pub mode: String,
-    pub scopes: String,
+    pub mode: KeyMode,
+    pub scopes: Scopes,
     pub last4: String,
     pub created_at: i64,
     pub expires_at: Option<i64>,
@@ -32,8 +33,10 @@ struct Row {
     created_by: Option<String>,
     created_by_email: Option<String>,
     label: String,
-    mode: String,
-    scopes: String,
+    #[diesel(deserialize_as = String)]
+    mode: KeyMode,
+    #[diesel(deserialize_as = String)]
+    scopes: Scopes,
     last4: String,
     created_at: i64,
     expires_at: Option<i64>,

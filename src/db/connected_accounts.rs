@@ -2,6 +2,8 @@
 
 use super::schema::connected_accounts as ca;
 use super::{DbError, RefreshScanConn, WorkspaceConn};
+use crate::auth::api_key::KeyMode;
+use crate::connect::Platform;
 use crate::domain::{AccountId, UserId, WorkspaceId};
 use diesel::prelude::*;
 
@@ -10,8 +12,10 @@ use diesel::prelude::*;
 pub struct StoredAccount {
     pub id: String,
     pub workspace_id: String,
-    pub platform: String,
-    pub mode: String,
+    #[diesel(deserialize_as = String)]
+    pub platform: Platform,
+    #[diesel(deserialize_as = String)]
+    pub mode: KeyMode,
     pub platform_account_id: String,
     pub handle: String,
     pub display_name: String,

@@ -10,6 +10,9 @@ pub enum DbError {
     Migration(String),
     #[error("database query failed: {0}")]
     Query(diesel::result::Error),
+    /// A row holds a value this version of the service does not know.
+    #[error("{0}")]
+    Unknown(#[from] crate::domain::UnknownStoredValue),
 }
 
 impl From<diesel::result::Error> for DbError {

@@ -40,7 +40,7 @@ pub fn role_of(conn: &mut WorkspaceConn<'_>, user: &UserId) -> Result<Option<Rol
         .select(memberships::role)
         .first::<String>(conn.conn())
         .optional()?;
-    Ok(role.as_deref().and_then(Role::parse))
+    Ok(role.map(Role::try_from).transpose()?)
 }
 
 /// The user's role in `workspace`, seen from the user's side (for switching workspaces).
@@ -52,7 +52,7 @@ pub fn role_in(conn: &mut UserConn<'_>, workspace: &WorkspaceId) -> Result<Optio
         .select(memberships::role)
         .first::<String>(conn.conn())
         .optional()?;
-    Ok(role.as_deref().and_then(Role::parse))
+    Ok(role.map(Role::try_from).transpose()?)
 }
 
 /// Everyone in the connection's workspace, owners first, then by email.
@@ -69,17 +69,17 @@ pub fn members(conn: &mut WorkspaceConn<'_>) -> Result<Vec<Member>, DbError> {
             memberships::created_at,
         ))
         .load::<(String, String, String, i64)>(conn.conn())?;
-    let mut members: Vec<Member> = rows
+    let mut members = rows
         .into_iter()
-        .filter_map(|(id, email, role, joined_at)| {
-            Some(Member {
+        .map(|(id, email, role, joined_at)| {
+            Ok(Member {
                 user_id: UserId::from_trusted(id),
                 email: Email::from_trusted(email),
-                role: Role::parse(&role)?,
+                role: Role::try_from(role)?,
                 joined_at,
             })
         })
-        .collect();
+        .collect::<Result<Vec<Member>, DbError>>()?;
     members.sort_by_key(|m| match m.role {
         Role::Owner => 0,
         Role::Admin => 1,

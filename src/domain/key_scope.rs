@@ -70,12 +70,20 @@ impl Scopes {
         Ok(Self(scopes))
     }
 
-    /// The stored form: space-separated names.
-    pub fn from_stored(raw: &str) -> Self {
-        let mut scopes: Vec<Scope> = raw.split_whitespace().filter_map(Scope::parse).collect();
+    /// The stored form: space-separated names, each one known.
+    pub fn from_stored(raw: &str) -> Result<Self, super::UnknownStoredValue> {
+        let mut scopes = raw
+            .split_whitespace()
+            .map(|name| {
+                Scope::parse(name).ok_or_else(|| super::UnknownStoredValue {
+                    what: "scope",
+                    value: name.to_owned(),
+                })
+            })
+            .collect::<Result<Vec<Scope>, _>>()?;
         scopes.sort();
         scopes.dedup();
-        Self(scopes)
+        Ok(Self(scopes))
     }
 
     pub fn to_stored(&self) -> String {
@@ -106,6 +114,14 @@ impl Scopes {
     }
 }
 
+impl TryFrom<String> for Scopes {
+    type Error = super::UnknownStoredValue;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Scopes::from_stored(&value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +135,8 @@ mod tests {
         assert!(!some.allows(Scope::KeysWrite));
         assert!(full.covers(&some) && !some.covers(&full));
         assert!(Scopes::parse_list(&["keys:admin"]).is_err());
-        assert_eq!(Scopes::from_stored(&some.to_stored()), some);
+        assert_eq!(Scopes::from_stored(&some.to_stored()).unwrap(), some);
+        // A stored name this version does not know is an error, not a scope quietly dropped.
+        assert!(Scopes::from_stored("keys:read keys:admin").is_err());
     }
 }

@@ -7,6 +7,7 @@ mod local_path;
 mod password;
 mod redirect_uri;
 mod role;
+mod stored;
 pub mod text;
 mod workspace_name;
 
@@ -17,6 +18,7 @@ pub use local_path::LocalPath;
 pub use password::Password;
 pub use redirect_uri::{MAX_REDIRECT_URI_BYTES, RedirectUri};
 pub use role::Role;
+pub use stored::UnknownStoredValue;
 pub use workspace_name::WorkspaceName;
 
 /// Why a value was refused, in words fit to show the person who typed it.

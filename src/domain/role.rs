@@ -38,3 +38,5 @@ impl fmt::Display for Role {
         f.write_str(self.as_str())
     }
 }
+
+crate::parse_stored_text!(Role, "role");

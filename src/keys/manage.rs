@@ -72,8 +72,8 @@ impl KeyView {
         KeyView {
             id: key.id,
             label: key.label,
-            mode: KeyMode::parse(&key.mode).unwrap_or(KeyMode::Live),
-            scopes: Scopes::from_stored(&key.scopes),
+            mode: key.mode,
+            scopes: key.scopes,
             last4: key.last4,
             created_by: key.created_by_email,
             created_at: key.created_at,

@@ -1196,3 +1196,25 @@ async fn a_roll_that_fails_half_way_leaves_the_key_as_it_was() {
         2
     );
 }
+
+#[actix_web::test]
+async fn a_stored_value_the_service_does_not_know_is_an_error_not_a_guess() {
+    let app = TestApp::spawn().await;
+    let browser = owner(&app, "Odd rows").await;
+    let key = browser.create_key("odd", "live", &["keys:read"]).await;
+    let api = ApiClient::new(&app.base, &key);
+    // Before its first use, a scope name this version never wrote (a newer release's, or a
+    // hand edit).
+    app.db.execute_as_admin(
+        "UPDATE api_keys SET scopes = 'keys:read keys:admin' WHERE label = 'odd'",
+    );
+    let (status, _, body) = json(api.get("/v1/status")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["error"]["code"], "internal_error");
+    assert!(body["error"]["request_id"].is_string(), "{body}");
+    // The page that lists the key says so too, rather than showing it with fewer scopes.
+    assert_eq!(
+        browser.get("/settings/api-keys").await.status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+}

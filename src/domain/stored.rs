@@ -1,0 +1,26 @@
+//! Values read back from storage. A stored value that is none of the known ones means the
+//! database holds something this version of the service did not write: reading it fails
+//! loudly, instead of skipping the row or guessing a default.
+
+/// A stored value outside the known set.
+#[derive(Debug, thiserror::Error)]
+#[error("the stored {what} {value:?} is not one this service knows")]
+pub struct UnknownStoredValue {
+    pub what: &'static str,
+    pub value: String,
+}
+
+/// `TryFrom<String>` through the type's own `parse`, for Diesel's `deserialize_as = String`.
+#[macro_export]
+macro_rules! parse_stored_text {
+    ($ty:ty, $what:literal) => {
+        impl TryFrom<String> for $ty {
+            type Error = $crate::domain::UnknownStoredValue;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                <$ty>::parse(&value)
+                    .ok_or($crate::domain::UnknownStoredValue { what: $what, value })
+            }
+        }
+    };
+}
