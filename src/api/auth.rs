@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use super::rate_limit::Decision;
-use crate::domain::{Scope, now};
+use crate::domain::{Plan, Scope, now};
 use crate::keys::{self, AuthError, Principal};
 use crate::state::AppState;
 use crate::web::client_ip;
@@ -126,7 +126,7 @@ pub async fn authenticate(
         }
     };
 
-    let limit = if principal.plan == "paid" {
+    let limit = if principal.plan == Plan::Paid {
         state.rate_limits.paid
     } else {
         state.rate_limits.free

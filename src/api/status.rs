@@ -57,7 +57,7 @@ pub async fn status(caller: Caller) -> Result<HttpResponse, ApiError> {
         workspace: WorkspaceInfo {
             id: p.workspace.as_str(),
             name: &p.workspace_name,
-            plan: &p.plan,
+            plan: p.plan.as_str(),
         },
         key: KeyInfo {
             id: p.key_id.as_str(),

@@ -2,14 +2,14 @@
 
 use super::schema::{memberships, workspaces};
 use super::{DbError, UserConn, WorkspaceConn};
-use crate::domain::{Role, WorkspaceId, WorkspaceName};
+use crate::domain::{Plan, Role, WorkspaceId, WorkspaceName};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub id: WorkspaceId,
     pub name: WorkspaceName,
-    pub plan: String,
+    pub plan: Plan,
 }
 
 /// Creates the workspace the connection is bound to.
@@ -19,7 +19,7 @@ pub fn create(conn: &mut WorkspaceConn<'_>, name: &WorkspaceName, now: i64) -> R
         .values((
             workspaces::id.eq(id),
             workspaces::name.eq(name.as_str()),
-            workspaces::plan.eq("free"),
+            workspaces::plan.eq(Plan::Free.as_str()),
             workspaces::created_at.eq(now),
         ))
         .execute(conn.conn())?;
@@ -34,11 +34,14 @@ pub fn current(conn: &mut WorkspaceConn<'_>) -> Result<Option<Workspace>, DbErro
         .select((workspaces::id, workspaces::name, workspaces::plan))
         .first::<(String, String, String)>(conn.conn())
         .optional()?;
-    Ok(row.map(|(id, name, plan)| Workspace {
-        id: WorkspaceId::from_trusted(id),
-        name: WorkspaceName::from_trusted(name),
-        plan,
-    }))
+    row.map(|(id, name, plan)| {
+        Ok(Workspace {
+            id: WorkspaceId::from_trusted(id),
+            name: WorkspaceName::from_trusted(name),
+            plan: Plan::try_from(plan)?,
+        })
+    })
+    .transpose()
 }
 
 /// Every workspace the user belongs to, with their role there, oldest membership first.
@@ -55,15 +58,14 @@ pub fn list_for_user(conn: &mut UserConn<'_>) -> Result<Vec<(Workspace, Role)>, 
             memberships::role,
         ))
         .load::<(String, String, String, String)>(conn.conn())?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, name, plan, role)| {
+    rows.into_iter()
+        .map(|(id, name, plan, role)| {
             let workspace = Workspace {
                 id: WorkspaceId::from_trusted(id),
                 name: WorkspaceName::from_trusted(name),
-                plan,
+                plan: Plan::try_from(plan)?,
             };
-            Role::parse(&role).map(|role| (workspace, role))
+            Ok((workspace, Role::try_from(role)?))
         })
-        .collect())
+        .collect()
 }

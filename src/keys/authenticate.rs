@@ -2,7 +2,7 @@ use super::KeyCache;
 use super::manage::{KeyState, KeyView};
 use crate::auth::api_key::{KeyMode, PresentedKey};
 use crate::db::{ByKeyDigest, Database, DbError, api_keys, workspaces};
-use crate::domain::{ApiKeyId, Scopes, UserId, WorkspaceId, now};
+use crate::domain::{ApiKeyId, Plan, Scopes, UserId, WorkspaceId, now};
 use std::sync::Arc;
 
 /// The key a request was made with, once checked: what every `/v1` handler acts as.
@@ -16,7 +16,7 @@ pub struct Principal {
     pub last4: String,
     pub created_by: Option<UserId>,
     pub workspace_name: String,
-    pub plan: String,
+    pub plan: Plan,
     /// The key's own expiry: a key it makes never outlives it.
     pub expires_at: Option<i64>,
 }

@@ -145,7 +145,7 @@ mod tests {
             last4: "abcd".into(),
             created_by: None,
             workspace_name: "W".into(),
-            plan: "free".into(),
+            plan: crate::domain::Plan::Free,
             expires_at: None,
         })
     }

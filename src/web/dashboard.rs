@@ -18,7 +18,7 @@ struct DashboardPage {
     layout: Layout,
     workspace: String,
     role: &'static str,
-    plan: String,
+    plan: &'static str,
     members: Vec<MemberRow>,
     workspaces: Vec<WorkspaceRow>,
     error: Option<String>,
@@ -49,7 +49,7 @@ async fn page(
         layout: Layout::signed_in(member.csrf()?, member.email.clone(), ctx),
         workspace: ctx.workspace.name.to_string(),
         role: ctx.role.as_str(),
-        plan: ctx.workspace.plan.clone(),
+        plan: ctx.workspace.plan.as_str(),
         members: data
             .members
             .into_iter()
