@@ -23,7 +23,7 @@ pub struct AccountJson {
     /// `live`, or `test` for sandbox connections.
     mode: &'static str,
     /// `active`, `expired` (the user must reconnect) or `revoked`.
-    status: String,
+    status: &'static str,
     connected_at: String,
     token_expires_at: Option<String>,
 }
@@ -36,7 +36,7 @@ impl From<AccountView> for AccountJson {
             handle: a.handle,
             display_name: a.display_name,
             mode: a.mode.as_str(),
-            status: a.status,
+            status: a.status.as_str(),
             connected_at: rfc3339(a.connected_at),
             token_expires_at: a.token_expires_at.map(rfc3339),
         }

@@ -2,7 +2,7 @@
 
 use super::oauth::{self, ProviderError, TokenSet};
 use super::providers::Platform;
-use super::{AccountView, ConnectError, Connector, sandbox, vault};
+use super::{AccountStatus, AccountView, ConnectError, Connector, sandbox, vault};
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, DataKey, Secret};
 use crate::crypto::random_token;
@@ -172,12 +172,15 @@ impl Connector {
         mode: ModeFilter,
     ) -> Result<AccountView, ConnectError> {
         let mut opened = self.opened(workspace, id, mode).await?;
-        if opened.row.status == "active" && opened.refresh.is_some() && near_expiry(&opened.row) {
+        if opened.row.status == AccountStatus::Active
+            && opened.refresh.is_some()
+            && near_expiry(&opened.row)
+        {
             self.refresh_or_wait(workspace, id).await?;
             opened = self.opened(workspace, id, mode).await?;
         }
         let platform = opened.row.platform;
-        if let (Some(access), "active") = (&opened.access, opened.row.status.as_str()) {
+        if let (Some(access), AccountStatus::Active) = (&opened.access, opened.row.status) {
             let now = now();
             let profile = match self.platforms.app(platform) {
                 // The sandbox's profile is what it was connected with.
@@ -207,7 +210,7 @@ impl Connector {
                             accounts::mark_unusable(
                                 conn,
                                 &id,
-                                "revoked",
+                                AccountStatus::Revoked,
                                 "the platform no longer accepts the token; reconnect",
                                 now,
                             )
@@ -298,7 +301,10 @@ impl Connector {
             .in_workspace(workspace.clone(), move |conn| {
                 let now = now();
                 let row = accounts::get(conn, &id)?.ok_or(ConnectError::NotFound)?;
-                if row.status != "active" || row.refresh_token.is_none() || !near_expiry(&row) {
+                if row.status != AccountStatus::Active
+                    || row.refresh_token.is_none()
+                    || !near_expiry(&row)
+                {
                     return Ok(Taken::NotDue);
                 }
                 if !accounts::take_lease(conn, &id, &lease, now, now + LEASE_SECS)? {
@@ -360,7 +366,7 @@ impl Connector {
                         accounts::mark_unusable(
                             conn,
                             &id_owned,
-                            "expired",
+                            AccountStatus::Expired,
                             "the platform refused the refresh token; reconnect",
                             now,
                         )

@@ -9,6 +9,7 @@ pub mod providers;
 mod refresher;
 mod rotation;
 pub mod sandbox;
+mod status;
 mod vault;
 
 pub use flow::{Actor, Finisher, Started};
@@ -16,6 +17,7 @@ pub use manage::{ModeFilter, Refreshed};
 pub use providers::{Description, OAuthApp, Platform, Platforms, Profile};
 pub use refresher::run_refresher;
 pub use rotation::{RotationReport, check_root_keys, rotate_root_key};
+pub use status::AccountStatus;
 
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{CryptoError, Keyring};
@@ -103,7 +105,7 @@ pub struct AccountView {
     pub display_name: String,
     pub mode: KeyMode,
     /// `active`, `expired` or `revoked`.
-    pub status: String,
+    pub status: AccountStatus,
     pub connected_at: i64,
     pub token_expires_at: Option<i64>,
     /// Whether the token can be renewed without the user (false for LinkedIn's 60-day tokens).

@@ -3,7 +3,7 @@
 use super::schema::connected_accounts as ca;
 use super::{DbError, RefreshScanConn, WorkspaceConn};
 use crate::auth::api_key::KeyMode;
-use crate::connect::Platform;
+use crate::connect::{AccountStatus, Platform};
 use crate::domain::{AccountId, UserId, WorkspaceId};
 use diesel::prelude::*;
 
@@ -19,7 +19,8 @@ pub struct StoredAccount {
     pub platform_account_id: String,
     pub handle: String,
     pub display_name: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: AccountStatus,
     pub access_token: Option<Vec<u8>>,
     pub refresh_token: Option<Vec<u8>>,
     pub token_expires_at: Option<i64>,
@@ -132,7 +133,7 @@ pub fn insert(conn: &mut WorkspaceConn<'_>, account: NewAccount<'_>) -> Result<(
             ca::platform_account_id.eq(account.platform_account_id),
             ca::handle.eq(account.handle),
             ca::display_name.eq(account.display_name),
-            ca::status.eq("active"),
+            ca::status.eq(AccountStatus::Active.as_str()),
             ca::access_token.eq(account.access_token),
             ca::refresh_token.eq(account.refresh_token),
             ca::token_expires_at.eq(account.token_expires_at),
@@ -166,7 +167,7 @@ pub fn reconnect(
         .set((
             ca::handle.eq(update.handle),
             ca::display_name.eq(update.display_name),
-            ca::status.eq("active"),
+            ca::status.eq(AccountStatus::Active.as_str()),
             ca::access_token.eq(update.access_token),
             ca::token_expires_at.eq(update.token_expires_at),
             ca::updated_at.eq(update.now),
@@ -237,7 +238,7 @@ pub fn store_refreshed(
             ca::access_token.eq(access_token),
             ca::token_expires_at.eq(token_expires_at),
             ca::updated_at.eq(now),
-            ca::status.eq("active"),
+            ca::status.eq(AccountStatus::Active.as_str()),
             ca::refresh_failures.eq(0),
             ca::next_refresh_at.eq(None::<i64>),
             ca::last_error.eq(None::<String>),
@@ -289,14 +290,14 @@ pub fn record_failure(
 pub fn mark_unusable(
     conn: &mut WorkspaceConn<'_>,
     id: &AccountId,
-    status: &str,
+    status: AccountStatus,
     error: &str,
     now: i64,
 ) -> Result<(), DbError> {
     let workspace = conn.workspace_id().as_str().to_owned();
     diesel::update(one_account!(workspace, id))
         .set((
-            ca::status.eq(status),
+            ca::status.eq(status.as_str()),
             ca::access_token.eq(None::<Vec<u8>>),
             ca::refresh_token.eq(None::<Vec<u8>>),
             ca::last_error.eq(error),
@@ -337,7 +338,7 @@ pub fn due_for_refresh(
     limit: i64,
 ) -> Result<Vec<(WorkspaceId, AccountId)>, DbError> {
     let rows = ca::table
-        .filter(ca::status.eq("active"))
+        .filter(ca::status.eq(AccountStatus::Active.as_str()))
         .filter(ca::refresh_token.is_not_null())
         .filter(ca::token_expires_at.le(before))
         .filter(

@@ -7,7 +7,7 @@ use super::errors::{MessagePage, render, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{Layout, human_time};
 use crate::auth::api_key::KeyMode;
-use crate::connect::{AccountView, Actor, ConnectError, Finisher, Platform};
+use crate::connect::{AccountStatus, AccountView, Actor, ConnectError, Finisher, Platform};
 use crate::domain::{AccountId, now};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -38,7 +38,7 @@ struct AccountRow {
     platform: &'static str,
     handle: String,
     display_name: String,
-    status: String,
+    status: &'static str,
     connected_at: String,
     expires: String,
     warning: Option<String>,
@@ -48,12 +48,14 @@ struct AccountRow {
 impl AccountRow {
     fn new(account: AccountView, now: i64) -> Self {
         let warning = match account.token_expires_at {
-            Some(at) if !account.refreshable && account.status == "active" && at <= now => {
+            Some(at)
+                if !account.refreshable && account.status == AccountStatus::Active && at <= now =>
+            {
                 Some("The token has expired: reconnect to keep posting.".to_owned())
             }
             Some(at)
                 if !account.refreshable
-                    && account.status == "active"
+                    && account.status == AccountStatus::Active
                     && at - now <= EXPIRY_WARNING_SECS =>
             {
                 Some(format!(
@@ -68,7 +70,7 @@ impl AccountRow {
             platform: account.platform.display_name(),
             handle: account.handle,
             display_name: account.display_name,
-            status: account.status,
+            status: account.status.as_str(),
             connected_at: human_time(account.connected_at),
             expires: match (account.token_expires_at, account.refreshable) {
                 (Some(at), true) => format!("{} (renewed automatically)", human_time(at)),
