@@ -536,11 +536,11 @@ async fn a_rolled_key_lives_through_its_grace_period() {
     let old = browser.create_key("graceful", "live", &[]).await;
     let (_, _, status) = json(ApiClient::new(&app.base, &old).get("/v1/status")).await;
     let key_id = status["key"]["id"].as_str().unwrap().to_owned();
-    let token = browser.csrf("/settings/api-keys").await;
     let response = browser
-        .post_form(
+        .submit(
+            "/settings/api-keys",
             &format!("/settings/api-keys/{key_id}/roll"),
-            &[("grace_hours", "24"), ("csrf_token", &token)],
+            &[("grace_hours", "24")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -594,12 +594,8 @@ async fn members_may_not_manage_keys() {
         member.get("/settings/api-keys").await.status(),
         StatusCode::FORBIDDEN
     );
-    let token = member.csrf("/dashboard").await;
     let response = member
-        .post_form(
-            "/settings/api-keys",
-            &[("label", "sneaky"), ("csrf_token", &token)],
-        )
+        .submit("/dashboard", "/settings/api-keys", &[("label", "sneaky")])
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.db.rows("api_keys"), 1);
@@ -609,15 +605,14 @@ async fn members_may_not_manage_keys() {
 async fn an_expired_key_is_refused_and_says_so() {
     let app = TestApp::spawn().await;
     let browser = owner(&app, "Acme").await;
-    let token = browser.csrf("/settings/api-keys").await;
     let response = browser
-        .post_form(
+        .submit(
+            "/settings/api-keys",
             "/settings/api-keys",
             &[
                 ("label", "month"),
                 ("mode", "live"),
                 ("expires_in_days", "30"),
-                ("csrf_token", &token),
             ],
         )
         .await;
@@ -661,16 +656,15 @@ async fn the_key_form_refuses_bad_input() {
         ("CI \u{202E}syolped", "live", "", "keys:read"),
         ("C\u{200B}I", "live", "", "keys:read"),
     ] {
-        let token = browser.csrf("/settings/api-keys").await;
         let response = browser
-            .post_form(
+            .submit(
+                "/settings/api-keys",
                 "/settings/api-keys",
                 &[
                     ("label", label),
                     ("mode", mode),
                     ("expires_in_days", expires),
                     ("scopes", scope),
-                    ("csrf_token", &token),
                 ],
             )
             .await;
@@ -841,9 +835,9 @@ async fn a_key_never_makes_a_key_that_outlives_or_outranks_it_and_the_chain_is_r
     let app = TestApp::spawn().await;
     let browser = owner(&app, "Chains").await;
     // A parent that may write keys, expiring tomorrow.
-    let token = browser.csrf("/settings/api-keys").await;
     let response = browser
-        .post_form(
+        .submit(
+            "/settings/api-keys",
             "/settings/api-keys",
             &[
                 ("label", "parent"),
@@ -851,7 +845,6 @@ async fn a_key_never_makes_a_key_that_outlives_or_outranks_it_and_the_chain_is_r
                 ("scopes", "keys:write"),
                 ("scopes", "keys:read"),
                 ("expires_in_days", "1"),
-                ("csrf_token", &token),
             ],
         )
         .await;
@@ -1121,11 +1114,11 @@ async fn a_key_is_rolled_once_even_by_parallel_rolls() {
         "the key and one replacement"
     );
     // Rolling it again is refused plainly; its replacement may be rolled.
-    let token = browser.csrf("/settings/api-keys").await;
     let again = browser
-        .post_form(
+        .submit(
+            "/settings/api-keys",
             &format!("/settings/api-keys/{id}/roll"),
-            &[("grace_hours", "0"), ("csrf_token", &token)],
+            &[("grace_hours", "0")],
         )
         .await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);

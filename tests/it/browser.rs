@@ -113,29 +113,16 @@ async fn fill(browser: &Client, id: &str, text: &str) {
 
 /// Follows a link and waits until the element with `id` is on the new page.
 async fn follow(browser: &Client, link: &str, id: &str) {
-    browser
-        .find(Locator::LinkText(link))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id(id))
-        .await
-        .unwrap();
+    click_on(browser, Locator::LinkText(link)).await;
+    wait_for(browser, Locator::Id(id)).await;
 }
 
 async fn click(browser: &Client, css: &str) {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(browser, Locator::Css(css)).await;
+}
+
+async fn click_on(browser: &Client, locator: Locator<'_>) {
+    browser.find(locator).await.unwrap().click().await.unwrap();
 }
 
 /// Waits up to 10 s for an element to appear (after a click that loads a page).
@@ -243,20 +230,8 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
 
     follow(&browser, "API keys", "label").await;
     fill(&browser, "label", "From the browser").await;
-    browser
-        .find(Locator::Css(r#"input[value="keys:read"]"#))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css(r#"form[action="/settings/api-keys"] button"#))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, r#"input[value="keys:read"]"#).await;
+    click(&browser, r#"form[action="/settings/api-keys"] button"#).await;
     let field = wait_for(&browser, Locator::Id("new-key")).await;
     let key = field.prop("value").await.unwrap().unwrap();
     assert!(key.starts_with("sk_live_"), "{key}");
@@ -284,13 +259,7 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
         .await
         .unwrap();
     assert!(!browser.source().await.unwrap().contains(&key));
-    browser
-        .find(Locator::Css(r#"form[action$="/revoke"] button"#))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, r#"form[action$="/revoke"] button"#).await;
     // Same address before and after: wait for the page to say so.
     let mut state = String::new();
     for _ in 0..100 {

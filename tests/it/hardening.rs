@@ -200,14 +200,13 @@ async fn pages_escape_what_they_show() {
 
     // Echoed form input is escaped too.
     let fresh = app.browser();
-    let token = fresh.csrf("/signup").await;
     let response = fresh
-        .post_form(
+        .submit(
+            "/signup",
             "/signup",
             &[
                 ("email", "\"><img src=x onerror=alert(1)>"),
                 ("password", "p"),
-                ("csrf_token", &token),
             ],
         )
         .await;
@@ -538,7 +537,6 @@ async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
     assert_eq!(before, after);
     assert_eq!(owner.get("/dashboard").await.status(), StatusCode::OK);
     // With the right token the same sign-out goes through: the refusals were the token's.
-    let token = owner.csrf("/dashboard").await;
-    let response = owner.post_form("/logout", &[("csrf_token", &token)]).await;
+    let response = owner.submit("/dashboard", "/logout", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }

@@ -266,6 +266,14 @@ impl Browser {
             .expect("GET")
     }
 
+    /// Posts a form as the browser would from `page`: with the CSRF token that page carries.
+    pub async fn submit(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf(page).await;
+        let mut fields = fields.to_vec();
+        fields.push(("csrf_token", &token));
+        self.post_form(path, &fields).await
+    }
+
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         self.client
             .post(format!("{}{path}", self.base))

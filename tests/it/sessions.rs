@@ -329,12 +329,8 @@ async fn sign_out_everywhere_ends_every_session_of_the_user_only() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     laptop.dashboard().await;
 
-    let token = phone.csrf("/dashboard").await;
     let response = phone
-        .post_form(
-            "/settings/security/sign-out-everywhere",
-            &[("csrf_token", &token)],
-        )
+        .submit("/dashboard", "/settings/security/sign-out-everywhere", &[])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(response.headers()), "/login");

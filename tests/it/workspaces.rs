@@ -19,9 +19,8 @@ async fn a_user_creates_a_second_workspace_and_switches_between_them() {
     let browser = app.browser();
     browser.sign_up(&unique_email("rita"), "First").await;
 
-    let token = browser.csrf("/dashboard").await;
     let response = browser
-        .post_form("/workspaces", &[("name", "Second"), ("csrf_token", &token)])
+        .submit("/dashboard", "/workspaces", &[("name", "Second")])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let html = browser.dashboard().await;
@@ -33,11 +32,11 @@ async fn a_user_creates_a_second_workspace_and_switches_between_them() {
     assert_eq!(texts(&html, ".role"), vec!["owner"]);
 
     let first = option_value(&html, "First");
-    let token = browser.csrf("/dashboard").await;
     let response = browser
-        .post_form(
+        .submit(
+            "/dashboard",
             "/workspaces/switch",
-            &[("workspace_id", &first), ("csrf_token", &token)],
+            &[("workspace_id", &first)],
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -68,11 +67,11 @@ async fn switching_to_a_workspace_one_is_not_a_member_of_is_refused() {
         "not-an-id",
         "",
     ] {
-        let token = outsider.csrf("/dashboard").await;
         let response = outsider
-            .post_form(
+            .submit(
+                "/dashboard",
                 "/workspaces/switch",
-                &[("workspace_id", target), ("csrf_token", &token)],
+                &[("workspace_id", target)],
             )
             .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{target:?}");
@@ -91,9 +90,8 @@ async fn a_workspace_needs_a_valid_name() {
     let browser = app.browser();
     browser.sign_up(&unique_email("ursula"), "Only").await;
     for name in ["", "   ", &"x".repeat(101)] {
-        let token = browser.csrf("/dashboard").await;
         let response = browser
-            .post_form("/workspaces", &[("name", name), ("csrf_token", &token)])
+            .submit("/dashboard", "/workspaces", &[("name", name)])
             .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(texts(&response.text().await.unwrap(), ".error").len(), 1);
