@@ -134,21 +134,21 @@ impl Inspector {
                             return;
                         }
                     }
-                    let searched = self.head.len().saturating_sub(3);
+                    let before = self.head.len();
                     self.head.extend_from_slice(data);
-                    data = &[];
-                    match head_end(&self.head, searched) {
+                    match head_end(&self.head, before.saturating_sub(3)) {
                         Some(end) => {
-                            let rest = self.head.split_off(end);
+                            // The rest of this read belongs to the body or the next request.
+                            self.head.truncate(end);
+                            data = &data[end.saturating_sub(before)..];
                             self.finish_head();
-                            // Recursion depth is one per pipelined request in a single read.
-                            self.feed(&rest);
                         }
                         None if self.head.len() > MAX_HEAD_BYTES => {
                             let head = std::mem::take(&mut self.head);
-                            self.refuse(Refusal::HeadTooLarge, &head)
+                            self.refuse(Refusal::HeadTooLarge, &head);
+                            return;
                         }
-                        None => {}
+                        None => return,
                     }
                 }
             }
@@ -413,6 +413,14 @@ mod tests {
             b"GET /v1/status HTTP/1.1\r\nhost: localhost\r\nx-socializer-refused: too-many-headers\r\nconnection: close\r\n\r\n"
         );
         assert_eq!(position, Position::Closed);
+    }
+
+    #[test]
+    fn many_small_requests_in_one_read_pass_in_order() {
+        let many = b"GET /a HTTP/1.1\r\n\r\n".repeat(5000);
+        let (out, position) = run(&[&many]);
+        assert_eq!(out, many);
+        assert_eq!(position, Position::Head);
     }
 
     #[test]
