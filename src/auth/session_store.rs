@@ -1,6 +1,7 @@
 //! actix-session's storage over our database: sessions are server-side and revocable.
 //! The cookie holds only a random key; the table holds only its SHA-256.
 
+use super::session_state::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{Database, Global, sessions};
 use crate::domain::{SessionId, UserId, now};
@@ -11,8 +12,6 @@ use std::sync::{Arc, Mutex};
 
 /// No session lives longer than this, however active.
 pub const ABSOLUTE_LIFETIME_SECS: i64 = 14 * 24 * 60 * 60;
-
-use super::session_state::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
 
 #[derive(Clone)]
 pub struct DbSessionStore {
