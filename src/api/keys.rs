@@ -52,7 +52,7 @@ impl From<KeyView> for KeyJson {
             scopes: k.scopes.names(),
             last4: k.last4,
             state: k.state.as_str(),
-            created_by: k.created_by,
+            created_by: k.created_by.map(|email| email.to_string()),
             created_by_key: k.created_by_key.map(|id| id.to_string()),
             created_at: rfc3339(k.created_at),
             expires_at: k.expires_at.map(rfc3339),

@@ -16,12 +16,12 @@ const KEY_CHARS: usize = LIVE_PREFIX.len() + SECRET_CHARS + CHECKSUM_CHARS;
 /// Live keys see live data; test keys only test-mode data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum KeyMode {
     Live,
     Test,
 }
-
-crate::parse_stored_text!(KeyMode, "key mode");
 
 impl KeyMode {
     pub fn as_str(self) -> &'static str {

@@ -117,7 +117,7 @@ impl Connector {
                     oauth_states::NewState {
                         digest: &digest,
                         user: user.as_ref(),
-                        platform: platform.as_str(),
+                        platform,
                         redirect_uri: &redirect,
                         pkce_verifier: sealed.as_deref(),
                         now,
@@ -180,9 +180,9 @@ impl Connector {
                 let Some(flow) = oauth_states::find(lookup)? else {
                     return Err(ConnectError::InvalidState);
                 };
-                let workspace = flow.workspace();
-                let bound_user = flow.user_id.clone().map(UserId::from_trusted);
-                if flow.platform != platform.as_str() || flow.expires_at <= now {
+                let workspace = flow.workspace_id.clone();
+                let bound_user = flow.user_id.clone();
+                if flow.platform != platform || flow.expires_at <= now {
                     return Err(ConnectError::InvalidState);
                 }
                 let Finishing { person, stranger } = who_finishes(
@@ -286,10 +286,10 @@ impl Connector {
         let keyring = self.keyring.clone();
         let attempt = move |conn: &mut crate::db::WorkspaceConn<'_>| {
             let key = vault::data_key(conn, &keyring)?;
-            let existing = connected_accounts::find(conn, platform.as_str(), &profile.id)?;
+            let existing = connected_accounts::find(conn, platform, &profile.id)?;
             let id = existing
                 .as_ref()
-                .map(|row| AccountId::from_trusted(row.id.clone()))
+                .map(|row| row.id.clone())
                 .unwrap_or_else(AccountId::generate);
             let workspace = conn.workspace_id().clone();
             let seal = |field: &str, secret: &Secret| {
@@ -321,8 +321,8 @@ impl Connector {
                     conn,
                     connected_accounts::NewAccount {
                         id: &id,
-                        platform: platform.as_str(),
-                        mode: platform.mode().as_str(),
+                        platform,
+                        mode: platform.mode(),
                         platform_account_id: &profile.id,
                         handle: &profile.handle,
                         display_name: &profile.display_name,

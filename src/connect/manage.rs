@@ -59,7 +59,7 @@ fn open_tokens(
     workspace: &WorkspaceId,
     row: StoredAccount,
 ) -> Result<Opened, ConnectError> {
-    let id = AccountId::from_trusted(row.id.clone());
+    let id = row.id.clone();
     let open = |field: &str, sealed: &Option<Vec<u8>>| -> Result<Option<Secret>, ConnectError> {
         sealed
             .as_ref()
@@ -87,7 +87,7 @@ impl Connector {
         let rows = self
             .db
             .read(InWorkspace(workspace.clone()), move |conn| {
-                accounts::list(conn, mode.map(KeyMode::as_str))
+                accounts::list(conn, mode)
             })
             .await?;
         Ok(rows.into_iter().map(AccountView::from_stored).collect())

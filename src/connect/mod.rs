@@ -119,7 +119,7 @@ impl AccountView {
             platform: row.platform,
             mode: row.mode,
             refreshable: row.refresh_token.is_some(),
-            id: AccountId::from_trusted(row.id),
+            id: row.id,
             handle: row.handle,
             display_name: row.display_name,
             status: row.status,

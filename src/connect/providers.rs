@@ -6,9 +6,17 @@ use crate::auth::api_key::KeyMode;
 use std::fmt;
 use url::Url;
 
-crate::parse_stored_text!(Platform, "platform");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Platform {
     /// Built in, served by Socializer itself: test-mode data.
     Sandbox,

@@ -57,7 +57,7 @@ pub async fn pending_flow(
         .read(ByStateDigest(sha256_hex(state)), oauth_states::find)
         .await?;
     Ok(flow
-        .filter(|f| f.platform == Platform::Sandbox.as_str() && f.expires_at > now)
+        .filter(|f| f.platform == Platform::Sandbox && f.expires_at > now)
         .map(|f| PendingFlow {
             redirect_uri: f.redirect_uri,
         }))

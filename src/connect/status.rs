@@ -1,7 +1,16 @@
 //! Where a connected account stands.
 
 /// `active` until the platform refuses its credentials for good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum AccountStatus {
     Active,
     /// The platform refused the refresh token: only reconnecting helps.
@@ -29,5 +38,3 @@ impl AccountStatus {
         .find(|s| s.as_str() == raw)
     }
 }
-
-crate::parse_stored_text!(AccountStatus, "account status");

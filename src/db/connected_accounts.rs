@@ -1,25 +1,23 @@
 //! Connected social accounts: workspace data. Tokens arrive here already sealed.
 
 use super::schema::connected_accounts as ca;
-use super::{DbError, RefreshScanConn, WorkspaceConn};
+use super::{DbError, InWorkspace, RefreshScanConn, WorkspaceConn};
 use crate::auth::api_key::KeyMode;
 use crate::connect::{AccountStatus, Platform};
 use crate::domain::{AccountId, UserId, WorkspaceId};
 use diesel::prelude::*;
 
 /// A stored account, tokens still sealed.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ca)]
 pub struct StoredAccount {
-    pub id: String,
-    pub workspace_id: String,
-    #[diesel(deserialize_as = String)]
+    pub id: AccountId,
+    pub workspace_id: WorkspaceId,
     pub platform: Platform,
-    #[diesel(deserialize_as = String)]
     pub mode: KeyMode,
     pub platform_account_id: String,
     pub handle: String,
     pub display_name: String,
-    #[diesel(deserialize_as = String)]
     pub status: AccountStatus,
     pub access_token: Option<Vec<u8>>,
     pub refresh_token: Option<Vec<u8>>,
@@ -33,85 +31,60 @@ pub struct StoredAccount {
     pub last_error: Option<String>,
 }
 
-macro_rules! columns {
-    () => {
-        (
-            ca::id,
-            ca::workspace_id,
-            ca::platform,
-            ca::mode,
-            ca::platform_account_id,
-            ca::handle,
-            ca::display_name,
-            ca::status,
-            ca::access_token,
-            ca::refresh_token,
-            ca::token_expires_at,
-            ca::connected_at,
-            ca::updated_at,
-            ca::refresh_lease,
-            ca::refresh_lease_until,
-            ca::refresh_failures,
-            ca::next_refresh_at,
-            ca::last_error,
-        )
-    };
-}
-
 /// The one account `id` of the connection's workspace: every query names both.
 macro_rules! one_account {
     ($workspace:expr, $id:expr) => {
         ca::table
             .filter(ca::workspace_id.eq($workspace))
-            .filter(ca::id.eq($id.as_str()))
+            .filter(ca::id.eq($id))
     };
 }
 
 /// The workspace's accounts, oldest first; only those of `mode` when given.
 pub fn list(
     conn: &mut WorkspaceConn<'_>,
-    mode: Option<&str>,
+    mode: Option<KeyMode>,
 ) -> Result<Vec<StoredAccount>, DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     let mut query = ca::table
         .filter(ca::workspace_id.eq(workspace))
-        .select(columns!())
+        .select(StoredAccount::as_select())
         .order((ca::connected_at.asc(), ca::id.asc()))
         .into_boxed();
     if let Some(mode) = mode {
-        query = query.filter(ca::mode.eq(mode.to_owned()));
+        query = query.filter(ca::mode.eq(mode));
     }
-    Ok(query.load(conn.conn())?)
+    Ok(query.load(conn)?)
 }
 
 pub fn get(conn: &mut WorkspaceConn<'_>, id: &AccountId) -> Result<Option<StoredAccount>, DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     Ok(one_account!(workspace, id)
-        .select(columns!())
-        .first(conn.conn())
+        .select(StoredAccount::as_select())
+        .first(conn)
         .optional()?)
 }
 
 /// The row of this platform account in the workspace, if it was connected before.
 pub fn find(
     conn: &mut WorkspaceConn<'_>,
-    platform: &str,
+    platform: Platform,
     platform_account_id: &str,
 ) -> Result<Option<StoredAccount>, DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     Ok(ca::table
         .filter(ca::workspace_id.eq(workspace))
         .filter(ca::platform.eq(platform))
         .filter(ca::platform_account_id.eq(platform_account_id))
-        .select(columns!())
-        .first(conn.conn())
+        .select(StoredAccount::as_select())
+        .first(conn)
         .optional()?)
 }
 
 pub struct NewAccount<'a> {
     pub id: &'a AccountId,
-    pub platform: &'a str,
-    pub mode: &'a str,
+    pub platform: Platform,
+    pub mode: KeyMode,
     pub platform_account_id: &'a str,
     pub handle: &'a str,
     pub display_name: &'a str,
@@ -123,25 +96,25 @@ pub struct NewAccount<'a> {
 }
 
 pub fn insert(conn: &mut WorkspaceConn<'_>, account: NewAccount<'_>) -> Result<(), DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     diesel::insert_into(ca::table)
         .values((
-            ca::id.eq(account.id.as_str()),
+            ca::id.eq(account.id),
             ca::workspace_id.eq(workspace),
             ca::platform.eq(account.platform),
             ca::mode.eq(account.mode),
             ca::platform_account_id.eq(account.platform_account_id),
             ca::handle.eq(account.handle),
             ca::display_name.eq(account.display_name),
-            ca::status.eq(AccountStatus::Active.as_str()),
+            ca::status.eq(AccountStatus::Active),
             ca::access_token.eq(account.access_token),
             ca::refresh_token.eq(account.refresh_token),
             ca::token_expires_at.eq(account.token_expires_at),
-            ca::connected_by.eq(account.connected_by.map(UserId::as_str)),
+            ca::connected_by.eq(account.connected_by),
             ca::connected_at.eq(account.now),
             ca::updated_at.eq(account.now),
         ))
-        .execute(conn.conn())?;
+        .execute(conn)?;
     Ok(())
 }
 
@@ -161,13 +134,13 @@ pub fn reconnect(
     id: &AccountId,
     update: Reconnect<'_>,
 ) -> Result<(), DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     let row = one_account!(workspace, id);
-    diesel::update(row.clone())
+    diesel::update(row)
         .set((
             ca::handle.eq(update.handle),
             ca::display_name.eq(update.display_name),
-            ca::status.eq(AccountStatus::Active.as_str()),
+            ca::status.eq(AccountStatus::Active),
             ca::access_token.eq(update.access_token),
             ca::token_expires_at.eq(update.token_expires_at),
             ca::updated_at.eq(update.now),
@@ -175,19 +148,19 @@ pub fn reconnect(
             ca::next_refresh_at.eq(None::<i64>),
             ca::last_error.eq(None::<String>),
         ))
-        .execute(conn.conn())?;
+        .execute(conn)?;
     if let Some(refresh) = update.refresh_token {
         diesel::update(row)
             .set(ca::refresh_token.eq(refresh))
-            .execute(conn.conn())?;
+            .execute(conn)?;
     }
     Ok(())
 }
 
 /// Removes the account and its sealed tokens. False when there was no such account.
 pub fn delete(conn: &mut WorkspaceConn<'_>, id: &AccountId) -> Result<bool, DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
-    let deleted = diesel::delete(one_account!(workspace, id)).execute(conn.conn())?;
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let deleted = diesel::delete(one_account!(workspace, id)).execute(conn)?;
     Ok(deleted > 0)
 }
 
@@ -200,7 +173,7 @@ pub fn take_lease(
     now: i64,
     until: i64,
 ) -> Result<bool, DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     let taken = diesel::update(
         one_account!(workspace, id).filter(
             ca::refresh_lease_until
@@ -212,7 +185,7 @@ pub fn take_lease(
         ca::refresh_lease.eq(lease),
         ca::refresh_lease_until.eq(until),
     ))
-    .execute(conn.conn())?;
+    .execute(conn)?;
     Ok(taken > 0)
 }
 
@@ -226,26 +199,26 @@ pub fn store_refreshed(
     token_expires_at: Option<i64>,
     now: i64,
 ) -> Result<bool, DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     let row = one_account!(workspace, id).filter(ca::refresh_lease.eq(lease));
     if let Some(refresh) = refresh_token {
-        diesel::update(row.clone())
+        diesel::update(row)
             .set(ca::refresh_token.eq(refresh))
-            .execute(conn.conn())?;
+            .execute(conn)?;
     }
     let changed = diesel::update(row)
         .set((
             ca::access_token.eq(access_token),
             ca::token_expires_at.eq(token_expires_at),
             ca::updated_at.eq(now),
-            ca::status.eq(AccountStatus::Active.as_str()),
+            ca::status.eq(AccountStatus::Active),
             ca::refresh_failures.eq(0),
             ca::next_refresh_at.eq(None::<i64>),
             ca::last_error.eq(None::<String>),
             ca::refresh_lease.eq(None::<String>),
             ca::refresh_lease_until.eq(None::<i64>),
         ))
-        .execute(conn.conn())?;
+        .execute(conn)?;
     Ok(changed > 0)
 }
 
@@ -259,7 +232,7 @@ pub fn record_failure(
     retry_at: i64,
     now: i64,
 ) -> Result<(), DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     let row = one_account!(workspace, id);
     let failures = ca::refresh_failures + 1;
     match lease {
@@ -272,7 +245,7 @@ pub fn record_failure(
                 ca::refresh_lease.eq(None::<String>),
                 ca::refresh_lease_until.eq(None::<i64>),
             ))
-            .execute(conn.conn())?,
+            .execute(conn)?,
         None => diesel::update(row)
             .set((
                 ca::refresh_failures.eq(failures),
@@ -280,7 +253,7 @@ pub fn record_failure(
                 ca::next_refresh_at.eq(retry_at),
                 ca::updated_at.eq(now),
             ))
-            .execute(conn.conn())?,
+            .execute(conn)?,
     };
     Ok(())
 }
@@ -294,10 +267,10 @@ pub fn mark_unusable(
     error: &str,
     now: i64,
 ) -> Result<(), DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     diesel::update(one_account!(workspace, id))
         .set((
-            ca::status.eq(status.as_str()),
+            ca::status.eq(status),
             ca::access_token.eq(None::<Vec<u8>>),
             ca::refresh_token.eq(None::<Vec<u8>>),
             ca::last_error.eq(error),
@@ -306,7 +279,7 @@ pub fn mark_unusable(
             ca::refresh_lease_until.eq(None::<i64>),
             ca::next_refresh_at.eq(None::<i64>),
         ))
-        .execute(conn.conn())?;
+        .execute(conn)?;
     Ok(())
 }
 
@@ -317,7 +290,7 @@ pub fn update_profile(
     display_name: &str,
     now: i64,
 ) -> Result<(), DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     diesel::update(one_account!(workspace, id))
         .set((
             ca::handle.eq(handle),
@@ -325,7 +298,7 @@ pub fn update_profile(
             ca::updated_at.eq(now),
             ca::last_error.eq(None::<String>),
         ))
-        .execute(conn.conn())?;
+        .execute(conn)?;
     Ok(())
 }
 
@@ -337,8 +310,8 @@ pub fn due_for_refresh(
     now: i64,
     limit: i64,
 ) -> Result<Vec<(WorkspaceId, AccountId)>, DbError> {
-    let rows = ca::table
-        .filter(ca::status.eq(AccountStatus::Active.as_str()))
+    Ok(ca::table
+        .filter(ca::status.eq(AccountStatus::Active))
         .filter(ca::refresh_token.is_not_null())
         .filter(ca::token_expires_at.le(before))
         .filter(
@@ -349,9 +322,5 @@ pub fn due_for_refresh(
         .order(ca::token_expires_at.asc())
         .limit(limit)
         .select((ca::workspace_id, ca::id))
-        .load::<(String, String)>(conn.conn())?;
-    Ok(rows
-        .into_iter()
-        .map(|(w, a)| (WorkspaceId::from_trusted(w), AccountId::from_trusted(a)))
-        .collect())
+        .load(conn.conn())?)
 }

@@ -29,7 +29,7 @@ pub fn insert(
     diesel::insert_into(email_tokens::table)
         .values((
             email_tokens::token_hash.eq(token_hash),
-            email_tokens::user_id.eq(user.as_str()),
+            email_tokens::user_id.eq(user),
             email_tokens::purpose.eq(purpose.as_str()),
             email_tokens::created_at.eq(now),
             email_tokens::expires_at.eq(expires_at),
@@ -59,6 +59,6 @@ pub fn consume(
     let user = email_tokens::table
         .filter(email_tokens::token_hash.eq(token_hash))
         .select(email_tokens::user_id)
-        .first::<String>(conn.raw())?;
-    Ok(Some(UserId::from_trusted(user)))
+        .first(conn.raw())?;
+    Ok(Some(user))
 }

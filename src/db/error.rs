@@ -20,6 +20,12 @@ impl From<diesel::result::Error> for DbError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => DbError::UniqueViolation,
+            Error::DeserializationError(cause) => {
+                match cause.downcast::<crate::domain::UnknownStoredValue>() {
+                    Ok(unknown) => DbError::Unknown(*unknown),
+                    Err(cause) => DbError::Query(Error::DeserializationError(cause)),
+                }
+            }
             other => DbError::Query(other),
         }
     }

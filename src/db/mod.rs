@@ -9,6 +9,7 @@ mod migrate;
 mod pool;
 pub mod schema;
 mod scoped;
+mod text_columns;
 
 pub mod api_keys;
 pub mod connected_accounts;

@@ -1,15 +1,17 @@
 //! Connect flows in progress: the OAuth `state`, by digest only.
 
 use super::schema::oauth_states as os;
-use super::{DbError, StateLookupConn, WorkspaceConn};
+use super::{ByStateDigest, DbError, InWorkspace, StateLookupConn, WorkspaceConn};
+use crate::connect::Platform;
 use crate::domain::{UserId, WorkspaceId};
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = os)]
 pub struct StoredState {
-    pub workspace_id: String,
-    pub user_id: Option<String>,
-    pub platform: String,
+    pub workspace_id: WorkspaceId,
+    pub user_id: Option<UserId>,
+    pub platform: Platform,
     pub redirect_uri: String,
     pub pkce_verifier: Option<Vec<u8>>,
     pub expires_at: i64,
@@ -18,7 +20,7 @@ pub struct StoredState {
 pub struct NewState<'a> {
     pub digest: &'a str,
     pub user: Option<&'a UserId>,
-    pub platform: &'a str,
+    pub platform: Platform,
     pub redirect_uri: &'a str,
     pub pkce_verifier: Option<&'a [u8]>,
     pub now: i64,
@@ -27,59 +29,46 @@ pub struct NewState<'a> {
 
 /// Stores a new flow, and clears the workspace's flows that have expired.
 pub fn insert(conn: &mut WorkspaceConn<'_>, state: NewState<'_>) -> Result<(), DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     diesel::delete(
         os::table
-            .filter(os::workspace_id.eq(&workspace))
+            .filter(os::workspace_id.eq(workspace))
             .filter(os::expires_at.le(state.now)),
     )
-    .execute(conn.conn())?;
+    .execute(conn)?;
     diesel::insert_into(os::table)
         .values((
             os::state_digest.eq(state.digest),
             os::workspace_id.eq(workspace),
-            os::user_id.eq(state.user.map(UserId::as_str)),
+            os::user_id.eq(state.user),
             os::platform.eq(state.platform),
             os::redirect_uri.eq(state.redirect_uri),
             os::pkce_verifier.eq(state.pkce_verifier),
             os::created_at.eq(state.now),
             os::expires_at.eq(state.expires_at),
         ))
-        .execute(conn.conn())?;
+        .execute(conn)?;
     Ok(())
 }
 
 /// The flow whose state the lookup names, in whichever workspace it is.
 pub fn find(conn: &mut StateLookupConn<'_>) -> Result<Option<StoredState>, DbError> {
-    let digest = conn.digest().to_owned();
+    let (conn, ByStateDigest(digest)) = conn.split();
     Ok(os::table
         .filter(os::state_digest.eq(digest))
-        .select((
-            os::workspace_id,
-            os::user_id,
-            os::platform,
-            os::redirect_uri,
-            os::pkce_verifier,
-            os::expires_at,
-        ))
-        .first(conn.conn())
+        .select(StoredState::as_select())
+        .first(conn)
         .optional()?)
 }
 
 /// Spends the state: true for exactly one caller, however many race for it.
 pub fn consume(conn: &mut WorkspaceConn<'_>, digest: &str) -> Result<bool, DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     let deleted = diesel::delete(
         os::table
             .filter(os::workspace_id.eq(workspace))
             .filter(os::state_digest.eq(digest)),
     )
-    .execute(conn.conn())?;
+    .execute(conn)?;
     Ok(deleted == 1)
-}
-
-impl StoredState {
-    pub fn workspace(&self) -> WorkspaceId {
-        WorkspaceId::from_trusted(self.workspace_id.clone())
-    }
 }

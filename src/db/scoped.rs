@@ -36,6 +36,12 @@ impl<S> Scoped<'_, S> {
     pub(super) fn conn(&mut self) -> &mut DbConnection {
         self.conn
     }
+
+    /// The connection and the scope at once, so that a query can name what the scope holds
+    /// (`let (conn, InWorkspace(workspace)) = conn.split();`) while it runs on the connection.
+    pub(super) fn split(&mut self) -> (&mut DbConnection, &S) {
+        (self.conn, &self.scope)
+    }
 }
 
 impl<S: LeadsToWorkspace> Scoped<'_, S> {

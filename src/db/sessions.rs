@@ -20,9 +20,9 @@ pub struct NewSession<'a> {
 pub fn insert(conn: &mut GlobalConn<'_>, s: NewSession<'_>) -> Result<(), DbError> {
     diesel::insert_into(sessions::table)
         .values((
-            sessions::id.eq(s.id.as_str()),
+            sessions::id.eq(s.id),
             sessions::token_hash.eq(s.token_hash),
-            sessions::user_id.eq(s.user_id.map(UserId::as_str)),
+            sessions::user_id.eq(s.user_id),
             sessions::state.eq(s.state),
             sessions::user_agent.eq(s.user_agent),
             sessions::ip.eq(s.ip),
@@ -65,7 +65,7 @@ pub fn update_state(
             .filter(sessions::expires_at.gt(now)),
     )
     .set((
-        sessions::user_id.eq(user_id.map(UserId::as_str)),
+        sessions::user_id.eq(user_id),
         sessions::state.eq(state),
         sessions::last_seen_at.eq(now),
         // Never past the absolute end fixed when the session began.
@@ -113,10 +113,7 @@ pub fn delete(conn: &mut GlobalConn<'_>, token_hash: &str) -> Result<(), DbError
 
 /// Ends every session of the user; returns how many.
 pub fn delete_for_user(conn: &mut GlobalConn<'_>, user: &UserId) -> Result<usize, DbError> {
-    Ok(
-        diesel::delete(sessions::table.filter(sessions::user_id.eq(user.as_str())))
-            .execute(conn.raw())?,
-    )
+    Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn.raw())?)
 }
 
 /// Removes sessions past either deadline; returns how many.

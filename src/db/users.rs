@@ -5,36 +5,15 @@ use super::{DbError, GlobalConn};
 use crate::domain::{Email, UserId};
 use diesel::prelude::*;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
 pub struct User {
     pub id: UserId,
     pub email: Email,
     /// The argon2id PHC string; `None` for accounts that only sign in with Google.
     pub password_hash: Option<String>,
+    #[diesel(select_expression = users::email_verified_at.is_not_null())]
     pub email_verified: bool,
-}
-
-type Row = (String, String, Option<String>, Option<i64>);
-
-const COLUMNS: (
-    users::id,
-    users::email,
-    users::password_hash,
-    users::email_verified_at,
-) = (
-    users::id,
-    users::email,
-    users::password_hash,
-    users::email_verified_at,
-);
-
-fn from_row((id, email, password_hash, verified_at): Row) -> User {
-    User {
-        id: UserId::from_trusted(id),
-        email: Email::from_trusted(email),
-        password_hash,
-        email_verified: verified_at.is_some(),
-    }
 }
 
 /// Fails with [`DbError::UniqueViolation`] when the email is taken.
@@ -47,8 +26,8 @@ pub fn insert(
 ) -> Result<(), DbError> {
     diesel::insert_into(users::table)
         .values((
-            users::id.eq(id.as_str()),
-            users::email.eq(email.as_str()),
+            users::id.eq(id),
+            users::email.eq(email),
             users::password_hash.eq(password_hash),
             users::created_at.eq(now),
         ))
@@ -57,21 +36,19 @@ pub fn insert(
 }
 
 pub fn find_by_email(conn: &mut GlobalConn<'_>, email: &Email) -> Result<Option<User>, DbError> {
-    let row = users::table
-        .filter(users::email.eq(email.as_str()))
-        .select(COLUMNS)
-        .first::<Row>(conn.raw())
-        .optional()?;
-    Ok(row.map(from_row))
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn.raw())
+        .optional()?)
 }
 
 pub fn find(conn: &mut GlobalConn<'_>, id: &UserId) -> Result<Option<User>, DbError> {
-    let row = users::table
-        .filter(users::id.eq(id.as_str()))
-        .select(COLUMNS)
-        .first::<Row>(conn.raw())
-        .optional()?;
-    Ok(row.map(from_row))
+    Ok(users::table
+        .filter(users::id.eq(id))
+        .select(User::as_select())
+        .first(conn.raw())
+        .optional()?)
 }
 
 pub fn mark_email_verified(
@@ -81,7 +58,7 @@ pub fn mark_email_verified(
 ) -> Result<(), DbError> {
     diesel::update(
         users::table
-            .filter(users::id.eq(id.as_str()))
+            .filter(users::id.eq(id))
             .filter(users::email_verified_at.is_null()),
     )
     .set(users::email_verified_at.eq(now))

@@ -1,7 +1,7 @@
 //! Workspace data keys, stored only wrapped by a root key.
 
 use super::schema::workspace_keys;
-use super::{DbError, KeyRotationConn, WorkspaceConn};
+use super::{DbError, InWorkspace, KeyRotationConn, WorkspaceConn};
 use crate::crypto::envelope::WrappedKey;
 use crate::domain::WorkspaceId;
 use diesel::prelude::*;
@@ -9,11 +9,11 @@ use diesel::sql_types::{BigInt, Binary, Text};
 
 /// The workspace's wrapped data key, if it has one yet.
 pub fn get(conn: &mut WorkspaceConn<'_>) -> Result<Option<WrappedKey>, DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     let row = workspace_keys::table
         .filter(workspace_keys::workspace_id.eq(workspace))
         .select((workspace_keys::root_key_id, workspace_keys::wrapped_key))
-        .first::<(String, Vec<u8>)>(conn.conn())
+        .first::<(String, Vec<u8>)>(conn)
         .optional()?;
     Ok(row.map(|(root_key_id, wrapped)| WrappedKey {
         root_key_id,
@@ -28,7 +28,7 @@ pub fn insert_if_absent(
     key: &WrappedKey,
     now: i64,
 ) -> Result<(), DbError> {
-    let workspace = conn.workspace_id().as_str().to_owned();
+    let (conn, InWorkspace(workspace)) = conn.split();
     diesel::sql_query(
         "INSERT INTO workspace_keys (workspace_id, root_key_id, wrapped_key, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id) DO NOTHING",
@@ -37,7 +37,7 @@ pub fn insert_if_absent(
     .bind::<Text, _>(&key.root_key_id)
     .bind::<Binary, _>(&key.wrapped)
     .bind::<BigInt, _>(now)
-    .execute(conn.conn())?;
+    .execute(conn)?;
     Ok(())
 }
 
@@ -54,12 +54,12 @@ pub fn not_under(
             workspace_keys::root_key_id,
             workspace_keys::wrapped_key,
         ))
-        .load::<(String, String, Vec<u8>)>(conn.conn())?;
+        .load::<(WorkspaceId, String, Vec<u8>)>(conn.conn())?;
     Ok(rows
         .into_iter()
         .map(|(workspace, root_key_id, wrapped)| {
             (
-                WorkspaceId::from_trusted(workspace),
+                workspace,
                 WrappedKey {
                     root_key_id,
                     wrapped,
@@ -80,7 +80,7 @@ pub fn replace(
 ) -> Result<bool, DbError> {
     let changed = diesel::update(
         workspace_keys::table
-            .filter(workspace_keys::workspace_id.eq(workspace.as_str()))
+            .filter(workspace_keys::workspace_id.eq(workspace))
             .filter(workspace_keys::root_key_id.eq(old_root_key_id)),
     )
     .set((

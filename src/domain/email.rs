@@ -5,7 +5,10 @@ use std::fmt;
 /// different cases or with composed and decomposed accents is one account. Addresses
 /// with invisible or bidirectional control characters are refused, and so are addresses the
 /// mailer could not send to (an account that can never be verified is of no use).
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, PartialEq, Eq, Hash, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Email(String);
 
 impl Email {
@@ -53,8 +56,10 @@ impl Email {
         }
     }
 
-    pub(crate) fn from_trusted(raw: String) -> Self {
-        Self(raw)
+    /// An address no account has (`.invalid` is reserved), standing in for a malformed one
+    /// where the work must go on as if it were real.
+    pub(crate) fn placeholder() -> Self {
+        Self("invalid@invalid.invalid".into())
     }
 
     pub fn as_str(&self) -> &str {

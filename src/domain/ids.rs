@@ -4,6 +4,8 @@ macro_rules! opaque_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -21,12 +23,6 @@ macro_rules! opaque_id {
                 let rest = raw.strip_prefix($prefix)?;
                 (rest.len() == 32 && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
                     .then(|| Self(raw.to_owned()))
-            }
-
-            /// For values read back from our own database.
-            #[allow(dead_code, reason = "not every kind of id is read back yet")]
-            pub(crate) fn from_trusted(raw: String) -> Self {
-                Self(raw)
             }
 
             pub fn as_str(&self) -> &str {

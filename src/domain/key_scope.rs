@@ -42,7 +42,16 @@ impl fmt::Display for Scope {
 }
 
 /// A key's scopes. Empty means full access.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Default,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Scopes(Vec<Scope>);
 
 impl Scopes {
@@ -111,14 +120,6 @@ impl Scopes {
 
     fn full() -> Vec<&'static str> {
         Scope::ALL.iter().map(|s| s.as_str()).collect()
-    }
-}
-
-impl TryFrom<String> for Scopes {
-    type Error = super::UnknownStoredValue;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Scopes::from_stored(&value)
     }
 }
 

@@ -3,6 +3,8 @@
 /// `free` unless an operator changed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Plan {
     Free,
     Paid,
@@ -24,5 +26,3 @@ impl Plan {
         }
     }
 }
-
-crate::parse_stored_text!(Plan, "plan");

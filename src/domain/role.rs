@@ -3,6 +3,8 @@ use std::fmt;
 /// A member's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     Owner,
     Admin,
@@ -38,5 +40,3 @@ impl fmt::Display for Role {
         f.write_str(self.as_str())
     }
 }
-
-crate::parse_stored_text!(Role, "role");

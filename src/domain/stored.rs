@@ -9,18 +9,3 @@ pub struct UnknownStoredValue {
     pub what: &'static str,
     pub value: String,
 }
-
-/// `TryFrom<String>` through the type's own `parse`, for Diesel's `deserialize_as = String`.
-#[macro_export]
-macro_rules! parse_stored_text {
-    ($ty:ty, $what:literal) => {
-        impl TryFrom<String> for $ty {
-            type Error = $crate::domain::UnknownStoredValue;
-
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                <$ty>::parse(&value)
-                    .ok_or($crate::domain::UnknownStoredValue { what: $what, value })
-            }
-        }
-    };
-}

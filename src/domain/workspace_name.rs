@@ -4,7 +4,10 @@ use std::fmt;
 pub const MAX_WORKSPACE_NAME_CHARS: usize = 100;
 
 /// A workspace's display name: 1 to 100 visible characters, trimmed, in Unicode NFC.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct WorkspaceName(String);
 
 impl WorkspaceName {
@@ -35,10 +38,6 @@ impl WorkspaceName {
     pub fn default_for(email: &Email) -> Self {
         let local: String = email.local_part().chars().take(80).collect();
         Self(format!("{local}'s workspace"))
-    }
-
-    pub(crate) fn from_trusted(raw: String) -> Self {
-        Self(raw)
     }
 
     pub fn as_str(&self) -> &str {

@@ -2,7 +2,7 @@ use super::KeyCache;
 use crate::auth::api_key::{KeyMode, NewApiKey};
 use crate::db::api_keys::{self, NewKey, StoredKey};
 use crate::db::{Database, DbError, InWorkspace};
-use crate::domain::{ApiKeyId, Invalid, Role, Scope, Scopes, UserId, WorkspaceId, now};
+use crate::domain::{ApiKeyId, Email, Invalid, Role, Scope, Scopes, UserId, WorkspaceId, now};
 
 pub const MAX_LABEL_CHARS: usize = 100;
 pub const MAX_EXPIRY_DAYS: u32 = 3650;
@@ -49,7 +49,7 @@ pub struct KeyView {
     pub mode: KeyMode,
     pub scopes: Scopes,
     pub last4: String,
-    pub created_by: Option<String>,
+    pub created_by: Option<Email>,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
@@ -275,8 +275,8 @@ impl NewRow {
                 created_by: self.creator.as_ref(),
                 created_by_key: self.parent.as_ref(),
                 label: &self.key.label,
-                mode: self.key.mode.as_str(),
-                scopes: &self.key.scopes.to_stored(),
+                mode: self.key.mode,
+                scopes: &self.key.scopes,
                 digest: &self.digest,
                 last4: &self.last4,
                 now: now(),

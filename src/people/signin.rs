@@ -24,8 +24,7 @@ pub async fn sign_in(
     let password = Password::attempt(password);
     // A malformed email cannot match an account; it still costs a hash, so that timing does
     // not tell the two apart, and it still counts against the client address.
-    let email = Email::parse(email)
-        .unwrap_or_else(|_| Email::from_trusted("invalid@invalid.invalid".into()));
+    let email = Email::parse(email).unwrap_or_else(|_| Email::placeholder());
     let keys = ThrottleKeys::new(&email, client_address);
     // A place to check the password is taken first: a request refused as busy counts as no
     // attempt.

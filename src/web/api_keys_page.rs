@@ -60,7 +60,7 @@ impl KeyRow {
                 key.scopes.names().join(", ")
             },
             created_at: human_time(key.created_at),
-            created_by: key.created_by,
+            created_by: key.created_by.map(|email| email.to_string()),
             last_used: match (key.last_used_at, key.last_used_ip) {
                 (Some(at), Some(ip)) => format!("{} from {ip}", human_time(at)),
                 (Some(at), None) => human_time(at),
