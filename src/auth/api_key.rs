@@ -13,32 +13,15 @@ const SECRET_CHARS: usize = 44;
 const CHECKSUM_CHARS: usize = 6;
 const KEY_CHARS: usize = LIVE_PREFIX.len() + SECRET_CHARS + CHECKSUM_CHARS;
 
-/// Live keys see live data; test keys only test-mode data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-#[derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum KeyMode {
-    Live,
-    Test,
+crate::named_enum! {
+    /// Live keys see live data; test keys only test-mode data.
+    pub enum KeyMode {
+        Live = "live",
+        Test = "test",
+    }
 }
 
 impl KeyMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyMode::Live => "live",
-            KeyMode::Test => "test",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "live" => Some(KeyMode::Live),
-            "test" => Some(KeyMode::Test),
-            _ => None,
-        }
-    }
-
     fn prefix(self) -> &'static str {
         match self {
             KeyMode::Live => LIVE_PREFIX,

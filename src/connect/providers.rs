@@ -6,39 +6,17 @@ use crate::auth::api_key::KeyMode;
 use std::fmt;
 use url::Url;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Platform {
-    /// Built in, served by Socializer itself: test-mode data.
-    Sandbox,
-    X,
-    LinkedIn,
+crate::named_enum! {
+    #[derive(Hash)]
+    pub enum Platform {
+        X = "x",
+        LinkedIn = "linkedin",
+        /// Built in, served by Socializer itself: test-mode data.
+        Sandbox = "sandbox",
+    }
 }
 
 impl Platform {
-    pub const ALL: [Platform; 3] = [Platform::X, Platform::LinkedIn, Platform::Sandbox];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Sandbox => "sandbox",
-            Platform::X => "x",
-            Platform::LinkedIn => "linkedin",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == raw)
-    }
-
     pub fn display_name(self) -> &'static str {
         match self {
             Platform::Sandbox => "Sandbox",
@@ -98,12 +76,6 @@ impl Platform {
                 read_profile: read_linkedin_profile,
             }),
         }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -1,43 +1,14 @@
 use super::Invalid;
-use std::fmt;
 
-/// What a key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
-    AccountsRead,
-    AccountsWrite,
-    KeysRead,
-    KeysWrite,
-    WorkspaceRead,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 5] = [
-        Scope::AccountsRead,
-        Scope::AccountsWrite,
-        Scope::KeysRead,
-        Scope::KeysWrite,
-        Scope::WorkspaceRead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::AccountsRead => "accounts:read",
-            Scope::AccountsWrite => "accounts:write",
-            Scope::KeysRead => "keys:read",
-            Scope::KeysWrite => "keys:write",
-            Scope::WorkspaceRead => "workspace:read",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Scope::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::named_enum! {
+    /// What a key may do.
+    #[derive(Hash, PartialOrd, Ord)]
+    pub enum Scope {
+        AccountsRead = "accounts:read",
+        AccountsWrite = "accounts:write",
+        KeysRead = "keys:read",
+        KeysWrite = "keys:write",
+        WorkspaceRead = "workspace:read",
     }
 }
 

@@ -4,6 +4,7 @@ mod email;
 mod ids;
 mod key_scope;
 mod local_path;
+mod named_enum;
 mod password;
 mod plan;
 mod redirect_uri;
