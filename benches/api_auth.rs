@@ -9,12 +9,12 @@
 //! length of each measurement (default 5).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel::connection::SimpleConnection as _;
 use diesel::{Connection as _, RunQueryDsl as _, SqliteConnection};
-use socializer::app::Application;
 use socializer::auth::api_key::{KeyMode, NewApiKey};
-use socializer::config::Config;
 use socializer::keys::{CreateKey, Issuer};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -125,24 +125,7 @@ fn start_baseline(body: String) -> SocketAddr {
 }
 
 fn start_socializer(dir: &std::path::Path, cache_keys: bool) -> SocketAddr {
-    let data = dir.join("data").display().to_string();
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("SOCIALIZER_DATA_DIR", data),
-        ("SOCIALIZER_BIND", "127.0.0.1:0".into()),
-        // The benchmark measures authentication, not the rate limiter's refusals.
-        ("SOCIALIZER_RATE_LIMIT_FREE", "4000000000".into()),
-    ]);
-    let mut config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    config.cache_keys = cache_keys;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let app = Application::build(config).await.unwrap();
-            tx.send(app.address()).unwrap();
-            app.run_until_stopped().await.unwrap();
-        })
-    });
-    rx.recv().unwrap()
+    support::start_socializer(dir, &[], |config| config.cache_keys = cache_keys)
 }
 
 /// A workspace with one real key, made through the service's own functions.
@@ -154,7 +137,7 @@ fn seed_workspace_and_key(db_path: &std::path::Path) -> (String, String) {
         let workspace = socializer::domain::WorkspaceId::generate();
         let name = socializer::domain::WorkspaceName::parse("Bench").unwrap();
         let ws = workspace.clone();
-        db.global(move |conn| {
+        db.write(socializer::db::Global, move |conn| {
             let mut scoped = conn.enter_workspace(ws)?;
             socializer::db::workspaces::create(&mut scoped, &name, 0)
         })

@@ -8,8 +8,8 @@
 //! (default 10).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use socializer::app::Application;
-use socializer::config::Config;
+mod support;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,27 +21,9 @@ const PASSWORD: &str = "correct horse battery";
 const FLOODERS: usize = 32;
 
 fn start(dir: &std::path::Path) -> SocketAddr {
-    let vars: HashMap<&str, String> = HashMap::from([
-        (
-            "SOCIALIZER_DATA_DIR",
-            dir.join("data").display().to_string(),
-        ),
-        ("SOCIALIZER_BIND", "127.0.0.1:0".into()),
-        ("SOCIALIZER_RATE_LIMIT_FREE", "4000000000".into()),
-        // The flood comes from many addresses, as a real one would, so the per-address limits
-        // do not end it early: what is measured is the bounded hashing queue.
-        ("SOCIALIZER_TRUST_FORWARDED_FOR", "true".into()),
-    ]);
-    let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let app = Application::build(config).await.unwrap();
-            tx.send(app.address()).unwrap();
-            app.run_until_stopped().await.unwrap();
-        })
-    });
-    rx.recv().unwrap()
+    // The flood comes from many addresses, as a real one would, so the per-address limits do
+    // not end it early: what is measured is the bounded hashing queue.
+    support::start_socializer(dir, &[("SOCIALIZER_TRUST_FORWARDED_FOR", "true")], |_| {})
 }
 
 fn client() -> reqwest::Client {

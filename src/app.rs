@@ -6,7 +6,7 @@ use crate::auth::throttle;
 use crate::config::Config;
 use crate::connect::{Connector, check_root_keys, run_refresher};
 use crate::crypto::envelope::Keyring;
-use crate::db::{Database, DbError, login_throttle, sandbox_grants, sessions};
+use crate::db::{Database, DbError, Global, login_throttle, sandbox_grants, sessions};
 use crate::domain::now;
 use crate::mail::{MailError, Mailer};
 use crate::state::AppState;
@@ -314,7 +314,7 @@ async fn housekeeping(db: Database) {
     loop {
         tick.tick().await;
         let cleared: Result<_, DbError> = db
-            .global(|conn| {
+            .write(Global, |conn| {
                 let now = now();
                 Ok((
                     sessions::delete_expired(conn, now)?,

@@ -90,7 +90,7 @@ impl SessionStore for DbSessionStore {
         let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(other(e)))?;
         let ttl = ttl.whole_seconds();
         self.db
-            .global(move |conn| {
+            .write(Global, move |conn| {
                 let now = now();
                 sessions::insert(
                     conn,
@@ -127,7 +127,7 @@ impl SessionStore for DbSessionStore {
         let ttl_secs = ttl.whole_seconds();
         let updated = self
             .db
-            .global(move |conn| {
+            .write(Global, move |conn| {
                 let now = now();
                 sessions::update_state(conn, &hash, user.as_ref(), &json, now, now + ttl_secs)
             })
@@ -160,7 +160,7 @@ impl SessionStore for DbSessionStore {
         }
         let ttl = ttl.whole_seconds();
         self.db
-            .global(move |conn| {
+            .write(Global, move |conn| {
                 let now = now();
                 sessions::touch(conn, &hash, now, now + ttl)
             })
@@ -172,7 +172,7 @@ impl SessionStore for DbSessionStore {
         let hash = sha256_hex(session_key.as_ref());
         self.notes().remove(&hash);
         self.db
-            .global(move |conn| sessions::delete(conn, &hash))
+            .write(Global, move |conn| sessions::delete(conn, &hash))
             .await
             .map_err(other)
     }

@@ -8,7 +8,8 @@ use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, Secret};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{
-    ByStateDigest, DbError, connected_accounts, memberships, oauth_states, sandbox_grants,
+    ByStateDigest, DbError, InWorkspace, connected_accounts, memberships, oauth_states,
+    sandbox_grants,
 };
 use crate::domain::{AccountId, Invalid, RedirectUri, UserId, WorkspaceId, now};
 use url::Url;
@@ -96,7 +97,7 @@ impl Connector {
         };
         let now = now();
         self.db
-            .in_workspace(actor.workspace().clone(), move |conn| {
+            .write(InWorkspace(actor.workspace().clone()), move |conn| {
                 let sealed = match &verifier {
                     Some(verifier) => {
                         let key = vault::data_key(conn, &keyring)?;
@@ -344,7 +345,7 @@ impl Connector {
             let attempt = attempt.clone();
             match self
                 .db
-                .in_workspace(workspace.clone(), move |conn| attempt(conn))
+                .write(InWorkspace(workspace.clone()), move |conn| attempt(conn))
                 .await
             {
                 Err(ConnectError::Storage(DbError::UniqueViolation)) if tries == 0 => tries += 1,

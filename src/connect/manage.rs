@@ -132,7 +132,7 @@ impl Connector {
         let owned_id = id.clone();
         let deleted = self
             .db
-            .in_workspace(workspace.clone(), move |conn| {
+            .write(InWorkspace(workspace.clone()), move |conn| {
                 let Some(row) = accounts::get(conn, &owned_id)? else {
                     return Ok(false);
                 };
@@ -193,7 +193,7 @@ impl Connector {
                 None => {}
                 Some(Ok(profile)) => {
                     self.db
-                        .in_workspace(workspace.clone(), move |conn| {
+                        .write(InWorkspace(workspace.clone()), move |conn| {
                             accounts::update_profile(
                                 conn,
                                 &id,
@@ -206,7 +206,7 @@ impl Connector {
                 }
                 Some(Err(ProviderError::Unauthorized)) => {
                     self.db
-                        .in_workspace(workspace.clone(), move |conn| {
+                        .write(InWorkspace(workspace.clone()), move |conn| {
                             accounts::mark_unusable(
                                 conn,
                                 &id,
@@ -220,7 +220,7 @@ impl Connector {
                 Some(Err(e)) => {
                     let message = e.to_string();
                     self.db
-                        .in_workspace(workspace.clone(), move |conn| {
+                        .write(InWorkspace(workspace.clone()), move |conn| {
                             accounts::record_failure(conn, &id, None, &message, now, now)
                         })
                         .await?;
@@ -298,7 +298,7 @@ impl Connector {
         let keyring = self.keyring.clone();
         let (lease, id) = (lease.to_owned(), id.clone());
         self.db
-            .in_workspace(workspace.clone(), move |conn| {
+            .write(InWorkspace(workspace.clone()), move |conn| {
                 let now = now();
                 let row = accounts::get(conn, &id)?.ok_or(ConnectError::NotFound)?;
                 if row.status != AccountStatus::Active
@@ -331,7 +331,7 @@ impl Connector {
         match decision {
             Decision::Store(tokens) => {
                 self.db
-                    .in_workspace(workspace.clone(), move |conn| {
+                    .write(InWorkspace(workspace.clone()), move |conn| {
                         let workspace = conn.workspace_id().clone();
                         let key = vault::data_key(conn, &keyring)?;
                         let access = key.seal(
@@ -362,7 +362,7 @@ impl Connector {
             Decision::MarkExpired => {
                 log::info!("account {id}: refresh refused, marked expired");
                 self.db
-                    .in_workspace(workspace.clone(), move |conn| {
+                    .write(InWorkspace(workspace.clone()), move |conn| {
                         accounts::mark_unusable(
                             conn,
                             &id_owned,
@@ -378,7 +378,7 @@ impl Connector {
                 let message = error.to_string();
                 log::warn!("account {id}: refresh failed, retrying later: {message}");
                 self.db
-                    .in_workspace(workspace.clone(), move |conn| {
+                    .write(InWorkspace(workspace.clone()), move |conn| {
                         accounts::record_failure(conn, &id_owned, Some(&lease), &message, at, now)
                     })
                     .await?;

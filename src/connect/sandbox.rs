@@ -9,7 +9,7 @@ use super::oauth::TokenSet;
 use super::providers::{Platform, Profile};
 use crate::crypto::envelope::Secret;
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{ByStateDigest, Database, oauth_states, sandbox_grants};
+use crate::db::{ByStateDigest, Database, Global, oauth_states, sandbox_grants};
 use crate::domain::Invalid;
 
 /// A code must be exchanged within this long, as on the real platforms.
@@ -79,7 +79,7 @@ pub async fn approve(
         account.to_owned(),
         redirect_uri.to_owned(),
     );
-    db.global(move |conn| {
+    db.write(Global, move |conn| {
         sandbox_grants::delete_expired(conn, now)?;
         sandbox_grants::replace(
             conn,

@@ -1,7 +1,7 @@
 //! API keys: workspace data, except the lookup by digest that authenticates a request.
 
 use super::schema::{api_keys, users};
-use super::{ByKeyDigest, DbError, InWorkspace, KeyLookupConn, WorkspaceConn};
+use super::{ByKeyDigest, DbError, InWorkspace, KeyLookupConn, MultiBackend, WorkspaceConn};
 use crate::auth::api_key::KeyMode;
 use crate::domain::{ApiKeyId, Email, Scopes, UserId, WorkspaceId};
 use diesel::prelude::*;
@@ -61,24 +61,35 @@ pub fn insert(conn: &mut WorkspaceConn<'_>, key: NewKey<'_>) -> Result<(), DbErr
     Ok(())
 }
 
+/// Keys with their creator's email: the one shape every read of a key takes.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn keys_with_creator() -> _ {
+    let stored_key: diesel::dsl::AsSelect<StoredKey, MultiBackend> = StoredKey::as_select();
+    api_keys::table.left_join(users::table).select(stored_key)
+}
+
+/// The one key `id` of the workspace: every query of a single key names both.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn one_key<'a>(workspace: &'a WorkspaceId, id: &'a ApiKeyId) -> _ {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace))
+        .filter(api_keys::id.eq(id))
+}
+
 /// Every key of the workspace, newest first, revoked and expired ones included.
 pub fn list(conn: &mut WorkspaceConn<'_>) -> Result<Vec<StoredKey>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    Ok(api_keys::table
-        .left_join(users::table)
+    Ok(keys_with_creator()
         .filter(api_keys::workspace_id.eq(workspace))
         .order((api_keys::created_at.desc(), api_keys::id.asc()))
-        .select(StoredKey::as_select())
         .load(conn)?)
 }
 
 pub fn get(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId) -> Result<Option<StoredKey>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    Ok(api_keys::table
-        .left_join(users::table)
+    Ok(keys_with_creator()
         .filter(api_keys::workspace_id.eq(workspace))
         .filter(api_keys::id.eq(id))
-        .select(StoredKey::as_select())
         .first(conn)
         .optional()?)
 }
@@ -86,14 +97,9 @@ pub fn get(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId) -> Result<Option<StoredK
 /// Revokes a key of this workspace. False when there is no such key or it was revoked already.
 pub fn revoke(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId, now: i64) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let changed = diesel::update(
-        api_keys::table
-            .filter(api_keys::workspace_id.eq(workspace))
-            .filter(api_keys::id.eq(id))
-            .filter(api_keys::revoked_at.is_null()),
-    )
-    .set(api_keys::revoked_at.eq(now))
-    .execute(conn)?;
+    let changed = diesel::update(one_key(workspace, id).filter(api_keys::revoked_at.is_null()))
+        .set(api_keys::revoked_at.eq(now))
+        .execute(conn)?;
     Ok(changed > 0)
 }
 
@@ -106,9 +112,7 @@ pub fn mark_rolled(
 ) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     let changed = diesel::update(
-        api_keys::table
-            .filter(api_keys::workspace_id.eq(workspace))
-            .filter(api_keys::id.eq(id))
+        one_key(workspace, id)
             .filter(api_keys::revoked_at.is_null())
             .filter(api_keys::replaced_by.is_null()),
     )
@@ -121,14 +125,11 @@ pub fn mark_rolled(
 pub fn expire_by(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId, at: i64) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     diesel::update(
-        api_keys::table
-            .filter(api_keys::workspace_id.eq(workspace))
-            .filter(api_keys::id.eq(id))
-            .filter(
-                api_keys::expires_at
-                    .is_null()
-                    .or(api_keys::expires_at.gt(at)),
-            ),
+        one_key(workspace, id).filter(
+            api_keys::expires_at
+                .is_null()
+                .or(api_keys::expires_at.gt(at)),
+        ),
     )
     .set(api_keys::expires_at.eq(at))
     .execute(conn)?;
@@ -144,14 +145,11 @@ pub fn record_use(
 ) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     diesel::update(
-        api_keys::table
-            .filter(api_keys::workspace_id.eq(workspace))
-            .filter(api_keys::id.eq(id))
-            .filter(
-                api_keys::last_used_at
-                    .is_null()
-                    .or(api_keys::last_used_at.lt(at)),
-            ),
+        one_key(workspace, id).filter(
+            api_keys::last_used_at
+                .is_null()
+                .or(api_keys::last_used_at.lt(at)),
+        ),
     )
     .set((api_keys::last_used_at.eq(at), api_keys::last_used_ip.eq(ip)))
     .execute(conn)?;
@@ -161,10 +159,8 @@ pub fn record_use(
 /// The key whose digest the lookup names, in whichever workspace it is.
 pub fn find_by_digest(conn: &mut KeyLookupConn<'_>) -> Result<Option<StoredKey>, DbError> {
     let (conn, ByKeyDigest(digest)) = conn.split();
-    Ok(api_keys::table
-        .left_join(users::table)
+    Ok(keys_with_creator()
         .filter(api_keys::digest.eq(digest))
-        .select(StoredKey::as_select())
         .first(conn)
         .optional()?)
 }

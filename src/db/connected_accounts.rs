@@ -32,12 +32,11 @@ pub struct StoredAccount {
 }
 
 /// The one account `id` of the connection's workspace: every query names both.
-macro_rules! one_account {
-    ($workspace:expr, $id:expr) => {
-        ca::table
-            .filter(ca::workspace_id.eq($workspace))
-            .filter(ca::id.eq($id))
-    };
+#[diesel::dsl::auto_type(no_type_alias)]
+fn one_account<'a>(workspace: &'a WorkspaceId, id: &'a AccountId) -> _ {
+    ca::table
+        .filter(ca::workspace_id.eq(workspace))
+        .filter(ca::id.eq(id))
 }
 
 /// The workspace's accounts, oldest first; only those of `mode` when given.
@@ -59,7 +58,7 @@ pub fn list(
 
 pub fn get(conn: &mut WorkspaceConn<'_>, id: &AccountId) -> Result<Option<StoredAccount>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    Ok(one_account!(workspace, id)
+    Ok(one_account(workspace, id)
         .select(StoredAccount::as_select())
         .first(conn)
         .optional()?)
@@ -135,7 +134,7 @@ pub fn reconnect(
     update: Reconnect<'_>,
 ) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let row = one_account!(workspace, id);
+    let row = one_account(workspace, id);
     diesel::update(row)
         .set((
             ca::handle.eq(update.handle),
@@ -160,7 +159,7 @@ pub fn reconnect(
 /// Removes the account and its sealed tokens. False when there was no such account.
 pub fn delete(conn: &mut WorkspaceConn<'_>, id: &AccountId) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let deleted = diesel::delete(one_account!(workspace, id)).execute(conn)?;
+    let deleted = diesel::delete(one_account(workspace, id)).execute(conn)?;
     Ok(deleted > 0)
 }
 
@@ -175,7 +174,7 @@ pub fn take_lease(
 ) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     let taken = diesel::update(
-        one_account!(workspace, id).filter(
+        one_account(workspace, id).filter(
             ca::refresh_lease_until
                 .is_null()
                 .or(ca::refresh_lease_until.le(now)),
@@ -200,7 +199,7 @@ pub fn store_refreshed(
     now: i64,
 ) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let row = one_account!(workspace, id).filter(ca::refresh_lease.eq(lease));
+    let row = one_account(workspace, id).filter(ca::refresh_lease.eq(lease));
     if let Some(refresh) = refresh_token {
         diesel::update(row)
             .set(ca::refresh_token.eq(refresh))
@@ -233,7 +232,7 @@ pub fn record_failure(
     now: i64,
 ) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let row = one_account!(workspace, id);
+    let row = one_account(workspace, id);
     let failures = ca::refresh_failures + 1;
     match lease {
         Some(lease) => diesel::update(row.filter(ca::refresh_lease.eq(lease)))
@@ -268,7 +267,7 @@ pub fn mark_unusable(
     now: i64,
 ) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    diesel::update(one_account!(workspace, id))
+    diesel::update(one_account(workspace, id))
         .set((
             ca::status.eq(status),
             ca::access_token.eq(None::<Vec<u8>>),
@@ -291,7 +290,7 @@ pub fn update_profile(
     now: i64,
 ) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    diesel::update(one_account!(workspace, id))
+    diesel::update(one_account(workspace, id))
         .set((
             ca::handle.eq(handle),
             ca::display_name.eq(display_name),

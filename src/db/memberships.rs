@@ -1,7 +1,7 @@
 //! Who belongs to a workspace, and with which role.
 
 use super::schema::{memberships, users};
-use super::{AsUser, DbError, InWorkspace, UserConn, WorkspaceConn};
+use super::{AsUser, DbConnection, DbError, InWorkspace, UserConn, WorkspaceConn};
 use crate::domain::{Email, Role, UserId, WorkspaceId};
 use diesel::prelude::*;
 
@@ -34,17 +34,20 @@ pub fn add(
 /// The user's role in the connection's workspace; `None` when they are not a member.
 pub fn role_of(conn: &mut WorkspaceConn<'_>, user: &UserId) -> Result<Option<Role>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    Ok(memberships::table
-        .filter(memberships::workspace_id.eq(workspace))
-        .filter(memberships::user_id.eq(user))
-        .select(memberships::role)
-        .first(conn)
-        .optional()?)
+    role(conn, workspace, user)
 }
 
 /// The user's role in `workspace`, seen from the user's side (for switching workspaces).
 pub fn role_in(conn: &mut UserConn<'_>, workspace: &WorkspaceId) -> Result<Option<Role>, DbError> {
     let (conn, AsUser(user)) = conn.split();
+    role(conn, workspace, user)
+}
+
+fn role(
+    conn: &mut DbConnection,
+    workspace: &WorkspaceId,
+    user: &UserId,
+) -> Result<Option<Role>, DbError> {
     Ok(memberships::table
         .filter(memberships::workspace_id.eq(workspace))
         .filter(memberships::user_id.eq(user))

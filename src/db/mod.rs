@@ -32,7 +32,6 @@ pub use scoped::{
     StateLookupConn, TxScope, UserConn, WorkspaceConn,
 };
 
-use crate::domain::WorkspaceId;
 use std::sync::{Arc, Mutex};
 
 /// One connection to whichever backend the URL named.
@@ -43,6 +42,20 @@ pub enum DbConnection {
 }
 
 type Pool = r2d2::Pool<pool::Manager>;
+
+/// The work of one transaction: given the connection of its scope, it answers `T` or fails
+/// with `E`.
+pub trait Work<S, T, E>: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static {}
+
+impl<S, T, E, F> Work<S, T, E> for F where
+    F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static
+{
+}
+
+/// An error a transaction's work may fail with: any that a [`DbError`] converts into.
+pub trait TxError: From<DbError> + Send + 'static {}
+
+impl<E: From<DbError> + Send + 'static> TxError for E {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Access {
@@ -97,55 +110,30 @@ impl Database {
     /// Runs `f` in a transaction bound to `scope`, off the async threads: committed when `f`
     /// returns `Ok`, rolled back when it returns an error, which comes out as it is (any error
     /// type a [`DbError`] converts into).
-    pub async fn write<S, T, E, F>(&self, scope: S, f: F) -> Result<T, E>
-    where
-        S: TxScope,
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-        F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,
-    {
+    pub async fn write<S: TxScope, T: Send + 'static, E: TxError>(
+        &self,
+        scope: S,
+        f: impl Work<S, T, E>,
+    ) -> Result<T, E> {
         self.transaction(Access::Write, scope, f).await
     }
 
     /// Like [`Database::write`], for work that only reads: on SQLite it does not wait for the
     /// writer's turn (WAL readers never block).
-    pub async fn read<S, T, E, F>(&self, scope: S, f: F) -> Result<T, E>
-    where
-        S: TxScope,
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-        F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,
-    {
+    pub async fn read<S: TxScope, T: Send + 'static, E: TxError>(
+        &self,
+        scope: S,
+        f: impl Work<S, T, E>,
+    ) -> Result<T, E> {
         self.transaction(Access::Read, scope, f).await
     }
 
-    /// [`Database::write`] in one workspace, the scope most work runs in.
-    pub async fn in_workspace<T, E, F>(&self, workspace: WorkspaceId, f: F) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-        F: FnOnce(&mut WorkspaceConn<'_>) -> Result<T, E> + Send + 'static,
-    {
-        self.write(InWorkspace(workspace), f).await
-    }
-
-    /// [`Database::write`] over the tables that hold no workspace data.
-    pub async fn global<T, E, F>(&self, f: F) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-        F: FnOnce(&mut GlobalConn<'_>) -> Result<T, E> + Send + 'static,
-    {
-        self.write(Global, f).await
-    }
-
-    async fn transaction<S, T, E, F>(&self, access: Access, scope: S, f: F) -> Result<T, E>
-    where
-        S: TxScope,
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-        F: FnOnce(&mut Scoped<'_, S>) -> Result<T, E> + Send + 'static,
-    {
+    async fn transaction<S: TxScope, T: Send + 'static, E: TxError>(
+        &self,
+        access: Access,
+        scope: S,
+        f: impl Work<S, T, E>,
+    ) -> Result<T, E> {
         let pool = self.pool.clone();
         let writer = (self.backend == Backend::Sqlite && access == Access::Write)
             .then(|| self.sqlite_writer.clone());
@@ -170,7 +158,7 @@ impl Database {
     /// superuser or a `BYPASSRLS` role can `RESET ROLE` away from the service's role on a pooled
     /// connection. Always false on SQLite, which has no roles.
     pub async fn login_role_bypasses_rls(&self) -> Result<bool, DbError> {
-        self.global(|conn| match conn.raw() {
+        self.write(Global, |conn| match conn.raw() {
             DbConnection::Pg(pg) => {
                 use diesel::RunQueryDsl as _;
                 // session_user is the login role, whatever SET ROLE has switched to since.
@@ -187,7 +175,7 @@ impl Database {
     /// True when the database answers a trivial query (for `/healthz`).
     pub async fn ping(&self) -> bool {
         let answered: Result<(), DbError> = self
-            .global(|conn| {
+            .write(Global, |conn| {
                 use diesel::RunQueryDsl as _;
                 diesel::sql_query("SELECT 1").execute(conn.raw())?;
                 Ok(())

@@ -65,7 +65,7 @@ impl<S: LeadsToWorkspace> Scoped<'_, S> {
 /// ```compile_fail
 /// # async fn leak(db: socializer::db::Database) {
 /// // Listing members needs a workspace-bound connection; the global one does not do.
-/// db.global(|conn| socializer::db::memberships::members(conn)).await;
+/// db.write(Global, |conn| socializer::db::memberships::members(conn)).await;
 /// # }
 /// ```
 pub struct InWorkspace(pub WorkspaceId);

@@ -236,7 +236,9 @@ async fn insert(
     let secret = NewApiKey::generate(key.mode);
     let row = NewRow::new(issuer, key, &secret);
     let stored = db
-        .in_workspace(issuer.workspace.clone(), move |conn| row.insert(conn))
+        .write(InWorkspace(issuer.workspace.clone()), move |conn| {
+            row.insert(conn)
+        })
         .await?
         .ok_or(KeyError::NotFound)?;
     Ok((KeyView::from_stored(stored, now()), secret))
@@ -318,7 +320,7 @@ pub async fn revoke_key(
     let revoked = id.clone();
     let caller = issuer.clone();
     // Checked and revoked in one transaction, so the key checked is the key revoked.
-    db.in_workspace(issuer.workspace.clone(), move |conn| {
+    db.write(InWorkspace(issuer.workspace.clone()), move |conn| {
         let target = api_keys::get(conn, &id)?.ok_or(KeyError::NotFound)?;
         may_touch(&caller, &KeyView::from_stored(target, now()))?;
         api_keys::revoke(conn, &id, now())?;
@@ -395,7 +397,7 @@ pub async fn roll_key(
     let rolled = id.clone();
     // Marked, replaced and expired in one transaction: of two rolls at once, one makes a key.
     let stored = db
-        .in_workspace(issuer.workspace.clone(), move |conn| {
+        .write(InWorkspace(issuer.workspace.clone()), move |conn| {
             if !api_keys::mark_rolled(conn, &id, &row.id)? {
                 return Err(KeyError::Invalid(Invalid::new(
                     "key",

@@ -1,7 +1,7 @@
 //! Last use of each key, recorded in memory and written in batches, so that a request
 //! costs no database write. What is shown may lag by the flush interval, well under a minute.
 
-use crate::db::{Database, DbError, api_keys};
+use crate::db::{Database, DbError, InWorkspace, api_keys};
 use crate::domain::{ApiKeyId, WorkspaceId};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -43,7 +43,7 @@ impl UsageRecorder {
         for (workspace, uses) in by_workspace {
             let count = uses.len();
             let written: Result<(), DbError> = db
-                .in_workspace(workspace, move |conn| {
+                .write(InWorkspace(workspace), move |conn| {
                     for (key, at, ip) in &uses {
                         let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
                         api_keys::record_use(conn, key, *at, &ip)?;

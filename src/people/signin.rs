@@ -1,7 +1,7 @@
 use super::AccountError;
 use crate::auth::password::PasswordHashing;
 use crate::auth::throttle::ThrottleKeys;
-use crate::db::{AsUser, Database, memberships, sessions, users, workspaces};
+use crate::db::{AsUser, Database, Global, InWorkspace, memberships, sessions, users, workspaces};
 use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
 
 #[derive(Debug)]
@@ -33,7 +33,7 @@ pub async fn sign_in(
     // Counted before the password is checked: parallel guesses each take a place in the count,
     // and those past the limit are refused without being evaluated.
     let (user, keys) = db
-        .global(move |conn| {
+        .write(Global, move |conn| {
             if !keys.admit(conn, now())? {
                 return Err(AccountError::Throttled);
             }
@@ -49,7 +49,8 @@ pub async fn sign_in(
     };
 
     let (user_id, email) = (user.id.clone(), user.email.clone());
-    db.global(move |conn| keys.record_success(conn)).await?;
+    db.write(Global, move |conn| keys.record_success(conn))
+        .await?;
     let first = db
         .read(AsUser(user_id.clone()), workspaces::list_for_user)
         .await?
@@ -74,7 +75,7 @@ pub(super) async fn create_own_workspace(
 ) -> Result<WorkspaceId, AccountError> {
     let workspace = WorkspaceId::generate();
     let user = user.clone();
-    db.in_workspace(workspace.clone(), move |conn| {
+    db.write(InWorkspace(workspace.clone()), move |conn| {
         let now = now();
         workspaces::create(conn, &name, now)?;
         memberships::add(conn, &user, Role::Owner, now)
@@ -87,6 +88,6 @@ pub(super) async fn create_own_workspace(
 pub async fn sign_out_everywhere(db: &Database, user: &UserId) -> Result<usize, AccountError> {
     let user = user.clone();
     Ok(db
-        .global(move |conn| sessions::delete_for_user(conn, &user))
+        .write(Global, move |conn| sessions::delete_for_user(conn, &user))
         .await?)
 }

@@ -3,7 +3,7 @@ use crate::auth::password::PasswordHashing;
 use crate::auth::throttle;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::email_tokens::{self, Purpose};
-use crate::db::{Database, DbError, memberships, users, workspaces};
+use crate::db::{Database, DbError, Global, memberships, users, workspaces};
 use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
 use crate::mail::{Mailer, OutgoingEmail};
 use url::Url;
@@ -48,7 +48,9 @@ pub async fn sign_up(
     let place = hashing.reserve_for_new_password()?;
     let address = form.client_address;
     if !db
-        .global(move |conn| throttle::admit_signup(conn, &address, now()))
+        .write(Global, move |conn| {
+            throttle::admit_signup(conn, &address, now())
+        })
         .await?
     {
         return Err(AccountError::Throttled);
@@ -65,7 +67,7 @@ pub async fn sign_up(
             email.clone(),
             sha256_hex(&token),
         );
-        db.global(move |conn| {
+        db.write(Global, move |conn| {
             let now = now();
             users::insert(conn, &user, &email, Some(&password_hash), now)?;
             email_tokens::insert(
@@ -118,7 +120,7 @@ pub async fn verify_email(db: &Database, token: &str) -> Result<(), AccountError
         return Err(AccountError::InvalidToken);
     }
     let token_hash = sha256_hex(token);
-    db.global(move |conn| {
+    db.write(Global, move |conn| {
         let now = now();
         match email_tokens::consume(conn, &token_hash, Purpose::VerifyEmail, now)? {
             Some(user) => users::mark_email_verified(conn, &user, now).map(|()| true),

@@ -43,7 +43,7 @@ pub struct Dashboard {
 
 pub async fn dashboard(db: &Database, ctx: &MemberContext) -> Result<Dashboard, AccountError> {
     let members = db
-        .in_workspace(ctx.workspace.id.clone(), memberships::members)
+        .write(InWorkspace(ctx.workspace.id.clone()), memberships::members)
         .await?;
     let workspaces = db
         .read(AsUser(ctx.user.clone()), workspaces::list_for_user)

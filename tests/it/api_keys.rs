@@ -1,7 +1,9 @@
 //! API keys: made on the settings page, shown once, stored as digests, used as bearer
 //! tokens, scoped, revoked at once, rolled, and the JSON API's errors and limits.
 
-use crate::harness::{ApiClient, Browser, TestApp, json, location, texts, unique_email};
+use crate::harness::{
+    ApiClient, Browser, TestApp, error_of, json, location, status_of, texts, unique_email,
+};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::json as j;
@@ -224,19 +226,17 @@ async fn missing_malformed_and_unknown_keys_get_401_in_the_envelope() {
     // A well-formed key with a valid checksum that was never issued.
     let never_issued =
         socializer::auth::api_key::NewApiKey::generate(socializer::auth::api_key::KeyMode::Live);
-    let (status, _, body) = json(client.get(&url).bearer_auth(never_issued.expose())).await;
     assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::UNAUTHORIZED, "invalid_api_key")
+        error_of(client.get(&url).bearer_auth(never_issued.expose())).await,
+        (StatusCode::UNAUTHORIZED, "invalid_api_key".into())
     );
 
     // Keys are never read from the query string.
     let browser = owner(&app, "Acme").await;
     let key = browser.create_key("query", "live", &[]).await;
-    let (status, _, body) = json(client.get(format!("{url}?api_key={key}&key={key}"))).await;
     assert_eq!(
-        (status, error_code(&body)),
-        (StatusCode::UNAUTHORIZED, "missing_api_key")
+        error_of(client.get(format!("{url}?api_key={key}&key={key}"))).await,
+        (StatusCode::UNAUTHORIZED, "missing_api_key".into())
     );
 }
 
@@ -326,22 +326,19 @@ async fn the_key_api_creates_lists_and_revokes() {
     );
 
     let id = created["id"].as_str().unwrap();
-    let response = admin
-        .delete(&format!("/v1/api-keys/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status_of(admin.delete(&format!("/v1/api-keys/{id}"))).await,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(
         json(made.get("/v1/status")).await.0,
         StatusCode::UNAUTHORIZED
     );
 
     for missing in ["key_00000000000000000000000000000000", "nonsense"] {
-        let (status, _, body) = json(admin.delete(&format!("/v1/api-keys/{missing}"))).await;
         assert_eq!(
-            (status, error_code(&body)),
-            (StatusCode::NOT_FOUND, "not_found")
+            error_of(admin.delete(&format!("/v1/api-keys/{missing}"))).await,
+            (StatusCode::NOT_FOUND, "not_found".into())
         );
     }
     let (status, _, body) = json(admin.get("/v1/no-such-route")).await;
@@ -605,19 +602,13 @@ async fn members_may_not_manage_keys() {
 async fn an_expired_key_is_refused_and_says_so() {
     let app = TestApp::spawn().await;
     let browser = owner(&app, "Acme").await;
-    let response = browser
-        .submit(
-            "/settings/api-keys",
-            "/settings/api-keys",
-            &[
-                ("label", "month"),
-                ("mode", "live"),
-                ("expires_in_days", "30"),
-            ],
-        )
+    let key = browser
+        .create_key_with(&[
+            ("label", "month"),
+            ("mode", "live"),
+            ("expires_in_days", "30"),
+        ])
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let key = crate::harness::new_key_in(&response.text().await.unwrap());
     let api = ApiClient::new(&app.base, &key);
     // Thirty days pass before its first use (the expiry is moved back instead).
     app.db
@@ -835,23 +826,16 @@ async fn a_key_never_makes_a_key_that_outlives_or_outranks_it_and_the_chain_is_r
     let app = TestApp::spawn().await;
     let browser = owner(&app, "Chains").await;
     // A parent that may write keys, expiring tomorrow.
-    let response = browser
-        .submit(
-            "/settings/api-keys",
-            "/settings/api-keys",
-            &[
-                ("label", "parent"),
-                ("mode", "live"),
-                ("scopes", "keys:write"),
-                ("scopes", "keys:read"),
-                ("expires_in_days", "1"),
-            ],
-        )
+    let parent = browser
+        .create_key_with(&[
+            ("label", "parent"),
+            ("mode", "live"),
+            ("scopes", "keys:write"),
+            ("scopes", "keys:read"),
+            ("expires_in_days", "1"),
+        ])
         .await;
-    let parent = ApiClient::new(
-        &app.base,
-        &crate::harness::new_key_in(&response.text().await.unwrap()),
-    );
+    let parent = ApiClient::new(&app.base, &parent);
     let (_, _, status) = json(parent.get("/v1/status")).await;
     let parent_id = status["key"]["id"].as_str().unwrap().to_owned();
 
@@ -951,12 +935,10 @@ async fn test_keys_manage_only_test_keys_and_a_key_revokes_only_keys_within_its_
     assert!(!listed.to_string().contains(&live_id));
 
     // It cannot revoke a live key (not found, to it), nor make one.
-    let response = test
-        .delete(&format!("/v1/api-keys/{live_id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        status_of(test.delete(&format!("/v1/api-keys/{live_id}"))).await,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         json(full_live_client.get("/v1/status")).await.0,
         StatusCode::OK
@@ -972,12 +954,10 @@ async fn test_keys_manage_only_test_keys_and_a_key_revokes_only_keys_within_its_
     let full_test = browser.create_key("full test", "test", &[]).await;
     let full_test_client = ApiClient::new(&app.base, &full_test);
     let full_test_id = own_id(&full_test_client).await;
-    let response = test
-        .delete(&format!("/v1/api-keys/{full_test_id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        status_of(test.delete(&format!("/v1/api-keys/{full_test_id}"))).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         json(full_test_client.get("/v1/status")).await.0,
         StatusCode::OK
@@ -988,33 +968,27 @@ async fn test_keys_manage_only_test_keys_and_a_key_revokes_only_keys_within_its_
             .create_key("writer only", "live", &["keys:write"])
             .await,
     );
-    let response = writer_only
-        .delete(&format!("/v1/api-keys/{live_id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        status_of(writer_only.delete(&format!("/v1/api-keys/{live_id}"))).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         json(full_live_client.get("/v1/status")).await.0,
         StatusCode::OK
     );
 
     // Within its scopes and mode it may.
-    let response = test
-        .delete(&format!("/v1/api-keys/{other_test_id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status_of(test.delete(&format!("/v1/api-keys/{other_test_id}"))).await,
+        StatusCode::NO_CONTENT
+    );
     // A full-access live key sees and revokes them all.
     let (_, _, all) = json(full_live_client.get("/v1/api-keys")).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 5);
-    let response = full_live_client
-        .delete(&format!("/v1/api-keys/{full_test_id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status_of(full_live_client.delete(&format!("/v1/api-keys/{full_test_id}"))).await,
+        StatusCode::NO_CONTENT
+    );
 }
 
 #[actix_web::test]

@@ -3,7 +3,8 @@
 //! split; tokens never stored or answered in clear.
 
 use crate::harness::{
-    ApiClient, Browser, TestApp, csrf_in, header_value, json, location, text, texts, unique_email,
+    ApiClient, Browser, TestApp, csrf_in, header_value, json, location, status_of, text, texts,
+    unique_email,
 };
 use crate::platforms::Running;
 use reqwest::StatusCode;
@@ -209,13 +210,10 @@ async fn a_test_key_connects_a_sandbox_account_and_live_keys_never_see_it() {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0]["id"], account["id"]);
 
-    let response = s
-        .test
-        .delete(&format!("/v1/accounts/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status_of(s.test.delete(&format!("/v1/accounts/{id}"))).await,
+        StatusCode::NO_CONTENT
+    );
     assert!(accounts(&s.test).await.is_empty());
     assert_eq!(
         s.app.db.rows("connected_accounts"),
@@ -380,26 +378,20 @@ async fn x_connects_with_pkce_refreshes_once_and_is_revoked_on_disconnect() {
             x.issued_refresh.last().cloned().unwrap(),
         )
     };
-    let response = s
-        .live
-        .delete(&format!("/v1/accounts/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status_of(s.live.delete(&format!("/v1/accounts/{id}"))).await,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(s.app.db.rows("connected_accounts"), 0);
     let revoked = s.platforms.platform("x").revoked.clone();
     assert!(
         revoked.contains(&last_access) && revoked.contains(&last_refresh),
         "{revoked:?}"
     );
-    let response = s
-        .live
-        .delete(&format!("/v1/accounts/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        status_of(s.live.delete(&format!("/v1/accounts/{id}"))).await,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[actix_web::test]

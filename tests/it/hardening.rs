@@ -1,7 +1,7 @@
 //! Pages and the HTTP edge: bad input gets a clear 4xx and changes nothing; security headers;
 //! static files; health.
 
-use crate::harness::{ApiClient, TestApp, texts, unique_email};
+use crate::harness::{ApiClient, TestApp, status_of, texts, unique_email};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 
@@ -328,15 +328,18 @@ async fn small_deviations_answer_as_they_should() {
         ("/login", "email=a%FF", "application/x-www-form-urlencoded"),
         ("/workspaces", "name=New", "application/json"),
     ] {
-        let response = owner
-            .client
-            .post(format!("{}{path}", app.base))
-            .header(CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path} {body:?}");
+        assert_eq!(
+            status_of(
+                owner
+                    .client
+                    .post(format!("{}{path}", app.base))
+                    .header(CONTENT_TYPE, content_type)
+                    .body(body)
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "{path} {body:?}"
+        );
     }
     assert_eq!(
         owner.get("/dashboard").await.status(),

@@ -323,14 +323,15 @@ impl Browser {
 
     /// Creates a key on the settings page and returns its one showing.
     pub async fn create_key(&self, label: &str, mode: &str, scopes: &[&str]) -> String {
-        let token = self.csrf("/settings/api-keys").await;
-        let mut fields = vec![
-            ("label", label),
-            ("mode", mode),
-            ("csrf_token", token.as_str()),
-        ];
+        let mut fields = vec![("label", label), ("mode", mode)];
         fields.extend(scopes.iter().map(|s| ("scopes", *s)));
-        let response = self.post_form("/settings/api-keys", &fields).await;
+        self.create_key_with(&fields).await
+    }
+
+    /// A key made on the settings page from these form fields; its plaintext, shown once.
+    pub async fn create_key_with(&self, fields: &[(&str, &str)]) -> String {
+        let page = "/settings/api-keys";
+        let response = self.submit(page, page, fields).await;
         assert_eq!(response.status(), StatusCode::OK, "key created");
         new_key_in(&response.text().await.expect("page"))
     }
@@ -453,6 +454,21 @@ pub async fn json(request: reqwest::RequestBuilder) -> (StatusCode, HeaderMap, s
     let (status, headers) = (response.status(), response.headers().clone());
     let body = response.json().await.unwrap_or(serde_json::Value::Null);
     (status, headers, body)
+}
+
+/// An answer's status alone.
+pub async fn status_of(request: reqwest::RequestBuilder) -> StatusCode {
+    request.send().await.expect("request").status()
+}
+
+/// An error answer's status and its `error.code` (empty when there is none).
+pub async fn error_of(request: reqwest::RequestBuilder) -> (StatusCode, String) {
+    let (status, _, body) = json(request).await;
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (status, code)
 }
 
 /// An answer's body exactly as sent.

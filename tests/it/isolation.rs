@@ -4,7 +4,7 @@
 use crate::harness::{TestDatabase, unique_email};
 use diesel::RunQueryDsl as _;
 use diesel::sql_types::{Bool, Text};
-use socializer::db::{AsUser, ByKeyDigest, Database, DatabaseUrl, DbError};
+use socializer::db::{AsUser, ByKeyDigest, Database, DatabaseUrl, DbError, Global, InWorkspace};
 use socializer::domain::{Email, Role, UserId, WorkspaceId, WorkspaceName};
 
 #[derive(diesel::QueryableByName, Debug)]
@@ -42,7 +42,7 @@ async fn workspace_with_owner(db: &Database, name: &str) -> WorkspaceId {
     let email = Email::parse(&unique_email(name)).unwrap();
     let name = WorkspaceName::parse(name).unwrap();
     let (u, w) = (user.clone(), workspace.clone());
-    db.global(move |conn| {
+    db.write(Global, move |conn| {
         socializer::db::users::insert(conn, &u, &email, None, 0)?;
         let mut ws = conn.enter_workspace(w)?;
         socializer::db::workspaces::create(&mut ws, &name, 0)?;
@@ -63,7 +63,7 @@ async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
 
     for (current, other) in [(&alpha, &beta), (&beta, &alpha)] {
         let (memberships, workspaces) = db
-            .in_workspace(current.clone(), |conn| {
+            .write(InWorkspace(current.clone()), |conn| {
                 let raw = conn.raw_for_isolation_tests();
                 // Deliberately no WHERE clause.
                 let memberships = diesel::sql_query("SELECT workspace_id AS id FROM memberships")
@@ -83,7 +83,7 @@ async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
     let outsider = UserId::generate();
     let target = beta.clone();
     let write = db
-        .in_workspace(alpha.clone(), move |conn| {
+        .write(InWorkspace(alpha.clone()), move |conn| {
             diesel::sql_query("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'owner', 0)")
                 .bind::<Text, _>(target.as_str())
                 .bind::<Text, _>(outsider.as_str())
@@ -99,7 +99,7 @@ async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
     // The service's queries run as a role that can bypass nothing, although the test's URL
     // names the cluster's superuser.
     let role = db
-        .in_workspace(alpha, |conn| {
+        .write(InWorkspace(alpha), |conn| {
             Ok::<_, DbError>(diesel::sql_query(
                 "SELECT current_user::text AS name, rolsuper AS superuser, rolbypassrls AS bypass \
                  FROM pg_roles WHERE rolname = current_user",
@@ -161,7 +161,7 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
     }
 
     let seen = db
-        .in_workspace(workspaces[0].clone(), |conn| {
+        .write(InWorkspace(workspaces[0].clone()), |conn| {
             Ok::<_, DbError>(
                 diesel::sql_query("SELECT workspace_id AS id FROM api_keys")
                     .load::<IdRow>(conn.raw_for_isolation_tests())?,

@@ -1,6 +1,6 @@
 //! Server-side sessions, cookies, expiry, CSRF, pages that need a session.
 
-use crate::harness::{Browser, PASSWORD, TestApp, location, unique_email};
+use crate::harness::{Browser, PASSWORD, TestApp, location, status_of, unique_email};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 
@@ -118,13 +118,15 @@ async fn the_session_id_is_renewed_at_sign_in() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let response = fixated
-        .get(format!("{}/dashboard", app.base))
-        .header(COOKIE, value(&first))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        status_of(
+            fixated
+                .get(format!("{}/dashboard", app.base))
+                .header(COOKIE, value(&first))
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[actix_web::test]
@@ -141,13 +143,15 @@ async fn sign_out_ends_the_session_on_the_server() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let response = replay
-        .get(format!("{}/dashboard", app.base))
-        .header(COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        status_of(
+            replay
+                .get(format!("{}/dashboard", app.base))
+                .header(COOKIE, cookie)
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(
         app.db
             .count_as_admin("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL"),
