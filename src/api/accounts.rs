@@ -78,10 +78,7 @@ fn platform(raw: &str) -> Result<Platform, ApiError> {
 #[get("/accounts")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsRead)?;
-    let accounts = state
-        .connector
-        .list(&caller.principal.workspace, Some(caller.principal.mode))
-        .await?;
+    let accounts = state.connector.list(&actor(&caller)).await?;
     Ok(HttpResponse::Ok().json(AccountList {
         data: accounts.into_iter().map(AccountJson::from).collect(),
     }))
@@ -108,14 +105,7 @@ pub async fn disconnect(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let id = account_id(&id)?;
-    state
-        .connector
-        .disconnect(
-            &caller.principal.workspace,
-            &id,
-            Some(caller.principal.mode),
-        )
-        .await?;
+    state.connector.disconnect(&actor(&caller), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -141,14 +131,7 @@ pub async fn check(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let id = account_id(&id)?;
-    let account = state
-        .connector
-        .check(
-            &caller.principal.workspace,
-            &id,
-            Some(caller.principal.mode),
-        )
-        .await?;
+    let account = state.connector.check(&actor(&caller), &id).await?;
     Ok(HttpResponse::Ok().json(AccountJson::from(account)))
 }
 

@@ -3,7 +3,7 @@
 
 use super::oauth::{self, TokenSet};
 use super::providers::{Platform, Profile};
-use super::{AccountView, ConnectError, Connector, sandbox, vault};
+use super::{AccountView, ConnectError, Connector, ModeFilter, sandbox, vault};
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, Secret};
 use crate::crypto::{random_token, sha256_hex};
@@ -35,9 +35,17 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn workspace(&self) -> &WorkspaceId {
+    pub(super) fn workspace(&self) -> &WorkspaceId {
         match self {
             Actor::Key { workspace, .. } | Actor::Member { workspace, .. } => workspace,
+        }
+    }
+
+    /// The accounts this actor sees: a key those of its mode, a person all of them.
+    pub(super) fn sees(&self) -> ModeFilter {
+        match self {
+            Actor::Key { mode, .. } => Some(*mode),
+            Actor::Member { .. } => None,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::oauth::{self, ProviderError, TokenSet};
 use super::providers::Platform;
-use super::{AccountStatus, AccountView, ConnectError, Connector, sandbox, vault};
+use super::{AccountStatus, AccountView, Actor, ConnectError, Connector, sandbox, vault};
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, DataKey, Secret};
 use crate::crypto::random_token;
@@ -79,14 +79,12 @@ fn matches_mode(row: &StoredAccount, mode: ModeFilter) -> bool {
 }
 
 impl Connector {
-    pub async fn list(
-        &self,
-        workspace: &WorkspaceId,
-        mode: ModeFilter,
-    ) -> Result<Vec<AccountView>, ConnectError> {
+    /// The accounts `actor` sees, oldest first.
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<AccountView>, ConnectError> {
+        let mode = actor.sees();
         let rows = self
             .db
-            .read(InWorkspace(workspace.clone()), move |conn| {
+            .read(InWorkspace(actor.workspace().clone()), move |conn| {
                 accounts::list(conn, mode)
             })
             .await?;
@@ -122,12 +120,8 @@ impl Connector {
     /// Erases the account and its tokens at once, then asks the platform to revoke them
     /// (where it has a revoke endpoint). A revocation that fails is logged: the tokens are gone
     /// from here either way.
-    pub async fn disconnect(
-        &self,
-        workspace: &WorkspaceId,
-        id: &AccountId,
-        mode: ModeFilter,
-    ) -> Result<(), ConnectError> {
+    pub async fn disconnect(&self, actor: &Actor, id: &AccountId) -> Result<(), ConnectError> {
+        let (workspace, mode) = (actor.workspace(), actor.sees());
         let opened = self.opened(workspace, id, mode).await;
         let owned_id = id.clone();
         let deleted = self
@@ -165,12 +159,8 @@ impl Connector {
 
     /// Reads the profile from the platform with the account's token, refreshing it first when
     /// it is near expiry, and answers the account as it now is.
-    pub async fn check(
-        &self,
-        workspace: &WorkspaceId,
-        id: &AccountId,
-        mode: ModeFilter,
-    ) -> Result<AccountView, ConnectError> {
+    pub async fn check(&self, actor: &Actor, id: &AccountId) -> Result<AccountView, ConnectError> {
+        let (workspace, mode) = (actor.workspace(), actor.sees());
         let mut opened = self.opened(workspace, id, mode).await?;
         if opened.row.status == AccountStatus::Active
             && opened.refresh.is_some()
@@ -188,42 +178,35 @@ impl Connector {
                 None => return Err(ConnectError::NotFound),
                 Some(app) => Some(oauth::profile(&self.http, app, access).await),
             };
-            let id = id.clone();
-            match profile {
-                None => {}
-                Some(Ok(profile)) => {
-                    self.db
-                        .write(InWorkspace(workspace.clone()), move |conn| {
-                            accounts::update_profile(
-                                conn,
-                                &id,
-                                &profile.handle,
-                                &profile.display_name,
-                                now,
-                            )
-                        })
-                        .await?
-                }
-                Some(Err(ProviderError::Unauthorized)) => {
-                    self.db
-                        .write(InWorkspace(workspace.clone()), move |conn| {
-                            accounts::mark_unusable(
-                                conn,
-                                &id,
-                                AccountStatus::Revoked,
-                                "the platform no longer accepts the token; reconnect",
-                                now,
-                            )
-                        })
-                        .await?
-                }
-                Some(Err(e)) => {
-                    let message = e.to_string();
-                    self.db
-                        .write(InWorkspace(workspace.clone()), move |conn| {
-                            accounts::record_failure(conn, &id, None, &message, now, now)
-                        })
-                        .await?;
+            if let Some(profile) = profile {
+                let id = id.clone();
+                // What the platform said is recorded; a failure for now is also the answer.
+                let failed = self
+                    .db
+                    .write(InWorkspace(workspace.clone()), move |conn| match profile {
+                        Ok(profile) => accounts::update_profile(
+                            conn,
+                            &id,
+                            &profile.handle,
+                            &profile.display_name,
+                            now,
+                        )
+                        .map(|()| None),
+                        Err(ProviderError::Unauthorized) => accounts::mark_unusable(
+                            conn,
+                            &id,
+                            AccountStatus::Revoked,
+                            "the platform no longer accepts the token; reconnect",
+                            now,
+                        )
+                        .map(|()| None),
+                        Err(e) => {
+                            accounts::record_failure(conn, &id, None, &e.to_string(), now, now)?;
+                            Ok(Some(e))
+                        }
+                    })
+                    .await?;
+                if let Some(e) = failed {
                     return Err(e.into());
                 }
             }

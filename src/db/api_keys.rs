@@ -28,6 +28,9 @@ pub struct StoredKey {
     pub created_by_key: Option<ApiKeyId>,
 }
 
+#[derive(Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = api_keys)]
 pub struct NewKey<'a> {
     pub id: &'a ApiKeyId,
     pub created_by: Option<&'a UserId>,
@@ -37,6 +40,7 @@ pub struct NewKey<'a> {
     pub scopes: &'a Scopes,
     pub digest: &'a str,
     pub last4: &'a str,
+    #[diesel(column_name = created_at)]
     pub now: i64,
     pub expires_at: Option<i64>,
 }
@@ -44,19 +48,7 @@ pub struct NewKey<'a> {
 pub fn insert(conn: &mut WorkspaceConn<'_>, key: NewKey<'_>) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     diesel::insert_into(api_keys::table)
-        .values((
-            api_keys::id.eq(key.id),
-            api_keys::workspace_id.eq(workspace),
-            api_keys::created_by.eq(key.created_by),
-            api_keys::created_by_key.eq(key.created_by_key),
-            api_keys::label.eq(key.label),
-            api_keys::mode.eq(key.mode),
-            api_keys::scopes.eq(key.scopes),
-            api_keys::digest.eq(key.digest),
-            api_keys::last4.eq(key.last4),
-            api_keys::created_at.eq(key.now),
-            api_keys::expires_at.eq(key.expires_at),
-        ))
+        .values((&key, api_keys::workspace_id.eq(workspace)))
         .execute(conn)?;
     Ok(())
 }

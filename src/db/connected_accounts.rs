@@ -80,6 +80,9 @@ pub fn find(
         .optional()?)
 }
 
+#[derive(Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = ca)]
 pub struct NewAccount<'a> {
     pub id: &'a AccountId,
     pub platform: Platform,
@@ -91,6 +94,7 @@ pub struct NewAccount<'a> {
     pub refresh_token: Option<&'a [u8]>,
     pub token_expires_at: Option<i64>,
     pub connected_by: Option<&'a UserId>,
+    #[diesel(column_name = connected_at)]
     pub now: i64,
 }
 
@@ -98,19 +102,9 @@ pub fn insert(conn: &mut WorkspaceConn<'_>, account: NewAccount<'_>) -> Result<(
     let (conn, InWorkspace(workspace)) = conn.split();
     diesel::insert_into(ca::table)
         .values((
-            ca::id.eq(account.id),
+            &account,
             ca::workspace_id.eq(workspace),
-            ca::platform.eq(account.platform),
-            ca::mode.eq(account.mode),
-            ca::platform_account_id.eq(account.platform_account_id),
-            ca::handle.eq(account.handle),
-            ca::display_name.eq(account.display_name),
             ca::status.eq(AccountStatus::Active),
-            ca::access_token.eq(account.access_token),
-            ca::refresh_token.eq(account.refresh_token),
-            ca::token_expires_at.eq(account.token_expires_at),
-            ca::connected_by.eq(account.connected_by),
-            ca::connected_at.eq(account.now),
             ca::updated_at.eq(account.now),
         ))
         .execute(conn)?;

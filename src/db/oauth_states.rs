@@ -17,12 +17,18 @@ pub struct StoredState {
     pub expires_at: i64,
 }
 
+#[derive(Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = os)]
 pub struct NewState<'a> {
+    #[diesel(column_name = state_digest)]
     pub digest: &'a str,
+    #[diesel(column_name = user_id)]
     pub user: Option<&'a UserId>,
     pub platform: Platform,
     pub redirect_uri: &'a str,
     pub pkce_verifier: Option<&'a [u8]>,
+    #[diesel(column_name = created_at)]
     pub now: i64,
     pub expires_at: i64,
 }
@@ -37,16 +43,7 @@ pub fn insert(conn: &mut WorkspaceConn<'_>, state: NewState<'_>) -> Result<(), D
     )
     .execute(conn)?;
     diesel::insert_into(os::table)
-        .values((
-            os::state_digest.eq(state.digest),
-            os::workspace_id.eq(workspace),
-            os::user_id.eq(state.user),
-            os::platform.eq(state.platform),
-            os::redirect_uri.eq(state.redirect_uri),
-            os::pkce_verifier.eq(state.pkce_verifier),
-            os::created_at.eq(state.now),
-            os::expires_at.eq(state.expires_at),
-        ))
+        .values((&state, os::workspace_id.eq(workspace)))
         .execute(conn)?;
     Ok(())
 }

@@ -5,6 +5,9 @@ use super::schema::sandbox_grants as sg;
 use super::{DbError, GlobalConn};
 use diesel::prelude::*;
 
+#[derive(Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = sg)]
 pub struct NewGrant<'a> {
     pub code_digest: &'a str,
     pub state_digest: &'a str,
@@ -19,13 +22,7 @@ pub fn replace(conn: &mut GlobalConn<'_>, grant: NewGrant<'_>) -> Result<(), DbE
     diesel::delete(sg::table.filter(sg::state_digest.eq(grant.state_digest)))
         .execute(conn.raw())?;
     diesel::insert_into(sg::table)
-        .values((
-            sg::code_digest.eq(grant.code_digest),
-            sg::state_digest.eq(grant.state_digest),
-            sg::account_name.eq(grant.account_name),
-            sg::redirect_uri.eq(grant.redirect_uri),
-            sg::expires_at.eq(grant.expires_at),
-        ))
+        .values(&grant)
         .execute(conn.raw())?;
     Ok(())
 }

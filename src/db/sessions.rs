@@ -5,6 +5,8 @@ use super::{DbError, GlobalConn};
 use crate::domain::{SessionId, UserId};
 use diesel::prelude::*;
 
+#[derive(Insertable)]
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
 pub struct NewSession<'a> {
     pub id: &'a SessionId,
     pub token_hash: &'a str,
@@ -12,7 +14,10 @@ pub struct NewSession<'a> {
     pub state: &'a str,
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
+    #[diesel(column_name = created_at)]
     pub now: i64,
+    /// The idle deadline; stored never past the absolute one.
+    #[diesel(skip_insertion)]
     pub expires_at: i64,
     pub absolute_expires_at: i64,
 }
@@ -20,16 +25,9 @@ pub struct NewSession<'a> {
 pub fn insert(conn: &mut GlobalConn<'_>, s: NewSession<'_>) -> Result<(), DbError> {
     diesel::insert_into(sessions::table)
         .values((
-            sessions::id.eq(s.id),
-            sessions::token_hash.eq(s.token_hash),
-            sessions::user_id.eq(s.user_id),
-            sessions::state.eq(s.state),
-            sessions::user_agent.eq(s.user_agent),
-            sessions::ip.eq(s.ip),
-            sessions::created_at.eq(s.now),
+            &s,
             sessions::last_seen_at.eq(s.now),
             sessions::expires_at.eq(s.expires_at.min(s.absolute_expires_at)),
-            sessions::absolute_expires_at.eq(s.absolute_expires_at),
         ))
         .execute(conn.raw())?;
     Ok(())

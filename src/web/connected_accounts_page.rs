@@ -95,7 +95,7 @@ pub async fn list(
     state: web::Data<AppState>,
     member: SignedInMember,
 ) -> Result<HttpResponse, PageError> {
-    let accounts = state.connector.list(&member.ctx.workspace.id, None).await?;
+    let accounts = state.connector.list(&actor(&member)).await?;
     let now = now();
     let (test, live): (Vec<_>, Vec<_>) =
         accounts.into_iter().partition(|a| a.mode == KeyMode::Test);
@@ -220,9 +220,6 @@ pub async fn disconnect(
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let id = AccountId::parse(&id).ok_or(PageError::NotFound)?;
-    state
-        .connector
-        .disconnect(&member.ctx.workspace.id, &id, None)
-        .await?;
+    state.connector.disconnect(&actor(&member), &id).await?;
     Ok(see_other("/settings/accounts"))
 }

@@ -35,6 +35,13 @@ impl Shell {
         }
     }
 
+    /// A shell whose environment names the key and the server, as a user's profile would.
+    fn using(key: &str, base: &str) -> Self {
+        Self::new()
+            .with("SOCIALIZER_API_KEY", key)
+            .with("SOCIALIZER_API_URL", base)
+    }
+
     fn with(mut self, name: &str, value: &str) -> Self {
         self.vars.push((name.into(), value.into()));
         self
@@ -440,9 +447,7 @@ async fn without_any_url_the_client_calls_the_local_server_on_port_8080() {
 #[actix_web::test]
 async fn status_and_keys_print_a_summary_a_table_or_exactly_the_api_json() {
     let s = setup("Tables & Co").await;
-    let shell = Shell::new()
-        .with("SOCIALIZER_API_KEY", &s.live)
-        .with("SOCIALIZER_API_URL", &s.app.base);
+    let shell = Shell::using(&s.live, &s.app.base);
 
     let status = shell.run(&["status"]).await;
     succeeded(&status);
@@ -599,9 +604,7 @@ async fn status_and_keys_print_a_summary_a_table_or_exactly_the_api_json() {
 #[actix_web::test]
 async fn accounts_connect_and_disconnect_through_the_cli() {
     let s = setup("Connecting").await;
-    let shell = Shell::new()
-        .with("SOCIALIZER_API_KEY", &s.test)
-        .with("SOCIALIZER_API_URL", &s.app.base);
+    let shell = Shell::using(&s.test, &s.app.base);
 
     let none = shell.run(&["accounts"]).await;
     succeeded(&none);
