@@ -20,13 +20,27 @@ impl From<diesel::result::Error> for DbError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => DbError::UniqueViolation,
-            Error::DeserializationError(cause) => {
-                match cause.downcast::<crate::domain::UnknownStoredValue>() {
-                    Ok(unknown) => DbError::Unknown(*unknown),
-                    Err(cause) => DbError::Query(Error::DeserializationError(cause)),
-                }
-            }
+            Error::DeserializationError(cause) => match unknown_stored_value(cause.as_ref()) {
+                Some(unknown) => DbError::Unknown(unknown),
+                None => DbError::Query(Error::DeserializationError(cause)),
+            },
             other => DbError::Query(other),
         }
     }
+}
+
+/// The unknown stored value behind a failed read, whether Diesel reports it bare or wrapped
+/// with the name of the field it was read for.
+fn unknown_stored_value(
+    cause: &(dyn std::error::Error + Send + Sync + 'static),
+) -> Option<crate::domain::UnknownStoredValue> {
+    use crate::domain::UnknownStoredValue;
+    cause
+        .downcast_ref::<UnknownStoredValue>()
+        .or_else(|| {
+            cause
+                .downcast_ref::<diesel::result::DeserializeFieldError>()
+                .and_then(|field| field.error.downcast_ref::<UnknownStoredValue>())
+        })
+        .cloned()
 }

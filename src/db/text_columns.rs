@@ -87,3 +87,56 @@ impl FromSql<Text, MultiBackend> for Scopes {
         Ok(Scopes::from_stored(&value)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{DbConnection, DbError};
+    use super::*;
+    use diesel::prelude::*;
+
+    fn sqlite() -> DbConnection {
+        DbConnection::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap())
+    }
+
+    /// Reads `stored` back as a `T`, as a query over a column holding it would.
+    fn read<T>(stored: &str) -> Result<T, DbError>
+    where
+        T: diesel::deserialize::FromSqlRow<Text, MultiBackend> + 'static,
+    {
+        Ok(diesel::select(stored.into_sql::<Text>()).get_result::<T>(&mut sqlite())?)
+    }
+
+    #[test]
+    fn domain_values_are_bound_as_their_spelling_and_read_back_as_themselves() {
+        let id = WorkspaceId::generate();
+        let bound: String = diesel::select(id.clone().into_sql::<Text>())
+            .get_result(&mut sqlite())
+            .unwrap();
+        assert_eq!(bound, id.as_str());
+        assert_eq!(read::<WorkspaceId>(&bound).unwrap(), id);
+
+        let scopes = Scopes::parse_list(&["keys:read", "accounts:write"]).unwrap();
+        let bound: String = diesel::select(scopes.clone().into_sql::<Text>())
+            .get_result(&mut sqlite())
+            .unwrap();
+        assert_eq!(bound, scopes.to_stored());
+        assert_eq!(read::<Scopes>(&bound).unwrap(), scopes);
+
+        assert_eq!(read::<KeyMode>("test").unwrap(), KeyMode::Test);
+    }
+
+    #[test]
+    fn a_stored_text_the_type_refuses_is_an_unknown_value() {
+        for (stored, outcome) in [
+            ("ws_not-hex", read::<WorkspaceId>("ws_not-hex").map(drop)),
+            ("staging", read::<KeyMode>("staging").map(drop)),
+            ("keys:admin", read::<Scopes>("keys:admin").map(drop)),
+            ("", read::<Email>("").map(drop)),
+        ] {
+            match outcome {
+                Err(DbError::Unknown(unknown)) => assert_eq!(unknown.value, stored),
+                other => panic!("{stored:?} was read as {other:?}"),
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! loudly, instead of skipping the row or guessing a default.
 
 /// A stored value outside the known set.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("the stored {what} {value:?} is not one this service knows")]
 pub struct UnknownStoredValue {
     pub what: &'static str,
