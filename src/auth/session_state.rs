@@ -2,13 +2,16 @@
 //! session's values are known here and nowhere else.
 
 use crate::crypto::{constant_time_eq, random_token};
-use crate::domain::{UserId, WorkspaceId};
+use crate::domain::{SessionId, UserId, WorkspaceId};
 use actix_session::{Session, SessionGetError, SessionInsertError};
 
 /// Names the session store also reads, to keep them in columns of their own.
 pub(crate) const USER_ID: &str = "user_id";
 pub(crate) const USER_AGENT: &str = "user_agent";
 pub(crate) const CLIENT_ADDRESS: &str = "client_address";
+/// The public name of a signed-in session (its row's id), so a page can tell which of the
+/// user's sessions is the one it is shown in.
+pub(crate) const SESSION_ID: &str = "session_id";
 const WORKSPACE_ID: &str = "workspace_id";
 const EMAIL: &str = "email";
 const CSRF_TOKEN: &str = "csrf";
@@ -35,6 +38,7 @@ impl SessionState {
     /// before sign-in is worth anything after it.
     pub fn sign_in(&self, who: SignIn<'_>) -> Result<(), SessionInsertError> {
         self.0.renew();
+        self.0.insert(SESSION_ID, SessionId::generate().as_str())?;
         self.0.insert(USER_ID, who.user.as_str())?;
         self.0.insert(EMAIL, who.email)?;
         self.set_workspace(who.workspace)?;
@@ -49,6 +53,10 @@ impl SessionState {
 
     pub fn user_id(&self) -> Option<UserId> {
         self.text(USER_ID).and_then(|id| UserId::parse(&id))
+    }
+
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.text(SESSION_ID).and_then(|id| SessionId::parse(&id))
     }
 
     pub fn workspace_id(&self) -> Option<WorkspaceId> {

@@ -1,7 +1,7 @@
 //! actix-session's storage over our database: sessions are server-side and revocable.
 //! The cookie holds only a random key; the table holds only its SHA-256.
 
-use super::session_state::{CLIENT_ADDRESS, USER_AGENT, USER_ID};
+use super::session_state::{CLIENT_ADDRESS, SESSION_ID, USER_AGENT, USER_ID};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{Database, Global, sessions};
 use crate::domain::{SessionId, UserId, now};
@@ -54,6 +54,14 @@ fn user_of(state: &State) -> Option<UserId> {
     string_value(state, USER_ID).and_then(|id| UserId::parse(&id))
 }
 
+/// A signed-in session's row is named by its state, so pages can recognise it; any other gets a
+/// fresh name.
+fn session_id_of(state: &State) -> SessionId {
+    string_value(state, SESSION_ID)
+        .and_then(|id| SessionId::parse(&id))
+        .unwrap_or_else(SessionId::generate)
+}
+
 fn other(err: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("session storage: {err}")
 }
@@ -95,7 +103,7 @@ impl SessionStore for DbSessionStore {
                 sessions::insert(
                     conn,
                     sessions::NewSession {
-                        id: &SessionId::generate(),
+                        id: &session_id_of(&state),
                         token_hash: &hash,
                         user_id: user_of(&state).as_ref(),
                         state: &json,

@@ -12,6 +12,9 @@ pub const MAX_FAILURES_PER_EMAIL: i32 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i32 = 30;
 pub const SIGNUP_WINDOW_SECS: i64 = 60 * 60;
 pub const MAX_SIGNUPS_PER_ADDRESS: i32 = 20;
+pub const EMAIL_REQUEST_WINDOW_SECS: i64 = 60 * 60;
+pub const MAX_EMAIL_REQUESTS_PER_ADDRESS: i32 = 20;
+pub const MAX_EMAIL_REQUESTS_PER_EMAIL: i32 = 5;
 
 /// The counters one sign-in attempt touches. The email is kept only as a digest.
 pub struct ThrottleKeys {
@@ -35,9 +38,14 @@ impl ThrottleKeys {
         Ok(by_email <= MAX_FAILURES_PER_EMAIL && by_address <= MAX_FAILURES_PER_ADDRESS)
     }
 
+    /// Forgets the email's failures (its owner has proved who they are).
+    pub fn forgive_email(&self, conn: &mut GlobalConn<'_>) -> Result<(), DbError> {
+        login_throttle::clear(conn, &self.email)
+    }
+
     /// A successful sign-in forgives the email's failures, and was no failure of the address.
     pub fn record_success(&self, conn: &mut GlobalConn<'_>) -> Result<(), DbError> {
-        login_throttle::clear(conn, &self.email)?;
+        self.forgive_email(conn)?;
         login_throttle::refund(conn, &self.address)
     }
 }
@@ -53,4 +61,22 @@ pub fn admit_signup(
         login_throttle::count_attempt(conn, &key, now, SIGNUP_WINDOW_SECS)?
             <= MAX_SIGNUPS_PER_ADDRESS,
     )
+}
+
+/// Counts a request for a link by email (`kind`: a password reset, a verification sent again),
+/// per address asked for and per client address, whether or not the address has an account.
+/// False past either limit: nothing is sent, and no inbox can be flooded from here.
+pub fn admit_email_request(
+    conn: &mut GlobalConn<'_>,
+    kind: &str,
+    email: &Email,
+    client_address: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    let window = EMAIL_REQUEST_WINDOW_SECS;
+    let by_email = format!("{kind}:email:{}", sha256_hex(email.as_str()));
+    let by_address = format!("{kind}:ip:{client_address}");
+    let emails = login_throttle::count_attempt(conn, &by_email, now, window)?;
+    let addresses = login_throttle::count_attempt(conn, &by_address, now, window)?;
+    Ok(emails <= MAX_EMAIL_REQUESTS_PER_EMAIL && addresses <= MAX_EMAIL_REQUESTS_PER_ADDRESS)
 }

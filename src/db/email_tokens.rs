@@ -8,12 +8,14 @@ use diesel::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     VerifyEmail,
+    ResetPassword,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
             Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
         }
     }
 }
@@ -61,4 +63,35 @@ pub fn consume(
         .select(email_tokens::user_id)
         .first(conn.raw())?;
     Ok(Some(user))
+}
+
+/// True while the token can still be spent (for showing a form before it is).
+pub fn is_live(
+    conn: &mut GlobalConn<'_>,
+    token_hash: &str,
+    purpose: Purpose,
+    now: i64,
+) -> Result<bool, DbError> {
+    let live = email_tokens::table
+        .filter(email_tokens::token_hash.eq(token_hash))
+        .filter(email_tokens::purpose.eq(purpose.as_str()))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(now))
+        .count()
+        .get_result::<i64>(conn.raw())?;
+    Ok(live > 0)
+}
+
+/// Removes every token of the user for `purpose` (the others, once one has been spent).
+pub fn delete_for_user(
+    conn: &mut GlobalConn<'_>,
+    user: &UserId,
+    purpose: Purpose,
+) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        email_tokens::table
+            .filter(email_tokens::user_id.eq(user))
+            .filter(email_tokens::purpose.eq(purpose.as_str())),
+    )
+    .execute(conn.raw())?)
 }

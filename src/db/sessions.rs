@@ -125,3 +125,58 @@ pub fn delete_expired(conn: &mut GlobalConn<'_>, now: i64) -> Result<usize, DbEr
     )
     .execute(conn.raw())?)
 }
+
+/// One of a user's live sessions, as the security page lists it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct ActiveSession {
+    pub id: SessionId,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// The user's sessions that have neither idled out nor ended, most recently seen first.
+pub fn active_for_user(
+    conn: &mut GlobalConn<'_>,
+    user: &UserId,
+    now: i64,
+) -> Result<Vec<ActiveSession>, DbError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user))
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::absolute_expires_at.gt(now))
+        .order((sessions::last_seen_at.desc(), sessions::id.asc()))
+        .select(ActiveSession::as_select())
+        .load(conn.raw())?)
+}
+
+/// Ends the user's session `id`; false when the user has no such session.
+pub fn delete_one_of_user(
+    conn: &mut GlobalConn<'_>,
+    user: &UserId,
+    id: &SessionId,
+) -> Result<bool, DbError> {
+    let deleted = diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::id.eq(id)),
+    )
+    .execute(conn.raw())?;
+    Ok(deleted > 0)
+}
+
+/// Ends every session of the user but `keep`; returns how many.
+pub fn delete_others_of_user(
+    conn: &mut GlobalConn<'_>,
+    user: &UserId,
+    keep: &SessionId,
+) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn.raw())?)
+}

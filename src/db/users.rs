@@ -65,3 +65,15 @@ pub fn mark_email_verified(
     .execute(conn.raw())?;
     Ok(())
 }
+
+/// Replaces the user's password hash.
+pub fn set_password(
+    conn: &mut GlobalConn<'_>,
+    id: &UserId,
+    password_hash: &str,
+) -> Result<(), DbError> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::password_hash.eq(password_hash))
+        .execute(conn.raw())?;
+    Ok(())
+}

@@ -16,6 +16,9 @@ pub enum AccountError {
     Throttled,
     #[error("not a member of that workspace")]
     NotMember,
+    /// Nothing of that name belongs to the user.
+    #[error("not found")]
+    NotFound,
     #[error("the link is invalid, used or expired")]
     InvalidToken,
     #[error(transparent)]

@@ -1,13 +1,18 @@
 //! Accounts and workspaces: the plain domain functions behind the pages. No HTTP here.
 
+mod email_links;
 mod error;
+mod password_reset;
+mod security;
 mod signin;
 mod signup;
 mod workspaces;
 
 pub use error::AccountError;
+pub use password_reset::{request_password_reset, reset_link_is_live, reset_password};
+pub use security::{PasswordChange, Security, change_password, end_session, security};
 pub use signin::{SignedIn, sign_in, sign_out_everywhere};
-pub use signup::{SignUp, SignedUp, sign_up, verify_email};
+pub use signup::{SignUp, SignedUp, resend_verification, sign_up, verify_email};
 pub use workspaces::{
     Dashboard, MemberContext, create_workspace, dashboard, member_context, switch_workspace,
 };

@@ -48,21 +48,29 @@ pub async fn sign_in(
         _ => return Err(AccountError::BadCredentials),
     };
 
-    let (user_id, email) = (user.id.clone(), user.email.clone());
     db.write(Global, move |conn| keys.record_success(conn))
         .await?;
+    signed_in_as(db, user.id, user.email).await
+}
+
+/// Where a user who has just proved who they are starts: their oldest workspace, or a new one of
+/// their own when they belong to none any more.
+pub(super) async fn signed_in_as(
+    db: &Database,
+    user: UserId,
+    email: Email,
+) -> Result<SignedIn, AccountError> {
     let first = db
-        .read(AsUser(user_id.clone()), workspaces::list_for_user)
+        .read(AsUser(user.clone()), workspaces::list_for_user)
         .await?
         .into_iter()
         .next();
     let workspace = match first {
         Some((workspace, _)) => workspace.id,
-        // Removed from every workspace: start afresh in a new one of their own.
-        None => create_own_workspace(db, &user_id, WorkspaceName::default_for(&email)).await?,
+        None => create_own_workspace(db, &user, WorkspaceName::default_for(&email)).await?,
     };
     Ok(SignedIn {
-        user: user_id,
+        user,
         workspace,
         email,
     })

@@ -1,4 +1,5 @@
 use super::AccountError;
+use super::email_links::{link, send_later};
 use crate::auth::password::PasswordHashing;
 use crate::auth::throttle;
 use crate::crypto::{random_token, sha256_hex};
@@ -90,19 +91,7 @@ pub async fn sign_up(
         Err(e) => return Err(e.into()),
     }
 
-    let link = format!(
-        "{}/verify-email?token={token}",
-        public_url.as_str().trim_end_matches('/')
-    );
-    let message = OutgoingEmail {
-        to: email.clone(),
-        subject: "Confirm your email for Socializer".into(),
-        body: format!(
-            "Welcome to Socializer.\n\nConfirm your email address by opening this link within 24 hours:\n\n{link}\n\n\
-             If you did not sign up, ignore this message."
-        ),
-        link: Some(link),
-    };
+    let message = verification_email(&email, link(public_url, "/verify-email", &token));
     // The account exists either way; a mail failure is the operator's to fix, not the user's.
     if let Err(e) = mailer.send(message).await {
         log::error!("sign-up of user {user}: verification email not sent: {e}");
@@ -112,6 +101,56 @@ pub async fn sign_up(
         workspace,
         email,
     })
+}
+
+fn verification_email(to: &Email, link: String) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.clone(),
+        subject: "Confirm your email for Socializer".into(),
+        body: format!(
+            "Welcome to Socializer.\n\nConfirm your email address by opening this link within 24 hours:\n\n{link}\n\n\
+             If you did not sign up, ignore this message."
+        ),
+        link: Some(link),
+    }
+}
+
+/// Sends the signed-in user a fresh verification link, unless their email is confirmed already
+/// (then nothing is sent). Counted like a reset request, so it cannot flood an inbox.
+pub async fn resend_verification(
+    db: &Database,
+    mailer: &Mailer,
+    public_url: &Url,
+    user: &UserId,
+    client_address: &str,
+) -> Result<(), AccountError> {
+    let token = random_token();
+    let (user, address, token_hash) = (user.clone(), client_address.to_owned(), sha256_hex(&token));
+    let unverified = db
+        .write(Global, move |conn| {
+            let now = now();
+            let Some(user) = users::find(conn, &user)?.filter(|u| !u.email_verified) else {
+                return Ok(None);
+            };
+            if !throttle::admit_email_request(conn, "verify", &user.email, &address, now)? {
+                return Err(AccountError::Throttled);
+            }
+            email_tokens::insert(
+                conn,
+                &token_hash,
+                &user.id,
+                Purpose::VerifyEmail,
+                now,
+                now + VERIFY_EMAIL_TTL_SECS,
+            )?;
+            Ok(Some(user.email))
+        })
+        .await?;
+    if let Some(email) = unverified {
+        let message = verification_email(&email, link(public_url, "/verify-email", &token));
+        send_later(mailer, message, "verification");
+    }
+    Ok(())
 }
 
 /// Spends a verification link (single use, 24 h) and marks the email verified.

@@ -2,7 +2,7 @@ use super::AccountError;
 use super::signin::create_own_workspace;
 use crate::db::memberships::Member;
 use crate::db::workspaces::Workspace;
-use crate::db::{AsUser, Database, InWorkspace, memberships, workspaces};
+use crate::db::{AsUser, Database, Global, InWorkspace, memberships, users, workspaces};
 use crate::domain::{Role, UserId, WorkspaceId, WorkspaceName};
 
 /// A signed-in user as seen inside their current workspace.
@@ -36,6 +36,8 @@ pub async fn member_context(
 }
 
 pub struct Dashboard {
+    /// False until the user has followed a verification (or reset) link.
+    pub email_verified: bool,
     pub members: Vec<Member>,
     /// Every workspace the user belongs to, for the switcher.
     pub workspaces: Vec<(Workspace, Role)>,
@@ -43,12 +45,18 @@ pub struct Dashboard {
 
 pub async fn dashboard(db: &Database, ctx: &MemberContext) -> Result<Dashboard, AccountError> {
     let members = db
-        .write(InWorkspace(ctx.workspace.id.clone()), memberships::members)
+        .read(InWorkspace(ctx.workspace.id.clone()), memberships::members)
         .await?;
+    let user = ctx.user.clone();
+    let email_verified = db
+        .read(Global, move |conn| users::find(conn, &user))
+        .await?
+        .is_some_and(|u| u.email_verified);
     let workspaces = db
         .read(AsUser(ctx.user.clone()), workspaces::list_for_user)
         .await?;
     Ok(Dashboard {
+        email_verified,
         members,
         workspaces,
     })

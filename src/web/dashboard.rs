@@ -2,13 +2,15 @@
 
 use super::PageError;
 use super::current::SignedInMember;
+use super::current::client_address;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, human_time};
+use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
 use crate::people::{self, AccountError};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -21,6 +23,9 @@ struct DashboardPage {
     plan: &'static str,
     members: Vec<MemberRow>,
     workspaces: Vec<WorkspaceRow>,
+    email: String,
+    email_verified: bool,
+    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -37,12 +42,24 @@ struct WorkspaceRow {
     current: bool,
 }
 
+/// What the dashboard says above its content: a confirmation, or why a form was refused.
+enum Say {
+    Nothing,
+    Notice(String),
+    Error(String),
+}
+
 async fn page(
     state: &AppState,
     member: &SignedInMember,
     status: StatusCode,
-    error: Option<String>,
+    say: Say,
 ) -> Result<HttpResponse, PageError> {
+    let (notice, error) = match say {
+        Say::Nothing => (None, None),
+        Say::Notice(notice) => (Some(notice), None),
+        Say::Error(error) => (None, Some(error)),
+    };
     let data = people::dashboard(&state.db, &member.ctx).await?;
     let ctx = &member.ctx;
     let page = DashboardPage {
@@ -69,6 +86,9 @@ async fn page(
                 role: role.as_str(),
             })
             .collect(),
+        email: member.email.clone(),
+        email_verified: data.email_verified,
+        notice,
         error,
     };
     render(status, &page)
@@ -79,7 +99,7 @@ pub async fn dashboard(
     state: web::Data<AppState>,
     member: SignedInMember,
 ) -> Result<HttpResponse, PageError> {
-    page(&state, &member, StatusCode::OK, None).await
+    page(&state, &member, StatusCode::OK, Say::Nothing).await
 }
 
 #[derive(Deserialize)]
@@ -104,7 +124,7 @@ pub async fn create_workspace(
                 &state,
                 &member,
                 StatusCode::BAD_REQUEST,
-                Some(invalid.message),
+                Say::Error(invalid.message),
             )
             .await
         }
@@ -130,14 +150,33 @@ pub async fn switch_workspace(
     Ok(see_other("/dashboard"))
 }
 
-#[post("/settings/security/sign-out-everywhere")]
-pub async fn sign_out_everywhere(
+#[post("/settings/verify-email")]
+pub async fn resend_verification(
+    req: HttpRequest,
     state: web::Data<AppState>,
     member: SignedInMember,
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    people::sign_out_everywhere(&state.db, &member.ctx.user).await?;
-    // This browser's session row is gone with the others; forget its cookie too.
-    member.session.end();
-    Ok(see_other("/login"))
+    let address = client_address(&req, state.trust_forwarded_for);
+    let sent = people::resend_verification(
+        &state.db,
+        &state.mailer,
+        &state.public_url,
+        &member.ctx.user,
+        &address,
+    )
+    .await;
+    match sent {
+        Ok(()) => {
+            let notice = format!(
+                "We sent a new confirmation link to {}. It works once, within 24 hours.",
+                member.email
+            );
+            page(&state, &member, StatusCode::OK, Say::Notice(notice)).await
+        }
+        Err(AccountError::Throttled) => Err(PageError::TooManyRequests {
+            retry_after: EMAIL_REQUEST_WINDOW_SECS,
+        }),
+        Err(other) => Err(other.into()),
+    }
 }

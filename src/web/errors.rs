@@ -57,6 +57,7 @@ impl From<AccountError> for PageError {
                 PageError::Forbidden("You are not a member of that workspace.")
             }
             AccountError::Hashing(crate::auth::password::HashingError::Busy) => PageError::Busy,
+            AccountError::NotFound => PageError::NotFound,
             other => PageError::Internal(other.to_string()),
         }
     }

@@ -12,11 +12,14 @@ mod extract;
 mod health;
 mod layout;
 pub mod limits;
+mod password_reset_pages;
 pub mod request_heads;
 pub mod request_log;
 mod sandbox_page;
 pub mod security_headers;
+mod security_page;
 mod sign_in_pages;
+mod user_agent;
 
 pub use current::{client_address, client_ip};
 pub use errors::PageError;
@@ -72,10 +75,18 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(sign_in_pages::login)
         .service(sign_in_pages::logout)
         .service(sign_in_pages::verify_email)
+        .service(password_reset_pages::forgot_password_page)
+        .service(password_reset_pages::forgot_password)
+        .service(password_reset_pages::reset_password_page)
+        .service(password_reset_pages::reset_password)
+        .service(dashboard::resend_verification)
         .service(dashboard::dashboard)
         .service(dashboard::create_workspace)
         .service(dashboard::switch_workspace)
-        .service(dashboard::sign_out_everywhere)
+        .service(security_page::show)
+        .service(security_page::end_session)
+        .service(security_page::sign_out_everywhere)
+        .service(security_page::change_password)
         .service(api_keys_page::list)
         .service(api_keys_page::create)
         .service(api_keys_page::revoke)

@@ -82,7 +82,7 @@ fn login_action(next: Option<&LocalPath>) -> String {
 
 /// Starts a signed-in session: a new session key (never the one used before sign-in), a new
 /// CSRF token, and what the security page will show about the device.
-fn start_session(
+pub(super) fn start_session(
     req: &HttpRequest,
     state: &AppState,
     session: &SessionState,
@@ -256,7 +256,7 @@ pub async fn logout(
 #[derive(Deserialize)]
 pub struct TokenQuery {
     #[serde(default)]
-    token: String,
+    pub(super) token: String,
 }
 
 #[get("/verify-email")]

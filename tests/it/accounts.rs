@@ -295,7 +295,7 @@ async fn a_parallel_burst_of_guesses_gets_no_more_tries_than_the_limit() {
                 .status()
         }
     });
-    let answers = futures_join_all(guesses).await;
+    let answers = crate::harness::all_at_once(guesses).await;
     let evaluated = answers
         .iter()
         .filter(|s| **s == StatusCode::UNAUTHORIZED)
@@ -355,7 +355,7 @@ async fn a_burst_of_sign_ups_is_answered_quickly_and_plainly_and_never_queues_wi
             (response.status(), retry)
         }
     });
-    let answers = futures_join_all(attempts).await;
+    let answers = crate::harness::all_at_once(attempts).await;
     for (status, retry) in &answers {
         match *status {
             StatusCode::SEE_OTHER => {}
@@ -424,18 +424,4 @@ async fn one_address_in_every_spelling_is_one_account_and_hidden_characters_are_
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.db.rows("users"), 1);
-}
-
-/// Runs every future at once (each on its own task) and answers their outputs in order.
-async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + 'static,
-    F::Output: 'static,
-{
-    let tasks: Vec<_> = futures.map(tokio::task::spawn_local).collect();
-    let mut out = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        out.push(task.await.expect("task"));
-    }
-    out
 }

@@ -490,13 +490,21 @@ async fn heads_the_http_parser_refuses_still_get_the_service_answer() {
 async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let owner = app.browser();
-    owner.sign_up(&unique_email("forms"), "Forms").await;
+    let email = unique_email("forms");
+    owner.sign_up(&email, "Forms").await;
     let key = owner.create_key("kept", "live", &[]).await;
     let key_id = crate::harness::json(ApiClient::new(&app.base, &key).get("/v1/status"))
         .await
         .2["key"]["id"]
         .as_str()
         .unwrap()
+        .to_owned();
+    let security = owner.page("/settings/security").await;
+    let own_session = security
+        .split("data-session-id=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page lists this session")
         .to_owned();
     let count = |sql: &str| app.db.count_as_admin(sql);
     let before = (
@@ -523,6 +531,18 @@ async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
             vec![("workspace_id", "ws_none")],
         ),
         ("/settings/security/sign-out-everywhere".to_owned(), vec![]),
+        (
+            "/settings/security/password".to_owned(),
+            vec![
+                ("current_password", crate::harness::PASSWORD),
+                ("new_password", "an entirely new passphrase"),
+            ],
+        ),
+        (
+            format!("/settings/security/sessions/{own_session}/end"),
+            vec![],
+        ),
+        ("/settings/verify-email".to_owned(), vec![]),
         ("/logout".to_owned(), vec![]),
     ] {
         let mut form = fields.clone();
@@ -539,6 +559,14 @@ async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
     );
     assert_eq!(before, after);
     assert_eq!(owner.get("/dashboard").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.browser()
+            .log_in(&email, crate::harness::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER,
+        "the password is unchanged"
+    );
     // With the right token the same sign-out goes through: the refusals were the token's.
     let response = owner.submit("/dashboard", "/logout", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);

@@ -247,7 +247,16 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(base: &str) -> Self {
-        let client = reqwest::Client::builder()
+        Self::built(base, reqwest::Client::builder())
+    }
+
+    /// A fresh browser that names itself `user_agent`.
+    pub fn with_user_agent(base: &str, user_agent: &str) -> Self {
+        Self::built(base, reqwest::Client::builder().user_agent(user_agent))
+    }
+
+    fn built(base: &str, builder: reqwest::ClientBuilder) -> Self {
+        let client = builder
             .cookie_store(true)
             .redirect(redirect::Policy::none())
             .build()
@@ -497,4 +506,18 @@ pub fn new_key_in(html: &str) -> String {
 pub fn cookie_value(set_cookie: &str) -> String {
     let pair = set_cookie.split(';').next().expect("a cookie");
     pair.split_once('=').expect("name=value").1.to_owned()
+}
+
+/// Runs every future at once (each on its own task) and answers their outputs in order.
+pub async fn all_at_once<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    let tasks: Vec<_> = futures.map(tokio::task::spawn_local).collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        out.push(task.await.expect("task"));
+    }
+    out
 }

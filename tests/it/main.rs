@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod mailbox;
 
 mod accounts;
 mod api_keys;
@@ -11,7 +12,9 @@ mod connect;
 mod durability;
 mod hardening;
 mod isolation;
+mod password_reset;
 mod platforms;
 mod rotation;
+mod security_page;
 mod sessions;
 mod workspaces;

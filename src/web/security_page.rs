@@ -1,0 +1,170 @@
+//! `/settings/security`: the user's sessions, ending them, signing out everywhere, and changing
+//! the password.
+
+use super::PageError;
+use super::current::{SignedInMember, client_address};
+use super::errors::{render, see_other};
+use super::extract::{CheckedForm, NoFields};
+use super::layout::{Layout, human_time};
+use super::user_agent::device_name;
+use crate::auth::throttle::WINDOW_SECS;
+use crate::people::{self, AccountError, PasswordChange};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "security.html")]
+struct SecurityPage {
+    layout: Layout,
+    sessions: Vec<SessionRow>,
+    has_password: bool,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+struct SessionRow {
+    id: String,
+    device: String,
+    address: String,
+    signed_in: String,
+    last_seen: String,
+    current: bool,
+}
+
+async fn page(
+    state: &AppState,
+    member: &SignedInMember,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let security = people::security(&state.db, &member.ctx.user).await?;
+    let current = member.session.session_id();
+    let page = SecurityPage {
+        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        sessions: security
+            .sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                current: current.as_ref() == Some(&s.id),
+                id: s.id.to_string(),
+                device: device_name(s.user_agent.as_deref().unwrap_or("")),
+                address: s.ip.unwrap_or_else(|| "unknown".into()),
+                signed_in: human_time(s.created_at),
+                last_seen: human_time(s.last_seen_at),
+            })
+            .collect(),
+        has_password: security.has_password,
+        notice,
+        error,
+    };
+    render(status, &page)
+}
+
+#[get("/settings/security")]
+pub async fn show(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+) -> Result<HttpResponse, PageError> {
+    page(&state, &member, StatusCode::OK, None, None).await
+}
+
+#[post("/settings/security/sessions/{id}/end")]
+pub async fn end_session(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+    _checked: CheckedForm<NoFields>,
+) -> Result<HttpResponse, PageError> {
+    people::end_session(&state.db, &member.ctx.user, &id).await?;
+    if member
+        .session
+        .session_id()
+        .is_some_and(|own| own.as_str() == id.as_str())
+    {
+        member.session.end();
+        return Ok(see_other("/login"));
+    }
+    page(
+        &state,
+        &member,
+        StatusCode::OK,
+        Some("The session was ended."),
+        None,
+    )
+    .await
+}
+
+#[post("/settings/security/sign-out-everywhere")]
+pub async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    _checked: CheckedForm<NoFields>,
+) -> Result<HttpResponse, PageError> {
+    people::sign_out_everywhere(&state.db, &member.ctx.user).await?;
+    // This browser's session row is gone with the others; forget its cookie too.
+    member.session.end();
+    Ok(see_other("/login"))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+#[post("/settings/security/password")]
+pub async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    form: CheckedForm<PasswordForm>,
+) -> Result<HttpResponse, PageError> {
+    let Some(own_session) = member.session.session_id() else {
+        // A session from before sessions were named: sign in again to get one.
+        member.session.end();
+        return Err(PageError::LoginRequired {
+            next: "/settings/security".into(),
+        });
+    };
+    let PasswordForm {
+        current_password,
+        new_password,
+    } = form.0;
+    let change = PasswordChange {
+        current: current_password,
+        new: new_password,
+        client_address: client_address(&req, state.trust_forwarded_for),
+    };
+    let (status, error) = match people::change_password(
+        &state.db,
+        &state.hashing,
+        &member.ctx.user,
+        &own_session,
+        change,
+    )
+    .await
+    {
+        Ok(()) => {
+            let notice = "Your password was changed, and every other session was ended.";
+            return page(&state, &member, StatusCode::OK, Some(notice), None).await;
+        }
+        Err(AccountError::Invalid(invalid)) => (StatusCode::BAD_REQUEST, invalid.message),
+        Err(AccountError::BadCredentials) => (
+            StatusCode::BAD_REQUEST,
+            "Your current password is not correct.".to_owned(),
+        ),
+        Err(AccountError::Throttled) => {
+            return Err(PageError::TooManyRequests {
+                retry_after: WINDOW_SECS,
+            });
+        }
+        Err(other) => return Err(other.into()),
+    };
+    page(&state, &member, status, None, Some(error)).await
+}
