@@ -4,7 +4,7 @@ use super::PageError;
 use super::current::SignedInMember;
 use super::current::client_address;
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, NoFields};
+use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{Layout, human_time};
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
 use crate::people::{self, AccountError};
@@ -94,12 +94,27 @@ async fn page(
     render(status, &page)
 }
 
+/// What a form just did, named in the address it redirects to.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
 #[get("/dashboard")]
 pub async fn dashboard(
     state: web::Data<AppState>,
     member: SignedInMember,
+    done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    page(&state, &member, StatusCode::OK, Say::Nothing).await
+    let say = match done.done.as_deref() {
+        Some("verification-sent") => Say::Notice(format!(
+            "We sent a new confirmation link to {}, unless it is confirmed already. It works \
+             once, within 24 hours.",
+            member.email
+        )),
+        _ => Say::Nothing,
+    };
+    page(&state, &member, StatusCode::OK, say).await
 }
 
 #[derive(Deserialize)]
@@ -167,13 +182,7 @@ pub async fn resend_verification(
     )
     .await;
     match sent {
-        Ok(()) => {
-            let notice = format!(
-                "We sent a new confirmation link to {}. It works once, within 24 hours.",
-                member.email
-            );
-            page(&state, &member, StatusCode::OK, Say::Notice(notice)).await
-        }
+        Ok(()) => Ok(see_other("/dashboard?done=verification-sent")),
         Err(AccountError::Throttled) => Err(PageError::TooManyRequests {
             retry_after: EMAIL_REQUEST_WINDOW_SECS,
         }),

@@ -4,7 +4,7 @@
 use super::PageError;
 use super::current::{SignedInMember, client_address};
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, NoFields};
+use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{Layout, human_time};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
@@ -64,12 +64,32 @@ async fn page(
     render(status, &page)
 }
 
+/// What was just done, named in the address the form redirects to (so that reloading the page
+/// does not do it again).
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+impl Done {
+    fn notice(&self) -> Option<&'static str> {
+        match self.done.as_deref()? {
+            "session-ended" => Some("The session was ended."),
+            "password-changed" => {
+                Some("Your password was changed, and every other session was ended.")
+            }
+            _ => None,
+        }
+    }
+}
+
 #[get("/settings/security")]
 pub async fn show(
     state: web::Data<AppState>,
     member: SignedInMember,
+    done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    page(&state, &member, StatusCode::OK, None, None).await
+    page(&state, &member, StatusCode::OK, done.notice(), None).await
 }
 
 #[post("/settings/security/sessions/{id}/end")]
@@ -88,14 +108,7 @@ pub async fn end_session(
         member.session.end();
         return Ok(see_other("/login"));
     }
-    page(
-        &state,
-        &member,
-        StatusCode::OK,
-        Some("The session was ended."),
-        None,
-    )
-    .await
+    Ok(see_other("/settings/security?done=session-ended"))
 }
 
 #[post("/settings/security/sign-out-everywhere")]
@@ -150,10 +163,7 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(()) => {
-            let notice = "Your password was changed, and every other session was ended.";
-            return page(&state, &member, StatusCode::OK, Some(notice), None).await;
-        }
+        Ok(()) => return Ok(see_other("/settings/security?done=password-changed")),
         Err(AccountError::Invalid(invalid)) => (StatusCode::BAD_REQUEST, invalid.message),
         Err(AccountError::BadCredentials) => (
             StatusCode::BAD_REQUEST,

@@ -363,3 +363,56 @@ async fn connect_sandbox_x_and_linkedin_through_the_pages() {
 
     browser.close().await.unwrap();
 }
+
+#[actix_web::test]
+async fn forgot_password_reset_by_email_then_the_security_page() {
+    let mailbox = crate::mailbox::Mailbox::start();
+    let app = TestApp::spawn_with(|vars| mailbox.configure(vars)).await;
+    let email = unique_email("reset-browser");
+    app.browser().sign_up(&email, "Reset Co").await;
+    let driver = ChromeDriver::start().await;
+    let browser = driver.browser().await;
+
+    browser.goto(&format!("{}/login", app.base)).await.unwrap();
+    follow(&browser, "Forgot your password?", "email").await;
+    fill(&browser, "email", &email).await;
+    click(&browser, "main button[type=submit]").await;
+    // The answer comes to the same address as the form: wait for its heading.
+    let answered = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//main//h1[text()='Check your email']"))
+        .await;
+    assert!(answered.is_ok(), "the form was answered");
+
+    let link = mailbox.link(&email, "/reset-password", 1).await;
+    browser.goto(&format!("{}{link}", app.base)).await.unwrap();
+    fill(&browser, "password", "a fresh browser passphrase").await;
+    click_to(&browser, "main button[type=submit]", "/dashboard").await;
+    assert_eq!(text(&browser, "h1").await, "Reset Co");
+
+    follow(&browser, "Security", "current_password").await;
+    assert!(
+        text(&browser, "tr.current")
+            .await
+            .contains("(this session)")
+    );
+    fill(&browser, "current_password", "a fresh browser passphrase").await;
+    fill(&browser, "new_password", "and yet another passphrase").await;
+    click_to(
+        &browser,
+        "form[action='/settings/security/password'] button",
+        "/settings/security",
+    )
+    .await;
+    let notice = wait_for(&browser, Locator::Css(".notice")).await;
+    assert!(
+        notice
+            .text()
+            .await
+            .unwrap()
+            .contains("Your password was changed")
+    );
+
+    browser.close().await.unwrap();
+}

@@ -93,6 +93,31 @@ impl Mailbox {
     }
 }
 
+impl Mailbox {
+    /// The link to `path` in the `nth` message (1 for the first) to `to` that has one, waiting
+    /// up to 10 s for it.
+    pub async fn link(&self, to: &str, path: &str, nth: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let with_link: Vec<String> = self
+                .messages()
+                .into_iter()
+                .filter(|m| {
+                    m.contains(&format!("To: {to}")) && m.contains(&format!("{path}?token="))
+                })
+                .collect();
+            if let Some(message) = with_link.get(nth - 1) {
+                return link_in(message, path);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "message {nth} to {to} with a {path} link never came"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 impl Drop for Mailbox {
     fn drop(&mut self) {
         let _ = self.server.kill();

@@ -96,14 +96,9 @@ async fn ending_a_session_signs_that_device_out_and_only_the_owner_can() {
             &[],
         )
         .await;
-    assert_eq!(ended.status(), StatusCode::OK);
-    assert!(
-        ended
-            .text()
-            .await
-            .unwrap()
-            .contains("The session was ended.")
-    );
+    assert_eq!(ended.status(), StatusCode::SEE_OTHER);
+    let shown = laptop.page(&location(ended.headers())).await;
+    assert!(shown.contains("The session was ended."), "{shown}");
     assert_eq!(
         phone.get("/dashboard").await.status(),
         StatusCode::SEE_OTHER
@@ -166,14 +161,9 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
     );
 
     let changed = change(&laptop, PASSWORD, new).await;
-    assert_eq!(changed.status(), StatusCode::OK);
-    assert!(
-        changed
-            .text()
-            .await
-            .unwrap()
-            .contains("Your password was changed")
-    );
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    let shown = laptop.page(&location(changed.headers())).await;
+    assert!(shown.contains("Your password was changed"), "{shown}");
     assert_eq!(laptop.get("/dashboard").await.status(), StatusCode::OK);
     assert_eq!(
         phone.get("/dashboard").await.status(),
