@@ -152,7 +152,8 @@ impl Application {
                     web::request_log::log_requests,
                 ))
                 .configure(web::configure_public)
-                .service(crate::api::scope())
+                // The dashboard's own pages may call the API with their session.
+                .service(crate::api::scope().wrap(web::session_middleware(&state, &secret)))
                 .service(
                     actix_web::web::scope("")
                         .wrap(web::session_middleware(&state, &secret))

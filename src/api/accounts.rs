@@ -1,11 +1,11 @@
 //! Connected accounts and the connect flow. A key sees only accounts of its own
 //! mode: test keys the sandbox's, live keys the real platforms'.
 
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::{ApiError, ErrorEnvelope};
 use super::json::StrictQuery;
 use super::keys::rfc3339;
-use crate::connect::{AccountView, Actor, Finisher, Platform};
+use crate::connect::{AccountView, Platform};
 use crate::domain::{AccountId, Scope};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -48,13 +48,6 @@ pub struct AccountList {
     data: Vec<AccountJson>,
 }
 
-fn actor(caller: &Caller) -> Actor {
-    Actor::Key {
-        workspace: caller.principal.workspace.clone(),
-        mode: caller.principal.mode,
-    }
-}
-
 /// An id that could not be ours is simply not found.
 fn account_id(raw: &str) -> Result<AccountId, ApiError> {
     AccountId::parse(raw).ok_or(ApiError::NotFound)
@@ -78,7 +71,7 @@ fn platform(raw: &str) -> Result<Platform, ApiError> {
 #[get("/accounts")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsRead)?;
-    let accounts = state.connector.list(&actor(&caller)).await?;
+    let accounts = state.connector.list(&caller.actor()).await?;
     Ok(HttpResponse::Ok().json(AccountList {
         data: accounts.into_iter().map(AccountJson::from).collect(),
     }))
@@ -105,7 +98,7 @@ pub async fn disconnect(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let id = account_id(&id)?;
-    state.connector.disconnect(&actor(&caller), &id).await?;
+    state.connector.disconnect(&caller.actor(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -131,7 +124,7 @@ pub async fn check(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let id = account_id(&id)?;
-    let account = state.connector.check(&actor(&caller), &id).await?;
+    let account = state.connector.check(&caller.actor(), &id).await?;
     Ok(HttpResponse::Ok().json(AccountJson::from(account)))
 }
 
@@ -174,7 +167,7 @@ pub async fn begin(
     let platform = platform(&path)?;
     let started = state
         .connector
-        .begin(&actor(&caller), platform, query.redirect_uri.as_deref())
+        .begin(&caller.actor(), platform, query.redirect_uri.as_deref())
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -216,15 +209,7 @@ pub async fn finish(
     let platform = platform(&path)?;
     let account = state
         .connector
-        .finish(
-            Finisher::Key {
-                workspace: caller.principal.workspace.clone(),
-                mode: caller.principal.mode,
-            },
-            platform,
-            &body.code,
-            &body.state,
-        )
+        .finish(caller.finisher(), platform, &body.code, &body.state)
         .await?;
     Ok(HttpResponse::Created().json(AccountJson::from(account)))
 }

@@ -1,54 +1,26 @@
-//! Every `/v1` request but the OpenAPI document: the key from the `Authorization` header only
-//!, the workspace it fixes, the rate limit and its headers on every answer.
+//! Every `/v1` request but the OpenAPI document: the key from the `Authorization` header, or
+//! else the dashboard's own session (with its CSRF token on unsafe methods); the workspace it
+//! fixes, the rate limit and its headers on every answer.
 
+use super::caller::{Caller, SignedInUser, Via};
 use super::error::ApiError;
 use super::rate_limit::Decision;
-use crate::domain::{Plan, Scope, now};
-use crate::keys::{self, AuthError, Principal};
+use crate::auth::session_state::SessionState;
+use crate::domain::{Plan, now};
+use crate::keys::{self, AuthError};
+use crate::people;
 use crate::state::AppState;
 use crate::web::client_ip;
+use actix_session::SessionExt as _;
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, FromRequest, HttpMessage as _, HttpRequest, ResponseError as _, web};
+use actix_web::{Error, HttpMessage as _, ResponseError as _, web};
 use std::sync::Arc;
 
 /// Routes under `/v1` that need no key.
 const PUBLIC: &[&str] = &["/v1/openapi.json"];
-
-/// The authenticated caller of a `/v1` handler.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// Shared with the key cache: cloning a caller copies no strings.
-    pub principal: Arc<Principal>,
-    pub rate: Decision,
-}
-
-impl Caller {
-    /// 403 `insufficient_scope` unless the key has `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.principal.scopes.allows(scope) {
-            Ok(())
-        } else {
-            Err(ApiError::InsufficientScope(scope))
-        }
-    }
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(
-            req.extensions()
-                .get::<Caller>()
-                .cloned()
-                .ok_or(ApiError::Internal("no caller on an API route".into())),
-        )
-    }
-}
 
 fn bearer(req: &ServiceRequest) -> Option<String> {
     let value = req
@@ -101,9 +73,9 @@ pub async fn authenticate(
     }
 
     let outcome = match bearer(&req) {
-        None => Err(ApiError::MissingApiKey),
         Some(raw) => keys::authenticate(&state.db, &state.key_cache, &raw)
             .await
+            .map(Via::Key)
             .map_err(|e| match e {
                 AuthError::Invalid => ApiError::InvalidApiKey("Invalid API key"),
                 AuthError::Revoked => {
@@ -112,9 +84,14 @@ pub async fn authenticate(
                 AuthError::Expired => ApiError::InvalidApiKey("Invalid API key: it has expired"),
                 AuthError::Storage(e) => ApiError::Internal(e.to_string()),
             }),
+        None => signed_in(&req, &state).await.and_then(|person| {
+            person
+                .map(|person| Via::Session(Arc::new(person)))
+                .ok_or(ApiError::MissingApiKey)
+        }),
     };
-    let principal = match outcome {
-        Ok(principal) => principal,
+    let via = match outcome {
+        Ok(via) => via,
         Err(err) => {
             // Without a valid key the client address is the bucket, so guessing keys is
             // limited like anything else.
@@ -126,35 +103,78 @@ pub async fn authenticate(
         }
     };
 
-    let limit = if principal.plan == Plan::Paid {
+    let (workspace, plan) = match &via {
+        Via::Key(key) => (&key.workspace, key.plan),
+        Via::Session(person) => (&person.workspace.id, person.workspace.plan),
+    };
+    let limit = if plan == Plan::Paid {
         state.rate_limits.paid
     } else {
         state.rate_limits.free
     };
-    let rate = state
-        .rate_limiter
-        .check(principal.workspace.as_str(), limit, now);
+    let rate = state.rate_limiter.check(workspace.as_str(), limit, now);
     if !rate.allowed {
         return Ok(refuse(req, over_limit(&rate), rate));
     }
-    state
-        .key_usage
-        .record(&principal.key_id, &principal.workspace, now, ip);
+    if let Via::Key(key) = &via {
+        state.key_usage.record(&key.key_id, &key.workspace, now, ip);
+    }
 
     let named = req
         .headers()
         .get("x-workspace-id")
         .map(|v| v.to_str().unwrap_or("").trim().to_owned());
     if let Some(named) = named
-        && named != principal.workspace.as_str()
+        && named != workspace.as_str()
     {
-        let err = ApiError::Forbidden("This API key belongs to another workspace".into());
+        let err = ApiError::Forbidden(match via {
+            Via::Key(_) => "This API key belongs to another workspace".into(),
+            Via::Session(_) => "You are signed in to another workspace".into(),
+        });
         return Ok(refuse(req, err, rate));
     }
 
-    req.extensions_mut().insert(Caller { principal, rate });
+    req.extensions_mut().insert(Caller { via, rate });
     let response = next.call(req).await?.map_into_boxed_body();
     Ok(with_rate_headers(response, rate))
+}
+
+/// The person whose session cookie came with a request that has no key: `None` without a
+/// signed-in session (or when its member has left the workspace). An unsafe method must also
+/// carry the session's CSRF token in `X-CSRF-Token`, which another site cannot read or set.
+async fn signed_in(
+    req: &ServiceRequest,
+    state: &AppState,
+) -> Result<Option<SignedInUser>, ApiError> {
+    let session = SessionState::new(req.get_session());
+    let (Some(user), Some(workspace), Some(email)) =
+        (session.user_id(), session.workspace_id(), session.email())
+    else {
+        return Ok(None);
+    };
+    if !req.method().is_safe() {
+        let token = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !session.csrf_matches(token) {
+            return Err(ApiError::Forbidden(
+                "A request with the session cookie and this method needs the session's \
+                 X-CSRF-Token header"
+                    .into(),
+            ));
+        }
+    }
+    let member = people::member_context(&state.db, user, workspace)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(member.map(|ctx| SignedInUser {
+        user: ctx.user,
+        email,
+        role: ctx.role,
+        workspace: ctx.workspace,
+    }))
 }
 
 /// The error answer for a request refused here, with the rate limit it was counted against.

@@ -1,7 +1,7 @@
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::{ApiError, ErrorEnvelope};
-use crate::domain::{Role, Scope};
-use crate::keys::{self, CreateKey, Issuer, IssuingKey, KeyView};
+use crate::domain::Scope;
+use crate::keys::{self, CreateKey, KeyView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,7 @@ pub struct KeyList {
 #[get("/api-keys")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysRead)?;
-    let keys = keys::list_keys(&state.db, &issuer(&caller)).await?;
+    let keys = keys::list_keys(&state.db, &caller.issuer()).await?;
     Ok(HttpResponse::Ok().json(KeyList {
         data: keys.into_iter().map(KeyJson::from).collect(),
     }))
@@ -105,23 +105,6 @@ pub struct CreateBody {
     /// which caps it.
     #[serde(default)]
     expires_in_days: Option<u32>,
-}
-
-fn issuer(caller: &Caller) -> Issuer {
-    let p = &caller.principal;
-    // Only owners and admins make keys, so a key acts with an admin's role, capped by its own
-    // scopes and mode.
-    Issuer {
-        workspace: p.workspace.clone(),
-        user: p.created_by.clone(),
-        role: Role::Admin,
-        key: Some(IssuingKey {
-            id: p.key_id.clone(),
-            scopes: p.scopes.clone(),
-            mode: p.mode,
-            expires_at: p.expires_at,
-        }),
-    }
 }
 
 /// Creates a key; the answer carries its `plaintext`, this once.
@@ -152,7 +135,7 @@ pub async fn create(
         scopes: body.scopes,
         expires_in_days: body.expires_in_days.map(|d| d.to_string()),
     };
-    let (view, secret) = keys::create_key(&state.db, &issuer(&caller), request).await?;
+    let (view, secret) = keys::create_key(&state.db, &caller.issuer(), request).await?;
     let mut json = KeyJson::from(view);
     json.plaintext = Some(secret.expose().to_owned());
     Ok(HttpResponse::Created()
@@ -180,6 +163,6 @@ pub async fn revoke(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysWrite)?;
-    keys::revoke_key(&state.db, &state.key_cache, &issuer(&caller), &id).await?;
+    keys::revoke_key(&state.db, &state.key_cache, &caller.issuer(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod auth;
+mod caller;
 mod error;
 mod json;
 mod keys;

@@ -1,4 +1,5 @@
-use super::auth::Caller;
+use super::caller::Caller;
+use super::caller::Via;
 use super::error::{ApiError, ErrorEnvelope};
 use actix_web::{HttpResponse, get};
 use serde::Serialize;
@@ -7,8 +8,19 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct Status<'a> {
     workspace: WorkspaceInfo<'a>,
-    key: KeyInfo<'a>,
+    /// The calling key; `null` when the dashboard's session calls.
+    key: Option<KeyInfo<'a>>,
+    /// The signed-in person when the dashboard's session calls; `null` for a key.
+    user: Option<UserInfo<'a>>,
     rate_limit: RateLimit,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserInfo<'a> {
+    id: &'a str,
+    email: &'a str,
+    /// `owner`, `admin` or `member`.
+    role: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -38,7 +50,7 @@ pub struct RateLimit {
     reset: i64,
 }
 
-/// Who the key is and where it stands. Any valid key.
+/// Who calls and where it stands: any valid key, or the dashboard's session.
 #[utoipa::path(
     get,
     path = "/v1/status",
@@ -52,24 +64,42 @@ pub struct RateLimit {
 )]
 #[get("/status")]
 pub async fn status(caller: Caller) -> Result<HttpResponse, ApiError> {
-    let p = &caller.principal;
-    Ok(HttpResponse::Ok().json(Status {
-        workspace: WorkspaceInfo {
-            id: p.workspace.as_str(),
-            name: &p.workspace_name,
-            plan: p.plan.as_str(),
+    let rate_limit = RateLimit {
+        limit: caller.rate.limit,
+        remaining: caller.rate.remaining,
+        reset: caller.rate.reset,
+    };
+    let status = match &caller.via {
+        Via::Key(p) => Status {
+            workspace: WorkspaceInfo {
+                id: p.workspace.as_str(),
+                name: &p.workspace_name,
+                plan: p.plan.as_str(),
+            },
+            key: Some(KeyInfo {
+                id: p.key_id.as_str(),
+                label: &p.label,
+                mode: p.mode.as_str(),
+                scopes: p.scopes.names(),
+                last4: &p.last4,
+            }),
+            user: None,
+            rate_limit,
         },
-        key: KeyInfo {
-            id: p.key_id.as_str(),
-            label: &p.label,
-            mode: p.mode.as_str(),
-            scopes: p.scopes.names(),
-            last4: &p.last4,
+        Via::Session(person) => Status {
+            workspace: WorkspaceInfo {
+                id: person.workspace.id.as_str(),
+                name: person.workspace.name.as_str(),
+                plan: person.workspace.plan.as_str(),
+            },
+            key: None,
+            user: Some(UserInfo {
+                id: person.user.as_str(),
+                email: &person.email,
+                role: person.role.as_str(),
+            }),
+            rate_limit,
         },
-        rate_limit: RateLimit {
-            limit: caller.rate.limit,
-            remaining: caller.rate.remaining,
-            reset: caller.rate.reset,
-        },
-    }))
+    };
+    Ok(HttpResponse::Ok().json(status))
 }

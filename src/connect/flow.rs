@@ -65,6 +65,11 @@ pub enum Finisher {
         workspace: WorkspaceId,
         mode: KeyMode,
     },
+    /// `POST /v1/connect/{platform}` from the dashboard's own pages, with a person's session.
+    Member {
+        workspace: WorkspaceId,
+        user: UserId,
+    },
     /// The service's own callback in a browser, with whoever is signed in there.
     Callback { user: Option<UserId> },
 }
@@ -166,7 +171,7 @@ impl Connector {
     ) -> Result<AccountView, ConnectError> {
         let key_may_use = match &finisher {
             Finisher::Key { mode, .. } => platform.mode() == *mode,
-            Finisher::Callback { .. } => true,
+            Finisher::Member { .. } | Finisher::Callback { .. } => true,
         };
         if !self.is_offered(platform) || !key_may_use {
             return Err(ConnectError::NotFound);
@@ -389,7 +394,8 @@ struct Finishing {
 
 /// The rules for who may finish a flow. A flow that ends at the service's own callback is
 /// finished there, by a member who is signed in, never by whoever holds the code; a flow with
-/// the caller's own redirect URI ends with a key of the flow's workspace. Whoever is signed in
+/// the caller's own redirect URI ends with a key of the flow's workspace, or with the session of
+/// the person who began it. Whoever is signed in
 /// at the callback is the one who approved at the platform, so someone other than a browser
 /// flow's own person is a stranger, and the caller spends the flow.
 fn who_finishes(
@@ -405,6 +411,15 @@ fn who_finishes(
             }
             Ok(Finishing {
                 person: None,
+                stranger: false,
+            })
+        }
+        Finisher::Member { workspace: w, user } => {
+            if bound_user != Some(user) || w != workspace || ends_at_callback {
+                return Err(ConnectError::InvalidState);
+            }
+            Ok(Finishing {
+                person: Some(user.clone()),
                 stranger: false,
             })
         }
@@ -454,6 +469,34 @@ mod tests {
         ] {
             assert!(matches!(
                 who_finishes(&key(&ours), workspace, bound, at_callback),
+                Err(ConnectError::InvalidState)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_session_on_the_api_finishes_only_its_own_person_s_flows_with_their_redirect() {
+        let (ours, theirs) = (WorkspaceId::generate(), WorkspaceId::generate());
+        let (me, someone) = (UserId::generate(), UserId::generate());
+        let member = Finisher::Member {
+            workspace: ours.clone(),
+            user: me.clone(),
+        };
+        assert_eq!(
+            who_finishes(&member, &ours, Some(&me), false).unwrap(),
+            Finishing {
+                person: Some(me.clone()),
+                stranger: false
+            }
+        );
+        for (workspace, bound, at_callback) in [
+            (&theirs, Some(&me), false),
+            (&ours, Some(&me), true),
+            (&ours, Some(&someone), false),
+            (&ours, None, false),
+        ] {
+            assert!(matches!(
+                who_finishes(&member, workspace, bound, at_callback),
                 Err(ConnectError::InvalidState)
             ));
         }

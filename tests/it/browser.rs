@@ -416,3 +416,92 @@ async fn forgot_password_reset_by_email_then_the_security_page() {
 
     browser.close().await.unwrap();
 }
+
+/// A page of another origin (another port), with no policy of its own, as an attacker's page
+/// would be. Stops with the test.
+fn elsewhere() -> (String, actix_web::dev::ServerHandle) {
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().default_service(actix_web::web::to(|| async {
+            actix_web::HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body("<!doctype html><title>Elsewhere</title><p>Another site</p>")
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let address = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (format!("http://{address}"), handle)
+}
+
+/// Runs `script` in the page; its last argument is the callback it answers with.
+async fn answer(browser: &Client, script: &str) -> serde_json::Value {
+    browser
+        .execute_async(
+            &format!("const done = arguments[arguments.length - 1]; {script}"),
+            vec![],
+        )
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn our_pages_call_v1_with_the_session_and_another_origin_can_neither_read_nor_write() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("fetcher");
+    app.browser().sign_up(&email, "Fetch Co").await;
+    let driver = ChromeDriver::start().await;
+    let browser = signed_in_browser(&driver, &app, &email).await;
+
+    let who = answer(
+        &browser,
+        "fetch('/v1/status').then(r => r.json()).then(b => done(b.user.email), e => done('error ' + e));",
+    )
+    .await;
+    assert_eq!(who, serde_json::json!(email));
+    let made = answer(
+        &browser,
+        "fetch('/v1/api-keys', {method: 'POST', headers: {'content-type': 'application/json', \
+         'x-csrf-token': document.querySelector('meta[name=csrf-token]').content}, \
+         body: JSON.stringify({label: 'from the page'})}).then(r => done(r.status), e => done('error ' + e));",
+    )
+    .await;
+    assert_eq!(made, serde_json::json!(201));
+    assert_eq!(app.db.rows("api_keys"), 1);
+
+    let (other, server) = elsewhere();
+    browser.goto(&other).await.unwrap();
+    let read = answer(
+        &browser,
+        &format!(
+            "fetch('{}/v1/status', {{credentials: 'include'}}).then(r => r.text()).then(t => done('read ' + t), () => done('blocked'));",
+            app.base
+        ),
+    )
+    .await;
+    assert_eq!(read, serde_json::json!("blocked"));
+    // A request another page may send without asking first: it carries the cookie (same
+    // site) but cannot carry the token, and changes nothing.
+    let sent = answer(
+        &browser,
+        &format!(
+            "fetch('{}/v1/api-keys', {{method: 'POST', mode: 'no-cors', credentials: 'include', \
+             headers: {{'content-type': 'text/plain'}}, body: JSON.stringify({{label: 'cross'}})}}) \
+             .then(() => done('sent'), () => done('blocked'));",
+            app.base
+        ),
+    )
+    .await;
+    assert!(sent == "sent" || sent == "blocked", "{sent}");
+    assert_eq!(
+        app.db.rows("api_keys"),
+        1,
+        "nothing was made from another origin"
+    );
+
+    browser.close().await.unwrap();
+    server.stop(false).await;
+}

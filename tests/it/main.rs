@@ -9,6 +9,7 @@ mod api_keys;
 mod browser;
 mod cli;
 mod connect;
+mod dashboard_api;
 mod durability;
 mod hardening;
 mod isolation;
