@@ -4,7 +4,7 @@ use super::PageError;
 use super::current::SignedInMember;
 use super::current::client_address;
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, NoFields, PageQuery};
+use super::extract::{CheckedForm, Done, NoFields, PageQuery};
 use super::layout::{Layout, human_time};
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
 use crate::people::{self, AccountError};
@@ -94,19 +94,13 @@ async fn page(
     render(status, &page)
 }
 
-/// What a form just did, named in the address it redirects to.
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
 #[get("/dashboard")]
 pub async fn dashboard(
     state: web::Data<AppState>,
     member: SignedInMember,
     done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    let say = match done.done.as_deref() {
+    let say = match done.done() {
         Some("verification-sent") => Say::Notice(format!(
             "We sent a new confirmation link to {}, unless it is confirmed already. It works \
              once, within 24 hours.",

@@ -4,7 +4,7 @@
 use super::PageError;
 use super::current::{SignedInMember, client_address};
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, NoFields, PageQuery};
+use super::extract::{CheckedForm, Done, NoFields, PageQuery};
 use super::layout::{Layout, human_time};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
@@ -64,22 +64,11 @@ async fn page(
     render(status, &page)
 }
 
-/// What was just done, named in the address the form redirects to (so that reloading the page
-/// does not do it again).
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
-impl Done {
-    fn notice(&self) -> Option<&'static str> {
-        match self.done.as_deref()? {
-            "session-ended" => Some("The session was ended."),
-            "password-changed" => {
-                Some("Your password was changed, and every other session was ended.")
-            }
-            _ => None,
-        }
+fn notice(done: &Done) -> Option<&'static str> {
+    match done.done()? {
+        "session-ended" => Some("The session was ended."),
+        "password-changed" => Some("Your password was changed, and every other session was ended."),
+        _ => None,
     }
 }
 
@@ -89,7 +78,7 @@ pub async fn show(
     member: SignedInMember,
     done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    page(&state, &member, StatusCode::OK, done.notice(), None).await
+    page(&state, &member, StatusCode::OK, notice(&done), None).await
 }
 
 #[post("/settings/security/sessions/{id}/end")]
