@@ -5,7 +5,7 @@ use super::current::SignedInMember;
 use super::current::client_address;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, Done, NoFields, PageQuery};
-use super::layout::{Layout, human_time};
+use super::layout::{Layout, Say, human_time};
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
 use crate::people::{self, AccountError};
 use crate::state::AppState;
@@ -42,24 +42,13 @@ struct WorkspaceRow {
     current: bool,
 }
 
-/// What the dashboard says above its content: a confirmation, or why a form was refused.
-enum Say {
-    Nothing,
-    Notice(String),
-    Error(String),
-}
-
 async fn page(
     state: &AppState,
     member: &SignedInMember,
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let (notice, error) = match say {
-        Say::Nothing => (None, None),
-        Say::Notice(notice) => (Some(notice), None),
-        Say::Error(error) => (None, Some(error)),
-    };
+    let (notice, error) = say.split();
     let data = people::dashboard(&state.db, &member.ctx).await?;
     let ctx = &member.ctx;
     let page = DashboardPage {

@@ -49,3 +49,21 @@ pub fn human_time(unix: i64) -> String {
         .and_then(|t| t.format(&format).ok())
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// What a signed-in page says above its content: a confirmation, or why a form was refused.
+pub enum Say {
+    Nothing,
+    Notice(String),
+    Error(String),
+}
+
+impl Say {
+    /// The page's notice and error lines.
+    pub fn split(self) -> (Option<String>, Option<String>) {
+        match self {
+            Say::Nothing => (None, None),
+            Say::Notice(notice) => (Some(notice), None),
+            Say::Error(error) => (None, Some(error)),
+        }
+    }
+}

@@ -5,7 +5,7 @@ use super::PageError;
 use super::current::{SignedInMember, client_address};
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, Done, NoFields, PageQuery};
-use super::layout::{Layout, human_time};
+use super::layout::{Layout, Say, human_time};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
 use crate::people::{self, AccountError, PasswordChange};
@@ -21,7 +21,7 @@ struct SecurityPage {
     layout: Layout,
     sessions: Vec<SessionRow>,
     has_password: bool,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -38,9 +38,9 @@ async fn page(
     state: &AppState,
     member: &SignedInMember,
     status: StatusCode,
-    notice: Option<&'static str>,
-    error: Option<String>,
+    say: Say,
 ) -> Result<HttpResponse, PageError> {
+    let (notice, error) = say.split();
     let security = people::security(&state.db, &member.ctx.user).await?;
     let current = member.session.session_id();
     let page = SecurityPage {
@@ -64,12 +64,13 @@ async fn page(
     render(status, &page)
 }
 
-fn notice(done: &Done) -> Option<&'static str> {
-    match done.done()? {
-        "session-ended" => Some("The session was ended."),
-        "password-changed" => Some("Your password was changed, and every other session was ended."),
-        _ => None,
-    }
+fn notice(done: &Done) -> Say {
+    let notice = match done.done() {
+        Some("session-ended") => "The session was ended.",
+        Some("password-changed") => "Your password was changed, and every other session was ended.",
+        _ => return Say::Nothing,
+    };
+    Say::Notice(notice.into())
 }
 
 #[get("/settings/security")]
@@ -78,7 +79,7 @@ pub async fn show(
     member: SignedInMember,
     done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    page(&state, &member, StatusCode::OK, notice(&done), None).await
+    page(&state, &member, StatusCode::OK, notice(&done)).await
 }
 
 #[post("/settings/security/sessions/{id}/end")]
@@ -165,5 +166,5 @@ pub async fn change_password(
         }
         Err(other) => return Err(other.into()),
     };
-    page(&state, &member, status, None, Some(error)).await
+    page(&state, &member, status, Say::Error(error)).await
 }
