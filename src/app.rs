@@ -113,6 +113,15 @@ impl Application {
             )
             .map_err(StartupError::Other)?,
         );
+        let google = config
+            .google
+            .clone()
+            .map(|app| {
+                let http = crate::connect::oauth::http_client()?;
+                crate::google::GoogleSignIn::new(app, &public_url, http)
+            })
+            .transpose()
+            .map_err(StartupError::Other)?;
         let state = actix_web::web::Data::new(AppState {
             db: db.clone(),
             hashing,
@@ -131,6 +140,7 @@ impl Application {
                 crate::keys::KeyCache::disabled()
             },
             connector,
+            google,
             anonymous_csrf: crate::auth::csrf::AnonymousCsrf::new(
                 &config.session_secret.0,
                 public_url.scheme() == "https",

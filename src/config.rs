@@ -4,6 +4,7 @@
 use crate::connect::{Description, OAuthApp, Platform, Platforms};
 use crate::crypto::RootKey;
 use crate::db::DatabaseUrl;
+use crate::google::{self, GoogleApp};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use std::fmt;
@@ -73,6 +74,8 @@ pub struct Config {
     pub cache_keys: bool,
     /// The real platforms offered (each only when its client id and secret are set).
     pub platforms: Platforms,
+    /// Sign-in with Google, when its client id and secret are set.
+    pub google: Option<GoogleApp>,
     /// How often the background refresher looks for tokens about to expire.
     pub refresh_every: std::time::Duration,
 }
@@ -126,6 +129,7 @@ impl Config {
                 .filter_map(Result::transpose)
                 .collect::<Result<_, _>>()?,
         );
+        let google = google_app(&var)?;
         let mail = mail(&var, &data_dir)?;
         let limits = limits(&var)?;
         Ok(Self {
@@ -146,6 +150,7 @@ impl Config {
             key_usage_flush: std::time::Duration::from_secs(10),
             cache_keys: true,
             platforms,
+            google,
             refresh_every: limits.refresh_every,
         })
     }
@@ -392,6 +397,41 @@ fn oauth_app(
     }))
 }
 
+/// Google's app, when both its client id and secret are set.
+fn google_app(var: &Vars<'_>) -> Result<Option<GoogleApp>, ConfigError> {
+    const ID: &str = "SOCIALIZER_GOOGLE_CLIENT_ID";
+    const SECRET: &str = "SOCIALIZER_GOOGLE_CLIENT_SECRET";
+    const ISSUER: &str = "SOCIALIZER_GOOGLE_ISSUER";
+    let (client_id, client_secret) = match (var(ID), var(SECRET)) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(secret)) => (id.trim().to_owned(), secret.trim().to_owned()),
+        (Some(_), None) => return Err(bad(SECRET, format!("{ID} is set, this is not"))),
+        (None, Some(_)) => return Err(bad(ID, format!("{SECRET} is set, this is not"))),
+    };
+    let raw = var(ISSUER).unwrap_or_else(|| google::DEFAULT_ISSUER.to_owned());
+    let issuer = match Url::parse(raw.trim()) {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some()
+                && url.query().is_none()
+                && url.fragment().is_none() =>
+        {
+            url
+        }
+        _ => {
+            return Err(bad(
+                ISSUER,
+                format!("expected the provider's http:// or https:// issuer URL, got {raw:?}"),
+            ));
+        }
+    };
+    Ok(Some(GoogleApp {
+        client_id,
+        client_secret,
+        issuer,
+    }))
+}
+
 fn parse_limit(
     raw: Option<String>,
     variable: &'static str,
@@ -519,6 +559,43 @@ mod tests {
             let err = config(&[("SOCIALIZER_DATA_DIR", data), (name, value)]).err();
             assert_eq!(err.map(|e| e.variable), Some(name), "{name}={value}");
         }
+    }
+
+    #[test]
+    fn google_needs_its_id_and_secret_together_and_an_issuer_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap_or_default();
+        let err = |vars: &[(&str, &str)]| {
+            let mut all = vec![("SOCIALIZER_DATA_DIR", data)];
+            all.extend_from_slice(vars);
+            config(&all).err().map(|e| e.variable)
+        };
+        assert_eq!(
+            err(&[("SOCIALIZER_GOOGLE_CLIENT_ID", "id")]),
+            Some("SOCIALIZER_GOOGLE_CLIENT_SECRET")
+        );
+        assert_eq!(
+            err(&[("SOCIALIZER_GOOGLE_CLIENT_SECRET", "secret")]),
+            Some("SOCIALIZER_GOOGLE_CLIENT_ID")
+        );
+        let both = [
+            ("SOCIALIZER_GOOGLE_CLIENT_ID", "id"),
+            ("SOCIALIZER_GOOGLE_CLIENT_SECRET", "secret"),
+        ];
+        let mut bad_issuer = both.to_vec();
+        bad_issuer.push(("SOCIALIZER_GOOGLE_ISSUER", "accounts.google.com"));
+        assert_eq!(err(&bad_issuer), Some("SOCIALIZER_GOOGLE_ISSUER"));
+        let mut vars = vec![("SOCIALIZER_DATA_DIR", data)];
+        vars.extend_from_slice(&both);
+        let google = config(&vars).unwrap().google.unwrap();
+        assert_eq!(google.issuer.as_str(), "https://accounts.google.com/");
+        assert!(!format!("{google:?}").contains("\"secret\""));
+        assert!(
+            config(&[("SOCIALIZER_DATA_DIR", data)])
+                .unwrap()
+                .google
+                .is_none()
+        );
     }
 
     #[test]

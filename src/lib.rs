@@ -10,6 +10,7 @@ pub mod connect;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod google;
 pub mod keys;
 pub mod logging;
 pub mod mail;

@@ -20,6 +20,8 @@ pub struct AppState {
     pub key_usage: UsageRecorder,
     pub key_cache: KeyCache,
     pub connector: std::sync::Arc<Connector>,
+    /// Sign-in with Google, when configured.
+    pub google: Option<crate::google::GoogleSignIn>,
     /// CSRF tokens for forms shown before sign-in, without a session row.
     pub anonymous_csrf: crate::auth::csrf::AnonymousCsrf,
     /// Form posts by visitors who are not signed in, per client address.

@@ -14,6 +14,8 @@ mod text_columns;
 pub mod api_keys;
 pub mod connected_accounts;
 pub mod email_tokens;
+pub mod google_sign_ins;
+pub mod identities;
 pub mod login_throttle;
 pub mod memberships;
 pub mod oauth_states;

@@ -62,7 +62,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        email -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    google_sign_ins (state_digest) {
+        state_digest -> Text,
+        browser_digest -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
@@ -78,6 +101,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     sessions,
     email_tokens,
+    identities,
+    google_sign_ins,
     login_throttle,
 );
 

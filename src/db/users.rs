@@ -77,3 +77,12 @@ pub fn set_password(
         .execute(conn.raw())?;
     Ok(())
 }
+
+/// Removes the user's password: from now on they sign in only with their linked identity, or
+/// set a new password through a reset link.
+pub fn clear_password(conn: &mut GlobalConn<'_>, id: &UserId) -> Result<(), DbError> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::password_hash.eq(None::<String>))
+        .execute(conn.raw())?;
+    Ok(())
+}

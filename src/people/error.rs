@@ -19,6 +19,15 @@ pub enum AccountError {
     /// Nothing of that name belongs to the user.
     #[error("not found")]
     NotFound,
+    /// The provider gave an email that an account uses, without vouching for it: never linked.
+    #[error("the provider has not verified an email that an account uses")]
+    UnverifiedEmailTaken,
+    /// The provider gave no usable email, and the identity is new.
+    #[error("the provider gave no email")]
+    NoEmail,
+    /// Unlinking the only way the user signs in.
+    #[error("the account has no password")]
+    PasswordNeeded,
     #[error("the link is invalid, used or expired")]
     InvalidToken,
     #[error(transparent)]

@@ -2,6 +2,7 @@
 
 mod email_links;
 mod error;
+mod google;
 mod password_reset;
 mod security;
 mod signin;
@@ -9,6 +10,7 @@ mod signup;
 mod workspaces;
 
 pub use error::AccountError;
+pub use google::{GoogleSignedIn, LinkedIdentity, sign_in_with_google, unlink_identity};
 pub use password_reset::{request_password_reset, reset_link_is_live, reset_password};
 pub use security::{PasswordChange, Security, change_password, end_session, security};
 pub use signin::{SignedIn, sign_in, sign_out_everywhere};

@@ -9,7 +9,7 @@ use crate::auth::password::PasswordHashing;
 use crate::auth::throttle::{self, ThrottleKeys};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::email_tokens::{self, Purpose};
-use crate::db::{Database, Global, sessions, users};
+use crate::db::{Database, Global, identities, sessions, users};
 use crate::domain::{Email, Password, now};
 use crate::mail::{Mailer, OutgoingEmail};
 use url::Url;
@@ -116,6 +116,11 @@ pub async fn reset_password(
                 return Err(AccountError::InvalidToken);
             };
             users::set_password(conn, &user.id, &password_hash)?;
+            // The mirror of linking (see `google`): an identity linked while nobody had proved
+            // the address was linked by whoever claimed it, and the owner has just proved it.
+            if !user.email_verified {
+                identities::delete_all_of_user(conn, &user.id)?;
+            }
             users::mark_email_verified(conn, &user.id, now)?;
             email_tokens::delete_for_user(conn, &user.id, Purpose::ResetPassword)?;
             sessions::delete_for_user(conn, &user.id)?;

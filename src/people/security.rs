@@ -1,10 +1,10 @@
 //! A person's own account security: their sessions, ending them, changing the password.
 
-use super::AccountError;
+use super::{AccountError, LinkedIdentity};
 use crate::auth::password::PasswordHashing;
 use crate::auth::throttle::ThrottleKeys;
 use crate::db::sessions::{self, ActiveSession};
-use crate::db::{Database, Global, users};
+use crate::db::{Database, Global, identities, users};
 use crate::domain::{Password, SessionId, UserId, now};
 
 pub struct Security {
@@ -12,6 +12,8 @@ pub struct Security {
     pub sessions: Vec<ActiveSession>,
     /// False for an account that signs in only with Google.
     pub has_password: bool,
+    /// Linked Google identities (one at most today).
+    pub identities: Vec<LinkedIdentity>,
 }
 
 pub async fn security(db: &Database, user: &UserId) -> Result<Security, AccountError> {
@@ -19,9 +21,14 @@ pub async fn security(db: &Database, user: &UserId) -> Result<Security, AccountE
     db.read(Global, move |conn| {
         let sessions = sessions::active_for_user(conn, &user, now())?;
         let has_password = users::find(conn, &user)?.is_some_and(|u| u.password_hash.is_some());
+        let identities = identities::of_user(conn, &user)?
+            .into_iter()
+            .map(LinkedIdentity::from)
+            .collect();
         Ok(Security {
             sessions,
             has_password,
+            identities,
         })
     })
     .await

@@ -95,6 +95,13 @@ pub async fn dashboard(
              once, within 24 hours.",
             member.email
         )),
+        Some("google-linked") => Say::Notice(
+            "Your Google account is now linked, and your email address counts as confirmed. \
+             Nobody had confirmed it before, so the password on this account was removed and \
+             every other session ended: sign in with Google from now on, or set a new password \
+             with \"Forgot your password?\" on the sign-in page."
+                .into(),
+        ),
         _ => Say::Nothing,
     };
     page(&state, &member, StatusCode::OK, say).await

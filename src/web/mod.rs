@@ -9,6 +9,7 @@ mod current;
 mod dashboard;
 mod errors;
 mod extract;
+mod google_pages;
 mod health;
 mod layout;
 pub mod limits;
@@ -75,6 +76,8 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(sign_in_pages::login)
         .service(sign_in_pages::logout)
         .service(sign_in_pages::verify_email)
+        .service(google_pages::start)
+        .service(google_pages::callback)
         .service(password_reset_pages::forgot_password_page)
         .service(password_reset_pages::forgot_password)
         .service(password_reset_pages::reset_password_page)
@@ -87,6 +90,7 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(security_page::end_session)
         .service(security_page::sign_out_everywhere)
         .service(security_page::change_password)
+        .service(security_page::unlink_google)
         .service(api_keys_page::list)
         .service(api_keys_page::create)
         .service(api_keys_page::revoke)

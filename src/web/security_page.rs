@@ -1,5 +1,5 @@
-//! `/settings/security`: the user's sessions, ending them, signing out everywhere, and changing
-//! the password.
+//! `/settings/security`: the user's sessions, ending them, signing out everywhere, changing the
+//! password, and the linked Google identity.
 
 use super::PageError;
 use super::current::{SignedInMember, client_address};
@@ -21,8 +21,15 @@ struct SecurityPage {
     layout: Layout,
     sessions: Vec<SessionRow>,
     has_password: bool,
+    identities: Vec<IdentityRow>,
     notice: Option<String>,
     error: Option<String>,
+}
+
+struct IdentityRow {
+    issuer: String,
+    email: String,
+    linked: String,
 }
 
 struct SessionRow {
@@ -58,6 +65,15 @@ async fn page(
             })
             .collect(),
         has_password: security.has_password,
+        identities: security
+            .identities
+            .into_iter()
+            .map(|i| IdentityRow {
+                issuer: i.issuer,
+                email: i.email.unwrap_or_else(|| "no email shared".into()),
+                linked: human_time(i.linked_at),
+            })
+            .collect(),
         notice,
         error,
     };
@@ -68,6 +84,9 @@ fn notice(done: &Done) -> Say {
     let notice = match done.done() {
         Some("session-ended") => "The session was ended.",
         Some("password-changed") => "Your password was changed, and every other session was ended.",
+        Some("google-unlinked") => {
+            "Google is unlinked: sign in with your email and password from now on."
+        }
         _ => return Say::Nothing,
     };
     Say::Notice(notice.into())
@@ -167,4 +186,33 @@ pub async fn change_password(
         Err(other) => return Err(other.into()),
     };
     page(&state, &member, status, Say::Error(error)).await
+}
+
+#[derive(Deserialize)]
+pub struct UnlinkForm {
+    #[serde(default)]
+    issuer: String,
+}
+
+#[post("/settings/security/google/unlink")]
+pub async fn unlink_google(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    form: CheckedForm<UnlinkForm>,
+) -> Result<HttpResponse, PageError> {
+    match people::unlink_identity(&state.db, &member.ctx.user, &form.0.issuer).await {
+        Ok(()) => Ok(see_other("/settings/security?done=google-unlinked")),
+        Err(AccountError::PasswordNeeded) => {
+            let why = "Google is how you sign in: set a password first (sign out, then use \
+                       \"Forgot your password?\"), and unlink Google after.";
+            page(
+                &state,
+                &member,
+                StatusCode::CONFLICT,
+                Say::Error(why.into()),
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
 }

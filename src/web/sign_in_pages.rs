@@ -23,6 +23,8 @@ struct LoginPage {
     action: String,
     email: String,
     error: Option<&'static str>,
+    /// "Continue with Google", when it is configured.
+    google_href: Option<String>,
 }
 
 #[derive(Template)]
@@ -32,6 +34,7 @@ struct SignupPage {
     email: String,
     workspace: String,
     error: Option<String>,
+    google_href: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -40,7 +43,7 @@ pub struct NextQuery {
 }
 
 impl NextQuery {
-    fn local(&self) -> Option<LocalPath> {
+    pub(super) fn local(&self) -> Option<LocalPath> {
         self.next.as_deref().and_then(LocalPath::parse)
     }
 }
@@ -69,15 +72,27 @@ pub struct SignupForm {
     csrf_token: String,
 }
 
-fn login_action(next: Option<&LocalPath>) -> String {
+fn with_next(path: &str, next: Option<&LocalPath>) -> String {
     match next {
         Some(next) => {
             let encoded: String =
                 url::form_urlencoded::byte_serialize(next.as_str().as_bytes()).collect();
-            format!("/login?next={encoded}")
+            format!("{path}?next={encoded}")
         }
-        None => "/login".into(),
+        None => path.into(),
     }
+}
+
+fn login_action(next: Option<&LocalPath>) -> String {
+    with_next("/login", next)
+}
+
+/// Where "Continue with Google" goes, when Google is configured.
+fn google_href(state: &AppState, next: Option<&LocalPath>) -> Option<String> {
+    state
+        .google
+        .as_ref()
+        .map(|_| with_next("/auth/google", next))
 }
 
 /// Starts a signed-in session: a new session key (never the one used before sign-in), a new
@@ -125,6 +140,7 @@ pub async fn signup_page(
         email: String::new(),
         workspace: String::new(),
         error: None,
+        google_href: google_href(&state, None),
     };
     form.attach(render(StatusCode::OK, &page)?)
 }
@@ -172,6 +188,7 @@ pub async fn signup(
         email,
         workspace,
         error: Some(error),
+        google_href: google_href(&state, None),
     };
     form.attach(render(StatusCode::BAD_REQUEST, &page)?)
 }
@@ -188,6 +205,7 @@ pub async fn login_page(
         action: login_action(query.local().as_ref()),
         email: String::new(),
         error: None,
+        google_href: google_href(&state, query.local().as_ref()),
     };
     form.attach(render(StatusCode::OK, &page)?)
 }
@@ -234,6 +252,7 @@ pub async fn login(
         action: login_action(next.as_ref()),
         email,
         error: Some(error),
+        google_href: google_href(&state, next.as_ref()),
     };
     let mut response = form.attach(render(status, &page)?)?;
     if status == StatusCode::TOO_MANY_REQUESTS {

@@ -417,6 +417,44 @@ async fn forgot_password_reset_by_email_then_the_security_page() {
     browser.close().await.unwrap();
 }
 
+#[actix_web::test]
+async fn continue_with_google_signs_a_new_person_in_and_the_security_page_shows_it() {
+    let provider = crate::oidc_provider::provider();
+    let app = TestApp::spawn_with(|vars| provider.configure(vars)).await;
+    let email = unique_email("google-browser");
+    let driver = ChromeDriver::start().await;
+    let browser = driver.browser().await;
+
+    browser.goto(&format!("{}/login", app.base)).await.unwrap();
+    click_on(&browser, Locator::LinkText("Continue with Google")).await;
+    // The provider's own login and consent pages.
+    let login = wait_for(&browser, Locator::Css("input[name=login]")).await;
+    login.send_keys(&format!("verified:{email}")).await.unwrap();
+    browser
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("any")
+        .await
+        .unwrap();
+    click(&browser, "button[type=submit]").await;
+    wait_for(&browser, Locator::Css("input[name=prompt][value=consent]")).await;
+    click(&browser, "button[type=submit]").await;
+    for _ in 0..100 {
+        if path(&browser).await == "/dashboard" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(path(&browser).await, "/dashboard");
+    assert!(text(&browser, "body").await.contains(&email));
+
+    follow(&browser, "Security", "main").await;
+    let identity = text(&browser, ".identity").await;
+    assert!(identity.contains(&email), "{identity}");
+    browser.close().await.unwrap();
+}
+
 /// A page of another origin (another port), with no policy of its own, as an attacker's page
 /// would be. Stops with the test.
 fn elsewhere() -> (String, actix_web::dev::ServerHandle) {

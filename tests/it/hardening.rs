@@ -543,6 +543,10 @@ async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
             vec![],
         ),
         ("/settings/verify-email".to_owned(), vec![]),
+        (
+            "/settings/security/google/unlink".to_owned(),
+            vec![("issuer", "https://accounts.google.com")],
+        ),
         ("/logout".to_owned(), vec![]),
     ] {
         let mut form = fields.clone();

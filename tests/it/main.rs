@@ -3,6 +3,7 @@
 
 mod harness;
 mod mailbox;
+mod oidc_provider;
 
 mod accounts;
 mod api_keys;
@@ -11,6 +12,7 @@ mod cli;
 mod connect;
 mod dashboard_api;
 mod durability;
+mod google;
 mod hardening;
 mod isolation;
 mod password_reset;

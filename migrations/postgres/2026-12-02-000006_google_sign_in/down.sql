@@ -1,0 +1,2 @@
+DROP TABLE google_sign_ins;
+DROP TABLE identities;

@@ -1,0 +1,148 @@
+//! Who a verified Google identity signs in as. Identities are found by (issuer, subject); an
+//! email only decides the first sign-in, and only when the provider vouches for it.
+
+use super::signin::signed_in_as;
+use super::{AccountError, SignedIn};
+use crate::auth::throttle;
+use crate::db::email_tokens::{self, Purpose};
+use crate::db::identities::{self, NewIdentity};
+use crate::db::{Database, DbError, Global, GlobalConn, memberships, sessions, users, workspaces};
+use crate::domain::{Email, Role, UserId, WorkspaceId, WorkspaceName, now};
+use crate::google::VerifiedIdentity;
+
+#[derive(Debug)]
+pub struct GoogleSignedIn {
+    pub signed_in: SignedIn,
+    /// The identity was linked to an account whose email nobody had confirmed: its password
+    /// (set by whoever typed that address) is gone and its sessions ended.
+    pub password_removed: bool,
+}
+
+/// A linked identity at Google, as the security page shows it.
+#[derive(Debug, Clone)]
+pub struct LinkedIdentity {
+    pub issuer: String,
+    pub email: Option<String>,
+    pub linked_at: i64,
+}
+
+/// Signs in with an identity the provider vouched for:
+/// - an identity seen before signs in as its user;
+/// - a new one whose email an account uses is linked to that account only when the provider
+///   says the email is verified. When the account's own email was never confirmed, its password
+///   is removed and its sessions ended: whoever set them never proved the address was theirs;
+/// - a new one with a new email gets a user and a workspace of their own, as sign-up gives.
+pub async fn sign_in_with_google(
+    db: &Database,
+    identity: VerifiedIdentity,
+    client_address: &str,
+) -> Result<GoogleSignedIn, AccountError> {
+    // Two first sign-ins racing for one identity or one email: the loser's insert fails on the
+    // unique keys and its second look finds what the winner wrote.
+    let mut attempts = 0;
+    let (user, email, password_removed) = loop {
+        let (identity, address) = (identity.clone(), client_address.to_owned());
+        match db
+            .write(Global, move |conn| {
+                link_or_create(conn, &identity, &address)
+            })
+            .await
+        {
+            Err(AccountError::Storage(DbError::UniqueViolation)) if attempts == 0 => {
+                attempts += 1;
+            }
+            other => break other?,
+        }
+    };
+    Ok(GoogleSignedIn {
+        signed_in: signed_in_as(db, user, email).await?,
+        password_removed,
+    })
+}
+
+fn link_or_create(
+    conn: &mut GlobalConn<'_>,
+    identity: &VerifiedIdentity,
+    client_address: &str,
+) -> Result<(UserId, Email, bool), AccountError> {
+    let now = now();
+    if let Some(known) = identities::find(conn, &identity.issuer, &identity.subject)? {
+        let user = users::find(conn, &known.user_id)?.ok_or(AccountError::NotFound)?;
+        return Ok((user.id, user.email, false));
+    }
+    let given = identity.email.as_deref().ok_or(AccountError::NoEmail)?;
+    let email = Email::parse(given).map_err(|_| AccountError::NoEmail)?;
+    let link = |conn: &mut GlobalConn<'_>, user: &UserId| {
+        identities::insert(
+            conn,
+            NewIdentity {
+                issuer: &identity.issuer,
+                subject: &identity.subject,
+                user,
+                email: Some(email.as_str()),
+                now,
+            },
+        )
+    };
+
+    if let Some(user) = users::find_by_email(conn, &email)? {
+        if !identity.email_verified {
+            return Err(AccountError::UnverifiedEmailTaken);
+        }
+        let unproven = !user.email_verified;
+        if unproven {
+            users::clear_password(conn, &user.id)?;
+            sessions::delete_for_user(conn, &user.id)?;
+            email_tokens::delete_for_user(conn, &user.id, Purpose::ResetPassword)?;
+            users::mark_email_verified(conn, &user.id, now)?;
+        }
+        link(conn, &user.id)?;
+        return Ok((user.id, user.email, unproven));
+    }
+
+    if !throttle::admit_signup(conn, client_address, now)? {
+        return Err(AccountError::Throttled);
+    }
+    let user = UserId::generate();
+    users::insert(conn, &user, &email, None, now)?;
+    if identity.email_verified {
+        users::mark_email_verified(conn, &user, now)?;
+    }
+    link(conn, &user)?;
+    let mut workspace = conn.enter_workspace(WorkspaceId::generate())?;
+    workspaces::create(&mut workspace, &WorkspaceName::default_for(&email), now)?;
+    memberships::add(&mut workspace, &user, Role::Owner, now)?;
+    Ok((user, email, false))
+}
+
+impl From<identities::Identity> for LinkedIdentity {
+    fn from(stored: identities::Identity) -> Self {
+        Self {
+            issuer: stored.issuer,
+            email: stored.email,
+            linked_at: stored.created_at,
+        }
+    }
+}
+
+/// Unlinks the user's identity at `issuer`. Refused when the account has no password, which
+/// would leave it with no way in; `NotFound` when nothing is linked there.
+pub async fn unlink_identity(
+    db: &Database,
+    user: &UserId,
+    issuer: &str,
+) -> Result<(), AccountError> {
+    let (user, issuer) = (user.clone(), issuer.to_owned());
+    db.write(Global, move |conn| {
+        let has_password = users::find(conn, &user)?.is_some_and(|u| u.password_hash.is_some());
+        if !has_password {
+            return Err(AccountError::PasswordNeeded);
+        }
+        if identities::delete_of_user(conn, &user, &issuer)? {
+            Ok(())
+        } else {
+            Err(AccountError::NotFound)
+        }
+    })
+    .await
+}

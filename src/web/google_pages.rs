@@ -1,0 +1,255 @@
+//! "Continue with Google": `/auth/google` sends the visitor to the provider, and
+//! `/auth/google/callback` signs them in when everything the provider sent back holds.
+
+use super::PageError;
+use super::current::{client_address, client_ip};
+use super::errors::{MessagePage, render, see_other};
+use super::extract::PageQuery;
+use super::sign_in_pages::{NextQuery, start_session};
+use crate::auth::session_state::SessionState;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::google_sign_ins::{self, NewSignIn};
+use crate::db::{DbError, Global};
+use crate::domain::{LocalPath, now};
+use crate::google::{GoogleError, GoogleSignIn, Pending};
+use crate::people::{self, AccountError, GoogleSignedIn};
+use crate::state::AppState;
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Deserialize;
+
+/// How long the visitor has at the provider.
+const SIGN_IN_LIFETIME_SECS: i64 = 10 * 60;
+/// Starts per minute from one client address: each one stores a row until it expires.
+const STARTS_PER_MINUTE: u32 = 30;
+
+/// The cookie that ties a sign-in to the browser that began it. Only its digest is stored, so
+/// a `state` copied into another browser (or planted in a victim's by a link) finds nothing.
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.is_https() {
+        "__Host-socializer_google"
+    } else {
+        "socializer_google"
+    }
+}
+
+fn browser_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
+    Cookie::build(cookie_name(state), value)
+        .path("/")
+        .http_only(true)
+        .secure(state.is_https())
+        // Lax: the provider's redirect back is a top-level navigation from its site.
+        .same_site(SameSite::Lax)
+        .max_age(max_age)
+        .finish()
+}
+
+fn google(state: &AppState) -> Result<&GoogleSignIn, PageError> {
+    state.google.as_ref().ok_or(PageError::NotFound)
+}
+
+#[get("/auth/google")]
+pub async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: PageQuery<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let google = google(&state)?;
+    let decision = state.anonymous_posts.check_address(
+        client_ip(&req, state.trust_forwarded_for),
+        STARTS_PER_MINUTE,
+        now(),
+    );
+    if !decision.allowed {
+        return Err(PageError::TooManyRequests {
+            retry_after: decision.reset.max(1),
+        });
+    }
+    let begun = match google.begin().await {
+        Ok(begun) => begun,
+        Err(e) => return failure(e),
+    };
+    let browser = random_token();
+    let (state_digest, browser_digest) = (sha256_hex(&begun.state), sha256_hex(&browser));
+    let next = query.local().map(|p| p.as_str().to_owned());
+    let pending = begun.pending;
+    state
+        .db
+        .write(Global, move |conn| {
+            let now = now();
+            google_sign_ins::insert(
+                conn,
+                NewSignIn {
+                    state_digest: &state_digest,
+                    browser_digest: &browser_digest,
+                    nonce: &pending.nonce,
+                    pkce_verifier: &pending.pkce_verifier,
+                    next_path: next.as_deref(),
+                    now,
+                    expires_at: now + SIGN_IN_LIFETIME_SECS,
+                },
+            )
+        })
+        .await
+        .map_err(|e: DbError| PageError::Internal(e.to_string()))?;
+    let mut response = see_other(begun.auth_url.as_str());
+    response
+        .add_cookie(&browser_cookie(
+            &state,
+            browser,
+            Duration::seconds(SIGN_IN_LIFETIME_SECS),
+        ))
+        .map_err(|e| PageError::Internal(format!("cookie: {e}")))?;
+    Ok(response)
+}
+
+/// What the provider sends back: a code and the state, or an error and the state. Every field
+/// is optional so that a malformed return gets this page's answer, not the parser's.
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+#[get("/auth/google/callback")]
+pub async fn callback(
+    req: HttpRequest,
+    session: SessionState,
+    state: web::Data<AppState>,
+    query: PageQuery<CallbackQuery>,
+) -> Result<HttpResponse, PageError> {
+    let google = google(&state)?;
+    let mut response = finish(&req, &session, &state, google, query.0).await?;
+    // The cookie has done its job, whatever the outcome.
+    response
+        .add_removal_cookie(&browser_cookie(&state, String::new(), Duration::ZERO))
+        .map_err(|e| PageError::Internal(format!("cookie: {e}")))?;
+    Ok(response)
+}
+
+async fn finish(
+    req: &HttpRequest,
+    session: &SessionState,
+    state: &AppState,
+    google: &GoogleSignIn,
+    query: CallbackQuery,
+) -> Result<HttpResponse, PageError> {
+    let browser = req.cookie(cookie_name(state));
+    let (Some(returned), Some(browser)) = (query.state.filter(|s| s.len() <= 256), browser) else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "This sign-in did not start in this browser, or its link is incomplete. Start again from the sign-in page.",
+        );
+    };
+    let (state_digest, browser_digest) = (sha256_hex(&returned), sha256_hex(browser.value()));
+    let pending = state
+        .db
+        .write(Global, move |conn| {
+            google_sign_ins::consume(conn, &state_digest, &browser_digest)
+        })
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let Some(pending) = pending.filter(|p| p.expires_at > now()) else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "This sign-in is unknown, already used, expired or was started in another browser. Start again from the sign-in page.",
+        );
+    };
+    if let Some(error) = query.error {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            if error == "access_denied" {
+                "You cancelled signing in with Google, so nobody was signed in."
+            } else {
+                "Google did not sign you in. Start again from the sign-in page."
+            },
+        );
+    }
+    let Some(code) = query.code.filter(|c| !c.is_empty() && c.len() <= 2048) else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "Google sent no authorization code back. Start again from the sign-in page.",
+        );
+    };
+    let verified = match google
+        .finish(
+            &code,
+            &Pending {
+                nonce: pending.nonce,
+                pkce_verifier: pending.pkce_verifier,
+            },
+        )
+        .await
+    {
+        Ok(verified) => verified,
+        Err(e) => return failure(e),
+    };
+    let address = client_address(req, state.trust_forwarded_for);
+    let GoogleSignedIn {
+        signed_in,
+        password_removed,
+    } = match people::sign_in_with_google(&state.db, verified, &address).await {
+        Ok(done) => done,
+        Err(AccountError::UnverifiedEmailTaken) => {
+            return refused(
+                StatusCode::CONFLICT,
+                "An account already uses this email address, and Google has not confirmed that it is yours, so the two were not linked. Sign in with your email and password instead.",
+            );
+        }
+        Err(AccountError::NoEmail) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "Google did not share a usable email address, which a new account needs. Nobody was signed in.",
+            );
+        }
+        Err(AccountError::Throttled) => {
+            return Err(PageError::TooManyRequests {
+                retry_after: crate::auth::throttle::SIGNUP_WINDOW_SECS,
+            });
+        }
+        Err(other) => return Err(other.into()),
+    };
+    start_session(
+        req,
+        state,
+        session,
+        &signed_in.user,
+        &signed_in.workspace,
+        signed_in.email.as_str(),
+    )?;
+    let next = pending.next_path.as_deref().and_then(LocalPath::parse);
+    Ok(see_other(match &next {
+        _ if password_removed => "/dashboard?done=google-linked",
+        Some(next) => next.as_str(),
+        None => "/dashboard",
+    }))
+}
+
+/// A plain page that signs nobody in.
+fn refused(status: StatusCode, message: &str) -> Result<HttpResponse, PageError> {
+    render(
+        status,
+        &MessagePage {
+            link_href: "/login",
+            link_text: "Back to sign-in",
+            ..MessagePage::new("Not signed in with Google", message.to_owned())
+        },
+    )
+}
+
+fn failure(error: GoogleError) -> Result<HttpResponse, PageError> {
+    // The detail is for the operator; the page says what the visitor can do.
+    log::warn!("Google sign-in failed: {error}");
+    match error {
+        GoogleError::Unavailable(_) => refused(
+            StatusCode::BAD_GATEWAY,
+            "Google could not be reached just now, so nobody was signed in. Try again in a moment.",
+        ),
+        GoogleError::Refused(_) | GoogleError::BadToken(_) => refused(
+            StatusCode::BAD_REQUEST,
+            "Google's answer could not be verified, so nobody was signed in. Start again from the sign-in page.",
+        ),
+    }
+}
