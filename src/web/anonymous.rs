@@ -36,19 +36,26 @@ impl AnonymousForm {
 
 /// Lets an anonymous form post through: within its address's limit, with a valid token.
 pub fn admit(req: &HttpRequest, state: &AppState, submitted: &str) -> Result<(), PageError> {
-    let decision = state.anonymous_posts.check_address(
-        client_ip(req, state.trust_forwarded_for),
-        POSTS_PER_MINUTE,
-        now(),
-    );
-    if !decision.allowed {
-        return Err(PageError::TooManyRequests {
-            retry_after: decision.reset.max(1),
-        });
-    }
+    within_limit(req, state, POSTS_PER_MINUTE)?;
     if state.anonymous_csrf.is_valid(req, submitted) {
         Ok(())
     } else {
         Err(PageError::Csrf)
+    }
+}
+
+/// Counts one request from the client's address against the anonymous limit, `per_minute`.
+pub fn within_limit(req: &HttpRequest, state: &AppState, per_minute: u32) -> Result<(), PageError> {
+    let decision = state.anonymous_posts.check_address(
+        client_ip(req, state.trust_forwarded_for),
+        per_minute,
+        now(),
+    );
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(PageError::TooManyRequests {
+            retry_after: decision.reset.max(1),
+        })
     }
 }

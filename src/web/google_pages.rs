@@ -2,7 +2,8 @@
 //! `/auth/google/callback` signs them in when everything the provider sent back holds.
 
 use super::PageError;
-use super::current::{client_address, client_ip};
+use super::anonymous;
+use super::current::client_address;
 use super::errors::{MessagePage, render, see_other};
 use super::extract::PageQuery;
 use super::sign_in_pages::{NextQuery, start_session};
@@ -56,16 +57,7 @@ pub async fn start(
     query: PageQuery<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
     let google = google(&state)?;
-    let decision = state.anonymous_posts.check_address(
-        client_ip(&req, state.trust_forwarded_for),
-        STARTS_PER_MINUTE,
-        now(),
-    );
-    if !decision.allowed {
-        return Err(PageError::TooManyRequests {
-            retry_after: decision.reset.max(1),
-        });
-    }
+    anonymous::within_limit(&req, &state, STARTS_PER_MINUTE)?;
     let begun = match google.begin().await {
         Ok(begun) => begun,
         Err(e) => return failure(e),

@@ -497,3 +497,20 @@ async fn the_owner_of_an_address_resetting_its_password_unlinks_an_unproven_goog
     let callback = through_google(&app, &again, &format!("unverified:{email}")).await;
     assert_eq!(again.get(&callback).await.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn a_flood_of_starts_from_one_address_is_cut_off() {
+    let app = app().await;
+    let browser = app.browser();
+    let mut statuses = Vec::new();
+    for _ in 0..35 {
+        statuses.push(browser.get("/auth/google").await.status());
+    }
+    let started = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    assert_eq!(started, 30, "{statuses:?}");
+    assert_eq!(statuses[34], StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.db.rows("google_sign_ins"), 30);
+}
