@@ -77,3 +77,38 @@ pub fn members(conn: &mut WorkspaceConn<'_>) -> Result<Vec<Member>, DbError> {
     });
     Ok(members)
 }
+
+/// Gives a member of the connection's workspace another role; false when they are not one.
+pub fn set_role(conn: &mut WorkspaceConn<'_>, user: &UserId, role: Role) -> Result<bool, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let changed = diesel::update(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace))
+            .filter(memberships::user_id.eq(user)),
+    )
+    .set(memberships::role.eq(role))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Takes a member out of the connection's workspace; false when they were not in it.
+pub fn remove(conn: &mut WorkspaceConn<'_>, user: &UserId) -> Result<bool, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let removed = diesel::delete(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace))
+            .filter(memberships::user_id.eq(user)),
+    )
+    .execute(conn)?;
+    Ok(removed == 1)
+}
+
+/// How many owners the connection's workspace has.
+pub fn owners(conn: &mut WorkspaceConn<'_>) -> Result<i64, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    Ok(memberships::table
+        .filter(memberships::workspace_id.eq(workspace))
+        .filter(memberships::role.eq(Role::Owner))
+        .count()
+        .get_result(conn)?)
+}

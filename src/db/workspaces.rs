@@ -37,6 +37,17 @@ pub fn current(conn: &mut WorkspaceConn<'_>) -> Result<Option<Workspace>, DbErro
         .optional()?)
 }
 
+/// Holds the workspace's row until the transaction ends, so that changes to its membership take
+/// turns: two owners demoting each other at once are decided one after the other, and the
+/// second sees the first's outcome. (SQLite's single writer gives the same order on its own.)
+pub fn lock(conn: &mut WorkspaceConn<'_>) -> Result<bool, DbError> {
+    let (conn, InWorkspace(id)) = conn.split();
+    let held = diesel::update(workspaces::table.filter(workspaces::id.eq(id)))
+        .set(workspaces::name.eq(workspaces::name))
+        .execute(conn)?;
+    Ok(held == 1)
+}
+
 /// Every workspace the user belongs to, with their role there, oldest membership first.
 pub fn list_for_user(conn: &mut UserConn<'_>) -> Result<Vec<(Workspace, Role)>, DbError> {
     let (conn, AsUser(user)) = conn.split();

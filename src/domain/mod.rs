@@ -20,7 +20,7 @@ pub use local_path::LocalPath;
 pub use password::Password;
 pub use plan::Plan;
 pub use redirect_uri::{MAX_REDIRECT_URI_BYTES, RedirectUri};
-pub use role::Role;
+pub use role::{Action, Role};
 pub use stored::UnknownStoredValue;
 pub use workspace_name::WorkspaceName;
 

@@ -16,6 +16,12 @@ pub enum AccountError {
     Throttled,
     #[error("not a member of that workspace")]
     NotMember,
+    /// The member's role does not allow this.
+    #[error("not allowed for this role")]
+    NotAllowed,
+    /// The change would leave the workspace without an owner.
+    #[error("a workspace keeps at least one owner")]
+    LastOwner,
     /// Nothing of that name belongs to the user.
     #[error("not found")]
     NotFound,

@@ -3,6 +3,7 @@
 mod email_links;
 mod error;
 mod google;
+mod members;
 mod password_reset;
 mod security;
 mod signin;
@@ -11,6 +12,7 @@ mod workspaces;
 
 pub use error::AccountError;
 pub use google::{GoogleSignedIn, LinkedIdentity, sign_in_with_google, unlink_identity};
+pub use members::{MemberChange, change_member, leave_workspace, members};
 pub use password_reset::{request_password_reset, reset_link_is_live, reset_password};
 pub use security::{PasswordChange, Security, change_password, end_session, security};
 pub use signin::{SignedIn, sign_in, sign_out_everywhere};

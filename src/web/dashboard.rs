@@ -95,6 +95,7 @@ pub async fn dashboard(
              once, within 24 hours.",
             member.email
         )),
+        Some("left") => Say::Notice("You left the workspace.".into()),
         Some("google-linked") => Say::Notice(
             "Your Google account is now linked, and your email address counts as confirmed. \
              Nobody had confirmed it before, so the password on this account was removed and \

@@ -56,6 +56,9 @@ impl From<AccountError> for PageError {
             AccountError::NotMember => {
                 PageError::Forbidden("You are not a member of that workspace.")
             }
+            AccountError::NotAllowed => {
+                PageError::Forbidden("Your role in this workspace does not allow this.")
+            }
             AccountError::Hashing(crate::auth::password::HashingError::Busy) => PageError::Busy,
             AccountError::NotFound => PageError::NotFound,
             other => PageError::Internal(other.to_string()),

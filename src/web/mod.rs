@@ -13,6 +13,7 @@ mod google_pages;
 mod health;
 mod layout;
 pub mod limits;
+mod members_page;
 mod password_reset_pages;
 pub mod request_heads;
 pub mod request_log;
@@ -86,6 +87,10 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(dashboard::dashboard)
         .service(dashboard::create_workspace)
         .service(dashboard::switch_workspace)
+        .service(members_page::list)
+        .service(members_page::leave)
+        .service(members_page::change_role)
+        .service(members_page::remove)
         .service(security_page::show)
         .service(security_page::end_session)
         .service(security_page::sign_out_everywhere)

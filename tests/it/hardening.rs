@@ -547,6 +547,12 @@ async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
             "/settings/security/google/unlink".to_owned(),
             vec![("issuer", "https://accounts.google.com")],
         ),
+        ("/settings/members/leave".to_owned(), vec![]),
+        (
+            "/settings/members/usr_none/role".to_owned(),
+            vec![("role", "admin")],
+        ),
+        ("/settings/members/usr_none/remove".to_owned(), vec![]),
         ("/logout".to_owned(), vec![]),
     ] {
         let mut form = fields.clone();

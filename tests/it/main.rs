@@ -15,6 +15,7 @@ mod durability;
 mod google;
 mod hardening;
 mod isolation;
+mod members;
 mod password_reset;
 mod platforms;
 mod rotation;
