@@ -137,17 +137,24 @@ fn seed_workspace_and_key(db_path: &std::path::Path) -> (String, String) {
         let workspace = socializer::domain::WorkspaceId::generate();
         let name = socializer::domain::WorkspaceName::parse("Bench").unwrap();
         let ws = workspace.clone();
+        // Keys act with their creator's role: the bench key has an owner behind it.
+        let owner = socializer::domain::UserId::generate();
+        let email = socializer::domain::Email::parse("bench@example.com").unwrap();
+        let (user, address) = (owner.clone(), email.clone());
         db.write(socializer::db::Global, move |conn| {
+            socializer::db::users::insert(conn, &user, &address, None, 0)?;
             let mut scoped = conn.enter_workspace(ws)?;
-            socializer::db::workspaces::create(&mut scoped, &name, 0)
+            socializer::db::workspaces::create(&mut scoped, &name, 0)?;
+            socializer::db::memberships::add(&mut scoped, &user, socializer::domain::Role::Owner, 0)
         })
         .await
         .unwrap();
         let issuer = Issuer {
             workspace: workspace.clone(),
-            user: None,
+            user: Some(owner.clone()),
             role: socializer::domain::Role::Owner,
             key: None,
+            who: socializer::audit::Who::user(owner, email, "127.0.0.1"),
         };
         let request = CreateKey {
             label: "bench".into(),

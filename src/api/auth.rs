@@ -6,7 +6,7 @@ use super::caller::{Caller, SignedInUser, Via};
 use super::error::ApiError;
 use super::rate_limit::Decision;
 use crate::auth::session_state::SessionState;
-use crate::domain::{Plan, now};
+use crate::domain::{Email, Plan, now};
 use crate::keys::{self, AuthError};
 use crate::people;
 use crate::state::AppState;
@@ -134,7 +134,11 @@ pub async fn authenticate(
         return Ok(refuse(req, err, rate));
     }
 
-    req.extensions_mut().insert(Caller { via, rate });
+    req.extensions_mut().insert(Caller {
+        via,
+        rate,
+        address: ip.map(|ip| ip.to_string()),
+    });
     let response = next.call(req).await?.map_into_boxed_body();
     Ok(with_rate_headers(response, rate))
 }
@@ -150,6 +154,9 @@ async fn signed_in(
     let (Some(user), Some(workspace), Some(email)) =
         (session.user_id(), session.workspace_id(), session.email())
     else {
+        return Ok(None);
+    };
+    let Ok(email) = Email::parse(&email) else {
         return Ok(None);
     };
     if !req.method().is_safe() {

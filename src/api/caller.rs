@@ -4,9 +4,10 @@
 
 use super::error::ApiError;
 use super::rate_limit::Decision;
+use crate::audit::{self, Who};
 use crate::connect::{Actor, Finisher};
 use crate::db::workspaces::Workspace;
-use crate::domain::{Role, Scope, UserId};
+use crate::domain::{Email, Role, Scope, UserId};
 use crate::keys::{Issuer, IssuingKey, Principal};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
@@ -16,7 +17,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct SignedInUser {
     pub user: UserId,
-    pub email: String,
+    pub email: Email,
     pub role: Role,
     pub workspace: Workspace,
 }
@@ -33,21 +34,57 @@ pub enum Via {
 pub struct Caller {
     pub via: Via,
     pub rate: Decision,
+    /// The client's address, for the audit log.
+    pub address: Option<String>,
 }
 
 impl Caller {
-    /// A key needs `scope` among its own; a person needs the role for it (keys are managed by
-    /// owners and admins, everything else by any member).
+    /// A key needs `scope` among its own, and both a key and a person need the role for it:
+    /// a key acts with its creator's current role (keys are managed by owners and admins,
+    /// everything else by any member).
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if let Via::Key(key) = &self.via
+            && !key.scopes.allows(scope)
+        {
+            return Err(ApiError::InsufficientScope(scope));
+        }
+        match scope {
+            Scope::KeysRead | Scope::KeysWrite if !self.role().can_manage() => {
+                Err(ApiError::Forbidden(match self.via {
+                    Via::Key(_) => {
+                        "This key's creator is no longer an owner or admin, so it cannot manage API keys".into()
+                    }
+                    Via::Session(_) => "Only owners and admins manage API keys".into(),
+                }))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The role the caller acts with: a person's own, or a key's creator's as it is now.
+    pub fn role(&self) -> Role {
         match &self.via {
-            Via::Key(key) if key.scopes.allows(scope) => Ok(()),
-            Via::Key(_) => Err(ApiError::InsufficientScope(scope)),
-            Via::Session(person) => match scope {
-                Scope::KeysRead | Scope::KeysWrite if !person.role.can_manage() => Err(
-                    ApiError::Forbidden("Only owners and admins manage API keys".into()),
-                ),
-                _ => Ok(()),
+            Via::Key(key) => key.creator_role,
+            Via::Session(person) => person.role,
+        }
+    }
+
+    /// Who the audit log names for a change made by this request.
+    pub fn who(&self) -> Who {
+        let actor = match &self.via {
+            Via::Key(key) => audit::Actor::Key {
+                id: key.key_id.clone(),
+                mode: key.mode,
+                last4: key.last4.clone(),
             },
+            Via::Session(person) => audit::Actor::User {
+                id: person.user.clone(),
+                email: person.email.clone(),
+            },
+        };
+        Who {
+            actor,
+            address: self.address.clone(),
         }
     }
 
@@ -79,26 +116,28 @@ impl Caller {
         }
     }
 
-    /// Who makes and revokes keys. Only owners and admins make keys, so a key acts with an
-    /// admin's role, capped by its own scopes and mode; a person acts with their role.
+    /// Who makes and revokes keys: a key acts with its creator's current role, capped by its
+    /// own scopes and mode; a person acts with their role.
     pub fn issuer(&self) -> Issuer {
         match &self.via {
             Via::Key(key) => Issuer {
                 workspace: key.workspace.clone(),
                 user: key.created_by.clone(),
-                role: Role::Admin,
+                role: key.creator_role,
                 key: Some(IssuingKey {
                     id: key.key_id.clone(),
                     scopes: key.scopes.clone(),
                     mode: key.mode,
                     expires_at: key.expires_at,
                 }),
+                who: self.who(),
             },
             Via::Session(person) => Issuer {
                 workspace: person.workspace.id.clone(),
                 user: Some(person.user.clone()),
                 role: person.role,
                 key: None,
+                who: self.who(),
             },
         }
     }

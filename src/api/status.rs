@@ -95,7 +95,7 @@ pub async fn status(caller: Caller) -> Result<HttpResponse, ApiError> {
             key: None,
             user: Some(UserInfo {
                 id: person.user.as_str(),
-                email: &person.email,
+                email: person.email.as_str(),
                 role: person.role.as_str(),
             }),
             rate_limit,

@@ -15,6 +15,9 @@ pub const MAX_SIGNUPS_PER_ADDRESS: i32 = 20;
 pub const EMAIL_REQUEST_WINDOW_SECS: i64 = 60 * 60;
 pub const MAX_EMAIL_REQUESTS_PER_ADDRESS: i32 = 20;
 pub const MAX_EMAIL_REQUESTS_PER_EMAIL: i32 = 5;
+pub const INVITATION_WINDOW_SECS: i64 = 60 * 60;
+pub const MAX_INVITATIONS_PER_WORKSPACE: i32 = 100;
+pub const MAX_INVITATIONS_PER_EMAIL: i32 = 5;
 
 /// The counters one sign-in attempt touches. The email is kept only as a digest.
 pub struct ThrottleKeys {
@@ -79,4 +82,20 @@ pub fn admit_email_request(
     let emails = login_throttle::count_attempt(conn, &by_email, now, window)?;
     let addresses = login_throttle::count_attempt(conn, &by_address, now, window)?;
     Ok(emails <= MAX_EMAIL_REQUESTS_PER_EMAIL && addresses <= MAX_EMAIL_REQUESTS_PER_ADDRESS)
+}
+
+/// Counts an invitation sent (or sent again) by `workspace` to `email`. False past either limit:
+/// a workspace cannot be used to flood inboxes, nor one inbox with invitations.
+pub fn admit_invitation(
+    conn: &mut GlobalConn<'_>,
+    workspace: &str,
+    email: &Email,
+    now: i64,
+) -> Result<bool, DbError> {
+    let window = INVITATION_WINDOW_SECS;
+    let by_workspace = format!("invite:ws:{workspace}");
+    let by_email = format!("invite:email:{}", sha256_hex(email.as_str()));
+    let sent = login_throttle::count_attempt(conn, &by_workspace, now, window)?;
+    let received = login_throttle::count_attempt(conn, &by_email, now, window)?;
+    Ok(sent <= MAX_INVITATIONS_PER_WORKSPACE && received <= MAX_INVITATIONS_PER_EMAIL)
 }

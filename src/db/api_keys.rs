@@ -156,3 +156,41 @@ pub fn find_by_digest(conn: &mut KeyLookupConn<'_>) -> Result<Option<StoredKey>,
         .first(conn)
         .optional()?)
 }
+
+/// Revokes every key of this workspace that `user` made, and every key those keys made in
+/// turn, however deep the chain; answers the keys it revoked (the ones not revoked already).
+pub fn revoke_made_by(
+    conn: &mut WorkspaceConn<'_>,
+    user: &UserId,
+    now: i64,
+) -> Result<Vec<StoredKey>, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let live = || {
+        keys_with_creator()
+            .filter(api_keys::workspace_id.eq(workspace))
+            .filter(api_keys::revoked_at.is_null())
+    };
+    let mut revoked: Vec<StoredKey> = live().filter(api_keys::created_by.eq(user)).load(conn)?;
+    // Plain strings: `eq_any` binds an array on PostgreSQL, which the id types do not speak.
+    let mut parents: Vec<String> = revoked.iter().map(|k| k.id.to_string()).collect();
+    while !parents.is_empty() {
+        let children: Vec<StoredKey> = live()
+            .filter(api_keys::created_by_key.eq_any(&parents))
+            .load(conn)?;
+        let fresh: Vec<StoredKey> = children
+            .into_iter()
+            .filter(|c| !revoked.iter().any(|k| k.id == c.id))
+            .collect();
+        parents = fresh.iter().map(|c| c.id.to_string()).collect();
+        revoked.extend(fresh);
+    }
+    let ids: Vec<String> = revoked.iter().map(|k| k.id.to_string()).collect();
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::workspace_id.eq(workspace))
+            .filter(api_keys::id.eq_any(ids)),
+    )
+    .set(api_keys::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(revoked)
+}

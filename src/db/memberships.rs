@@ -1,16 +1,19 @@
 //! Who belongs to a workspace, and with which role.
 
-use super::schema::{memberships, users};
+use super::schema::{memberships, sessions, users};
 use super::{AsUser, DbConnection, DbError, InWorkspace, UserConn, WorkspaceConn};
 use crate::domain::{Email, Role, UserId, WorkspaceId};
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct Member {
     pub user_id: UserId,
     pub email: Email,
     pub role: Role,
     pub joined_at: i64,
+    /// When the person was last seen signed in (in any workspace); `None` if never since the
+    /// sessions that recorded it ended.
+    pub last_active_at: Option<i64>,
 }
 
 pub fn add(
@@ -59,7 +62,7 @@ fn role(
 /// Everyone in the connection's workspace, owners first, then by email.
 pub fn members(conn: &mut WorkspaceConn<'_>) -> Result<Vec<Member>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let mut members = memberships::table
+    let rows = memberships::table
         .inner_join(users::table)
         .filter(memberships::workspace_id.eq(workspace))
         .order(users::email.asc())
@@ -69,7 +72,27 @@ pub fn members(conn: &mut WorkspaceConn<'_>) -> Result<Vec<Member>, DbError> {
             memberships::role,
             memberships::created_at,
         ))
-        .load::<Member>(conn)?;
+        .load::<(UserId, Email, Role, i64)>(conn)?;
+    // Plain strings: `eq_any` binds an array on PostgreSQL, which the id types do not speak.
+    let ids: Vec<String> = rows.iter().map(|r| r.0.to_string()).collect();
+    let seen: Vec<(Option<String>, Option<i64>)> = sessions::table
+        .filter(sessions::user_id.eq_any(ids))
+        .group_by(sessions::user_id)
+        .select((sessions::user_id, diesel::dsl::max(sessions::last_seen_at)))
+        .load(conn)?;
+    let mut members: Vec<Member> = rows
+        .into_iter()
+        .map(|(user_id, email, role, joined_at)| Member {
+            last_active_at: seen
+                .iter()
+                .find(|(user, _)| user.as_deref() == Some(user_id.as_str()))
+                .and_then(|(_, at)| *at),
+            user_id,
+            email,
+            role,
+            joined_at,
+        })
+        .collect();
     members.sort_by_key(|m| match m.role {
         Role::Owner => 0,
         Role::Admin => 1,

@@ -12,10 +12,12 @@ mod scoped;
 mod text_columns;
 
 pub mod api_keys;
+pub mod audit_events;
 pub mod connected_accounts;
 pub mod email_tokens;
 pub mod google_sign_ins;
 pub mod identities;
+pub mod invitations;
 pub mod login_throttle;
 pub mod memberships;
 pub mod oauth_states;
@@ -29,9 +31,9 @@ pub use error::DbError;
 pub use migrate::run_pending as migrate;
 pub use pool::{Backend, DatabaseUrl};
 pub use scoped::{
-    AsUser, ByKeyDigest, ByStateDigest, Global, GlobalConn, InWorkspace, KeyLookupConn,
-    KeyRotation, KeyRotationConn, LeadsToWorkspace, RefreshScan, RefreshScanConn, Scoped,
-    StateLookupConn, TxScope, UserConn, WorkspaceConn,
+    AsUser, ByInvitationDigest, ByKeyDigest, ByStateDigest, Global, GlobalConn, InWorkspace,
+    InvitationLookupConn, KeyLookupConn, KeyRotation, KeyRotationConn, LeadsToWorkspace,
+    RefreshScan, RefreshScanConn, Scoped, StateLookupConn, TxScope, UserConn, WorkspaceConn,
 };
 
 use std::sync::{Arc, Mutex};

@@ -84,6 +84,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        workspace_id -> Text,
+        email -> Text,
+        role -> Text,
+        token_digest -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        accepted_at -> Nullable<BigInt>,
+        accepted_by -> Nullable<Text>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        workspace_id -> Text,
+        occurred_at -> BigInt,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        action -> Text,
+        subject -> Text,
+        detail -> Nullable<Text>,
+        address -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(invitations -> users (invited_by));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
@@ -104,6 +137,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     identities,
     google_sign_ins,
     login_throttle,
+    invitations,
+    audit_events,
 );
 
 diesel::table! {

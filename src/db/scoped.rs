@@ -82,6 +82,15 @@ impl WorkspaceConn<'_> {
         &self.scope.0
     }
 
+    /// The tables that hold no workspace data (users, throttling counters), in the same
+    /// transaction.
+    pub fn global(&mut self) -> GlobalConn<'_> {
+        Scoped {
+            conn: self.conn,
+            scope: Global,
+        }
+    }
+
     /// The bare connection, so that a test can run a query with no workspace filter and show
     /// that PostgreSQL's row-level security still keeps other workspaces out.
     #[cfg(feature = "isolation-tests")]
@@ -159,6 +168,29 @@ impl StateLookupConn<'_> {
     }
 
     /// The tables that hold no workspace data (the sandbox's codes), in the same transaction.
+    pub fn global(&mut self) -> GlobalConn<'_> {
+        Scoped {
+            conn: self.conn,
+            scope: Global,
+        }
+    }
+}
+
+/// The one invitation whose link's digest this names, in whichever workspace it is: how the
+/// person who clicked the link finds what they were invited to.
+pub struct ByInvitationDigest(pub String);
+pub type InvitationLookupConn<'c> = Scoped<'c, ByInvitationDigest>;
+
+impl TxScope for ByInvitationDigest {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.invitation_digest", &self.0)
+    }
+}
+
+impl LeadsToWorkspace for ByInvitationDigest {}
+
+impl InvitationLookupConn<'_> {
+    /// The tables that hold no workspace data (users, sessions), in the same transaction.
     pub fn global(&mut self) -> GlobalConn<'_> {
         Scoped {
             conn: self.conn,

@@ -10,8 +10,8 @@ use super::{MultiBackend, MultiRawValue};
 use crate::auth::api_key::KeyMode;
 use crate::connect::{AccountStatus, Platform};
 use crate::domain::{
-    AccountId, ApiKeyId, Email, Plan, Role, Scopes, SessionId, UnknownStoredValue, UserId,
-    WorkspaceId, WorkspaceName,
+    AccountId, ApiKeyId, Email, InvitationId, Plan, Role, Scopes, SessionId, UnknownStoredValue,
+    UserId, WorkspaceId, WorkspaceName,
 };
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
@@ -49,6 +49,7 @@ text_column!(UserId, "user id", UserId::parse);
 text_column!(ApiKeyId, "API key id", ApiKeyId::parse);
 text_column!(AccountId, "account id", AccountId::parse);
 text_column!(SessionId, "session id", SessionId::parse);
+text_column!(InvitationId, "invitation id", InvitationId::parse);
 text_column!(Email, "email address", |raw| Email::parse(raw).ok());
 text_column!(WorkspaceName, "workspace name", |raw| {
     WorkspaceName::parse(raw).ok()

@@ -65,6 +65,11 @@ opaque_id!(
     "acc_"
 );
 opaque_id!(
+    /// An invitation to join a workspace (never its link's secret).
+    InvitationId,
+    "inv_"
+);
+opaque_id!(
     /// The public name of a session (never the cookie's secret key).
     SessionId,
     "ses_"

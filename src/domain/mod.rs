@@ -14,7 +14,7 @@ pub mod text;
 mod workspace_name;
 
 pub use email::Email;
-pub use ids::{AccountId, ApiKeyId, SessionId, UserId, WorkspaceId};
+pub use ids::{AccountId, ApiKeyId, InvitationId, SessionId, UserId, WorkspaceId};
 pub use key_scope::{Scope, Scopes};
 pub use local_path::LocalPath;
 pub use password::Password;

@@ -1,8 +1,8 @@
 use super::KeyCache;
 use super::manage::{KeyState, KeyView};
 use crate::auth::api_key::{KeyMode, PresentedKey};
-use crate::db::{ByKeyDigest, Database, DbError, api_keys, workspaces};
-use crate::domain::{ApiKeyId, Plan, Scopes, UserId, WorkspaceId, now};
+use crate::db::{ByKeyDigest, Database, DbError, api_keys, memberships, workspaces};
+use crate::domain::{ApiKeyId, Plan, Role, Scopes, UserId, WorkspaceId, now};
 use std::sync::Arc;
 
 /// The key a request was made with, once checked: what every `/v1` handler acts as.
@@ -15,6 +15,8 @@ pub struct Principal {
     pub label: String,
     pub last4: String,
     pub created_by: Option<UserId>,
+    /// The creator's role in the key's workspace when the key was checked: a key acts with it.
+    pub creator_role: Role,
     pub workspace_name: String,
     pub plan: Plan,
     /// The key's own expiry: a key it makes never outlives it.
@@ -47,20 +49,29 @@ pub async fn authenticate(
     }
     // Before the read: a revocation that commits after it also bumps the generation.
     let seen = cache.generation();
-    let (stored, workspace_row) = db
+    let (stored, workspace_row, creator_role) = db
         .read(ByKeyDigest(presented.digest.clone()), |conn| {
             let Some(key) = api_keys::find_by_digest(conn)? else {
                 return Err(AuthError::Invalid);
             };
-            let workspace =
-                workspaces::current(&mut conn.enter_workspace(key.workspace_id.clone())?)?;
-            Ok((key, workspace.ok_or(AuthError::Invalid)?))
+            let mut in_workspace = conn.enter_workspace(key.workspace_id.clone())?;
+            let workspace = workspaces::current(&mut in_workspace)?;
+            let role = match &key.created_by {
+                Some(creator) => memberships::role_of(&mut in_workspace, creator)?,
+                None => None,
+            };
+            Ok((key, workspace.ok_or(AuthError::Invalid)?, role))
         })
         .await?;
     let workspace = stored.workspace_id.clone();
     let created_by = stored.created_by.clone();
     let expires_at = stored.expires_at;
     let view = KeyView::from_stored(stored, now());
+    // A creator who left had their keys revoked with them; a key whose creator is gone anyway
+    // (made before that rule) is as good as revoked.
+    let Some(creator_role) = creator_role else {
+        return Err(AuthError::Revoked);
+    };
     match view.state {
         KeyState::Revoked => return Err(AuthError::Revoked),
         KeyState::Expired => return Err(AuthError::Expired),
@@ -78,6 +89,7 @@ pub async fn authenticate(
         label: view.label,
         last4: view.last4,
         created_by,
+        creator_role,
         workspace_name: workspace_row.name.to_string(),
         plan: workspace_row.plan,
         expires_at,

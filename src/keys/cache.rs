@@ -8,7 +8,7 @@
 //! generation it saw before reading the database, and is dropped if a forget came in between.
 
 use super::authenticate::Principal;
-use crate::domain::ApiKeyId;
+use crate::domain::{ApiKeyId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -127,13 +127,26 @@ impl KeyCache {
             .by_digest
             .retain(|_, entry| entry.principal.key_id != *key);
     }
+
+    /// Forgets every key of a workspace, after a change that may alter what they act as: a
+    /// member's role (keys act with their creator's), a removal, the workspace's deletion.
+    pub fn forget_workspace(&self, workspace: &WorkspaceId) {
+        if !self.enabled {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        entries.generation = entries.generation.wrapping_add(1);
+        entries
+            .by_digest
+            .retain(|_, entry| entry.principal.workspace != *workspace);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::api_key::KeyMode;
-    use crate::domain::{Scopes, WorkspaceId};
+    use crate::domain::{Role, Scopes};
 
     fn principal() -> Arc<Principal> {
         Arc::new(Principal {
@@ -144,6 +157,7 @@ mod tests {
             label: "k".into(),
             last4: "abcd".into(),
             created_by: None,
+            creator_role: Role::Admin,
             workspace_name: "W".into(),
             plan: crate::domain::Plan::Free,
             expires_at: None,
@@ -190,5 +204,16 @@ mod tests {
         assert!(cache.get("d", 0).is_none());
         cache.put(cache.generation(), "d".into(), p, None);
         assert!(cache.get("d", 0).is_some());
+    }
+
+    #[test]
+    fn forgetting_a_workspace_drops_only_its_keys() {
+        let cache = KeyCache::enabled();
+        let (ours, theirs) = (principal(), principal());
+        cache.put(cache.generation(), "ours".into(), ours.clone(), None);
+        cache.put(cache.generation(), "theirs".into(), theirs, None);
+        cache.forget_workspace(&ours.workspace);
+        assert!(cache.get("ours", 0).is_none());
+        assert!(cache.get("theirs", 0).is_some());
     }
 }

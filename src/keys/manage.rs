@@ -1,4 +1,5 @@
 use super::KeyCache;
+use crate::audit::{self, Event, Who};
 use crate::auth::api_key::{KeyMode, NewApiKey};
 use crate::db::api_keys::{self, NewKey, StoredKey};
 use crate::db::{Database, DbError, InWorkspace};
@@ -101,6 +102,8 @@ pub struct Issuer {
     pub role: Role,
     /// `None`: a person on the settings page. `Some`: the key calling the API.
     pub key: Option<IssuingKey>,
+    /// For the audit log.
+    pub who: Who,
 }
 
 /// A key acting on keys: what it may hand on and which keys it may touch.
@@ -235,13 +238,27 @@ async fn insert(
 ) -> Result<(KeyView, NewApiKey), KeyError> {
     let secret = NewApiKey::generate(key.mode);
     let row = NewRow::new(issuer, key, &secret);
+    let who = issuer.who.clone();
     let stored = db
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
-            row.insert(conn)
+            let stored = row.insert(conn)?;
+            if let Some(key) = &stored {
+                audit::record(conn, &who, Event::KeyCreated, &subject(key), None)?;
+            }
+            Ok::<_, DbError>(stored)
         })
         .await?
         .ok_or(KeyError::NotFound)?;
     Ok((KeyView::from_stored(stored, now()), secret))
+}
+
+/// A key as the audit log names it: `sk_live_…a1b2 (label)`.
+fn subject(key: &StoredKey) -> String {
+    format!(
+        "{} ({})",
+        audit::masked_key(key.mode, &key.last4),
+        key.label
+    )
 }
 
 /// A key about to be stored: everything but its secret, which is not kept.
@@ -322,8 +339,14 @@ pub async fn revoke_key(
     // Checked and revoked in one transaction, so the key checked is the key revoked.
     db.write(InWorkspace(issuer.workspace.clone()), move |conn| {
         let target = api_keys::get(conn, &id)?.ok_or(KeyError::NotFound)?;
-        may_touch(&caller, &KeyView::from_stored(target, now()))?;
-        api_keys::revoke(conn, &id, now())?;
+        let name = subject(&target);
+        let view = KeyView::from_stored(target, now());
+        may_touch(&caller, &view)?;
+        // Revoking a revoked key again changes nothing, and says nothing in the log.
+        if view.revoked_at.is_none() {
+            api_keys::revoke(conn, &id, now())?;
+            audit::record(conn, &caller.who, Event::KeyRevoked, &name, None)?;
+        }
         Ok::<_, KeyError>(())
     })
     .await?;
@@ -395,6 +418,8 @@ pub async fn roll_key(
     let secret = NewApiKey::generate(replacement.mode);
     let row = NewRow::new(issuer, replacement, &secret);
     let rolled = id.clone();
+    let who = issuer.who.clone();
+    let old_name = format!("{} ({})", old.masked(), old.label);
     // Marked, replaced and expired in one transaction: of two rolls at once, one makes a key.
     let stored = db
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
@@ -406,6 +431,11 @@ pub async fn roll_key(
             }
             let stored = row.insert(conn)?.ok_or(KeyError::NotFound)?;
             api_keys::expire_by(conn, &id, now() + grace * 3600)?;
+            let detail = format!(
+                "replaced by {}; the old key works {grace} more hours",
+                audit::masked_key(stored.mode, &stored.last4)
+            );
+            audit::record(conn, &who, Event::KeyRolled, &old_name, Some(&detail))?;
             Ok(stored)
         })
         .await?;

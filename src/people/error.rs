@@ -36,6 +36,21 @@ pub enum AccountError {
     PasswordNeeded,
     #[error("the link is invalid, used or expired")]
     InvalidToken,
+    /// Inviting someone who is a member already.
+    #[error("already a member")]
+    AlreadyMember,
+    /// Inviting an address that has an open invitation (send that one again instead).
+    #[error("already invited")]
+    AlreadyInvited,
+    /// An invitation opened by someone signed in as another address than the invited one.
+    #[error("the invitation is for another address")]
+    OtherAccount(crate::domain::Email),
+    #[error("the invitation was used already")]
+    InvitationUsed,
+    #[error("the invitation was revoked")]
+    InvitationRevoked,
+    #[error("the invitation has expired")]
+    InvitationExpired,
     #[error(transparent)]
     Storage(#[from] DbError),
     #[error(transparent)]

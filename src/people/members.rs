@@ -4,9 +4,13 @@
 
 use super::AccountError;
 use super::signin::signed_in_as;
+use crate::audit::{self, Event, Who};
 use crate::db::memberships::{self, Member};
-use crate::db::{Database, Global, InWorkspace, WorkspaceConn, users, workspaces};
-use crate::domain::{Action, Role, UserId, WorkspaceId};
+use crate::db::{
+    Database, Global, InWorkspace, WorkspaceConn, api_keys, invitations, users, workspaces,
+};
+use crate::domain::{Action, Role, UserId, WorkspaceId, now};
+use crate::keys::KeyCache;
 
 /// What becomes of a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,25 +26,36 @@ pub async fn members(db: &Database, workspace: &WorkspaceId) -> Result<Vec<Membe
         .await?)
 }
 
-/// `actor` changes `target`'s membership, as their role allows (removing oneself is leaving,
+/// `who` changes `target`'s membership, as their role allows (removing oneself is leaving,
 /// which anyone may). A change that would leave the workspace with no owner is refused.
+///
+/// Keys act with their creator's role, so the workspace's cached keys are forgotten after any
+/// change; removing someone revokes every key they made (and the keys those made), and a
+/// demotion revokes the open invitations the new role could not have sent.
 pub async fn change_member(
     db: &Database,
+    cache: &KeyCache,
     workspace: &WorkspaceId,
-    actor: &UserId,
+    who: &Who,
     target: &str,
     change: MemberChange,
 ) -> Result<(), AccountError> {
     let target = UserId::parse(target).ok_or(AccountError::NotFound)?;
-    let actor = actor.clone();
-    db.write(InWorkspace(workspace.clone()), move |conn| {
-        decide(conn, &actor, &target, change)
-    })
-    .await
+    let actor = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
+    let who = who.clone();
+    let changed = db
+        .write(InWorkspace(workspace.clone()), move |conn| {
+            decide(conn, &who, &actor, &target, change)
+        })
+        .await;
+    // Also after a failure: a key must never act on a role older than the database's.
+    cache.forget_workspace(workspace);
+    changed
 }
 
 fn decide(
     conn: &mut WorkspaceConn<'_>,
+    who: &Who,
     actor: &UserId,
     target: &UserId,
     change: MemberChange,
@@ -68,28 +83,96 @@ fn decide(
     if target_role == Role::Owner && memberships::owners(conn)? <= 1 {
         return Err(AccountError::LastOwner);
     }
+    let email = users::find(&mut conn.global(), target)?
+        .map(|u| u.email.to_string())
+        .unwrap_or_else(|| target.to_string());
     let done = match to {
         Some(role) => memberships::set_role(conn, target, role)?,
         None => memberships::remove(conn, target)?,
     };
-    if done {
-        Ok(())
-    } else {
-        Err(AccountError::NotFound)
+    if !done {
+        return Err(AccountError::NotFound);
     }
+    match to {
+        Some(role) => {
+            let detail = format!("{target_role} to {role}");
+            audit::record(conn, who, Event::MemberRoleChanged, &email, Some(&detail))?;
+            withdraw_invitations(conn, who, target, role)?;
+        }
+        None => {
+            let (event, why) = if leaving {
+                (Event::MemberLeft, "its creator left the workspace")
+            } else {
+                (
+                    Event::MemberRemoved,
+                    "its creator was removed from the workspace",
+                )
+            };
+            audit::record(conn, who, event, &email, None)?;
+            for key in api_keys::revoke_made_by(conn, target, now())? {
+                let name = format!(
+                    "{} ({})",
+                    audit::masked_key(key.mode, &key.last4),
+                    key.label
+                );
+                audit::record(conn, who, Event::KeyRevoked, &name, Some(why))?;
+            }
+            withdraw_invitations(conn, who, target, None)?;
+        }
+    }
+    Ok(())
+}
+
+/// Revokes the open invitations `inviter` sent that `role` (none: they left) could not send.
+fn withdraw_invitations(
+    conn: &mut WorkspaceConn<'_>,
+    who: &Who,
+    inviter: &UserId,
+    role: impl Into<Option<Role>>,
+) -> Result<(), AccountError> {
+    let role = role.into();
+    for invitation in invitations::open(conn)? {
+        let allowed = role.is_some_and(|r| {
+            r.may(Action::Invite {
+                role: invitation.role,
+            })
+        });
+        if invitation.invited_by.as_ref() != Some(inviter) || allowed {
+            continue;
+        }
+        if invitations::revoke(conn, &invitation.id, now())? {
+            audit::record(
+                conn,
+                who,
+                Event::InvitationRevoked,
+                invitation.email.as_str(),
+                Some("its inviter may no longer invite with this role"),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes the user out of the workspace (not its last owner) and answers the workspace they are
 /// in now: their oldest remaining one, or a new one of their own.
 pub async fn leave_workspace(
     db: &Database,
+    cache: &KeyCache,
     workspace: &WorkspaceId,
-    user: &UserId,
+    who: &Who,
 ) -> Result<WorkspaceId, AccountError> {
-    change_member(db, workspace, user, user.as_str(), MemberChange::Remove).await?;
-    let who = user.clone();
+    let user = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
+    change_member(
+        db,
+        cache,
+        workspace,
+        who,
+        user.as_str(),
+        MemberChange::Remove,
+    )
+    .await?;
     let found = db
-        .read(Global, move |conn| users::find(conn, &who))
+        .read(Global, move |conn| users::find(conn, &user))
         .await?
         .ok_or(AccountError::NotFound)?;
     Ok(signed_in_as(db, found.id, found.email).await?.workspace)

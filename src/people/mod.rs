@@ -3,6 +3,7 @@
 mod email_links;
 mod error;
 mod google;
+mod invitations;
 mod members;
 mod password_reset;
 mod security;
@@ -12,6 +13,10 @@ mod workspaces;
 
 pub use error::AccountError;
 pub use google::{GoogleSignedIn, LinkedIdentity, sign_in_with_google, unlink_identity};
+pub use invitations::{
+    INVITATION_TTL_SECS, LinkState, Post, accept_invitation, invitation_link, invite,
+    open_invitations, resend_invitation, revoke_invitation, sign_up_by_invitation,
+};
 pub use members::{MemberChange, change_member, leave_workspace, members};
 pub use password_reset::{request_password_reset, reset_link_is_live, reset_password};
 pub use security::{PasswordChange, Security, change_password, end_session, security};

@@ -90,6 +90,7 @@ fn issuer(member: &SignedInMember) -> Result<Issuer, PageError> {
         user: Some(member.ctx.user.clone()),
         role: member.ctx.role,
         key: None,
+        who: member.who.clone(),
     })
 }
 

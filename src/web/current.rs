@@ -1,7 +1,9 @@
 //! Who is signed in, from the session, checked against the database on every page.
 
 use super::PageError;
+use crate::audit::Who;
 use crate::auth::session_state::SessionState;
+use crate::domain::Email;
 use crate::people::{self, MemberContext};
 use crate::state::AppState;
 use actix_session::SessionExt as _;
@@ -16,6 +18,8 @@ pub struct SignedInMember {
     pub ctx: MemberContext,
     pub email: String,
     pub session: SessionState,
+    /// The member and the client's address, for the audit log.
+    pub who: Who,
 }
 
 impl SignedInMember {
@@ -48,8 +52,17 @@ impl FromRequest for SignedInMember {
             let (Some(user), Some(workspace), Some(email)) = (user, workspace, email) else {
                 return Err(login());
             };
+            let Ok(parsed) = Email::parse(&email) else {
+                session.end();
+                return Err(login());
+            };
             match people::member_context(&state.db, user, workspace).await? {
                 Some(ctx) => Ok(SignedInMember {
+                    who: Who::user(
+                        ctx.user.clone(),
+                        parsed,
+                        client_address(&req, state.trust_forwarded_for),
+                    ),
                     ctx,
                     email,
                     session,

@@ -61,6 +61,7 @@ impl From<AccountError> for PageError {
             }
             AccountError::Hashing(crate::auth::password::HashingError::Busy) => PageError::Busy,
             AccountError::NotFound => PageError::NotFound,
+            AccountError::Throttled => PageError::TooManyRequests { retry_after: 60 },
             other => PageError::Internal(other.to_string()),
         }
     }

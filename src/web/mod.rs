@@ -11,6 +11,7 @@ mod errors;
 mod extract;
 mod google_pages;
 mod health;
+mod invitation_pages;
 mod layout;
 pub mod limits;
 mod members_page;
@@ -91,6 +92,12 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(members_page::leave)
         .service(members_page::change_role)
         .service(members_page::remove)
+        .service(members_page::invite)
+        .service(members_page::resend)
+        .service(members_page::revoke)
+        .service(invitation_pages::open)
+        .service(invitation_pages::accept)
+        .service(invitation_pages::sign_up)
         .service(security_page::show)
         .service(security_page::end_session)
         .service(security_page::sign_out_everywhere)

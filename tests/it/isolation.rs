@@ -146,6 +146,7 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
             user: None,
             role: Role::Owner,
             key: None,
+            who: socializer::audit::Who::operator(),
         };
         for label in ["one", "two"] {
             let request = CreateKey {

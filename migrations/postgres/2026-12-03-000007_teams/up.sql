@@ -1,0 +1,56 @@
+-- Invitations to join a workspace with a role, by a single-use emailed link (its digest only).
+-- Resending replaces the digest, so only the newest link works.
+CREATE TABLE invitations (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    -- Normalised like users.email.
+    email TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    token_digest TEXT NOT NULL UNIQUE,
+    invited_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    accepted_at BIGINT,
+    accepted_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX invitations_by_workspace ON invitations(workspace_id, email);
+
+ALTER TABLE invitations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE invitations FORCE ROW LEVEL SECURITY;
+-- The link's holder finds its one invitation by digest before the workspace is known.
+CREATE POLICY workspace_isolation ON invitations
+    USING (
+        workspace_id = current_setting('app.workspace_id', true)
+        OR token_digest = current_setting('app.invitation_digest', true)
+    )
+    WITH CHECK (workspace_id = current_setting('app.workspace_id', true));
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON invitations TO socializer_app;
+
+-- The audit log. No foreign key to workspaces: entries outlive what they describe, the
+-- workspace included, and the service never changes or deletes one.
+CREATE TABLE audit_events (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    workspace_id TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,
+    actor_kind TEXT NOT NULL CHECK (actor_kind IN ('user', 'key', 'operator', 'service')),
+    actor_id TEXT,
+    -- The user's email, or the key as `sk_live_…a1b2`, as it was at the time.
+    actor_name TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT,
+    address TEXT
+);
+CREATE INDEX audit_events_by_workspace ON audit_events(workspace_id, seq);
+
+ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
+CREATE POLICY workspace_isolation ON audit_events
+    USING (workspace_id = current_setting('app.workspace_id', true))
+    WITH CHECK (workspace_id = current_setting('app.workspace_id', true));
+
+-- Append-only: the service may add entries and read them, nothing else.
+GRANT SELECT, INSERT ON audit_events TO socializer_app;

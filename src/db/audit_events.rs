@@ -1,0 +1,72 @@
+//! The audit log's rows: added and read, never changed (see the migrations).
+
+use super::schema::audit_events;
+use super::{DbError, InWorkspace, WorkspaceConn};
+use diesel::prelude::*;
+
+/// An entry about to be written; the database gives it its place in the order (`seq`).
+pub struct NewEvent<'a> {
+    pub id: &'a str,
+    pub occurred_at: i64,
+    pub actor_kind: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub actor_name: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub detail: Option<&'a str>,
+    pub address: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub id: String,
+    pub occurred_at: i64,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: Option<String>,
+    pub address: Option<String>,
+}
+
+pub fn insert(conn: &mut WorkspaceConn<'_>, event: NewEvent<'_>) -> Result<(), DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::id.eq(event.id),
+            audit_events::workspace_id.eq(workspace),
+            audit_events::occurred_at.eq(event.occurred_at),
+            audit_events::actor_kind.eq(event.actor_kind),
+            audit_events::actor_id.eq(event.actor_id),
+            audit_events::actor_name.eq(event.actor_name),
+            audit_events::action.eq(event.action),
+            audit_events::subject.eq(event.subject),
+            audit_events::detail.eq(event.detail),
+            audit_events::address.eq(event.address),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Up to `limit` entries of the connection's workspace, newest first, older than `before` (a
+/// `seq`) when given.
+pub fn page(
+    conn: &mut WorkspaceConn<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let mut query = audit_events::table
+        .filter(audit_events::workspace_id.eq(workspace))
+        .select(StoredEvent::as_select())
+        .order(audit_events::seq.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(audit_events::seq.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
