@@ -98,7 +98,10 @@ pub async fn disconnect(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let id = account_id(&id)?;
-    state.connector.disconnect(&caller.actor(), &id).await?;
+    state
+        .connector
+        .disconnect(&caller.actor(), &id, &caller.who())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -124,7 +127,10 @@ pub async fn check(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let id = account_id(&id)?;
-    let account = state.connector.check(&caller.actor(), &id).await?;
+    let account = state
+        .connector
+        .check(&caller.actor(), &id, &caller.who())
+        .await?;
     Ok(HttpResponse::Ok().json(AccountJson::from(account)))
 }
 
@@ -209,7 +215,13 @@ pub async fn finish(
     let platform = platform(&path)?;
     let account = state
         .connector
-        .finish(caller.finisher(), platform, &body.code, &body.state)
+        .finish(
+            caller.finisher(),
+            platform,
+            &body.code,
+            &body.state,
+            &caller.who(),
+        )
         .await?;
     Ok(HttpResponse::Created().json(AccountJson::from(account)))
 }

@@ -61,6 +61,14 @@ impl Caller {
         }
     }
 
+    /// The workspace the caller acts in.
+    pub fn workspace(&self) -> &crate::domain::WorkspaceId {
+        match &self.via {
+            Via::Key(key) => &key.workspace,
+            Via::Session(person) => &person.workspace.id,
+        }
+    }
+
     /// The role the caller acts with: a person's own, or a key's creator's as it is now.
     pub fn role(&self) -> Role {
         match &self.via {

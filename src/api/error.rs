@@ -178,3 +178,9 @@ impl From<crate::connect::ConnectError> for ApiError {
         }
     }
 }
+
+impl From<crate::people::AccountError> for ApiError {
+    fn from(err: crate::people::AccountError) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}

@@ -166,3 +166,45 @@ pub async fn revoke(
     keys::revoke_key(&state.db, &state.key_cache, &caller.issuer(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollBody {
+    /// Hours the old key keeps working, 0 to 168.
+    grace_hours: u32,
+}
+
+/// Replaces a key with a new one of the same label, mode and scopes; the old key keeps working
+/// for the grace period. The answer carries the replacement's `plaintext`, this once.
+#[utoipa::path(
+    post,
+    path = "/v1/api-keys/{id}/roll",
+    tag = "api-keys",
+    security(("api_key" = ["keys:write"])),
+    params(("id" = String, Path, description = "The key's id")),
+    request_body = RollBody,
+    responses(
+        (status = 201, description = "The replacement, with its plaintext", body = KeyJson),
+        (status = 400, description = "A bad grace period, or a key that is not active or was rolled already", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks keys:write, or the target has scopes beyond the calling key's", body = ErrorEnvelope),
+        (status = 404, description = "No such key in this workspace (a test key sees only test keys)", body = ErrorEnvelope),
+        (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
+    )
+)]
+#[post("/api-keys/{id}/roll")]
+pub async fn roll(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<RollBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::KeysWrite)?;
+    let grace = body.grace_hours.to_string();
+    let (view, secret) =
+        keys::roll_key(&state.db, &state.key_cache, &caller.issuer(), &id, &grace).await?;
+    let mut json = KeyJson::from(view);
+    json.plaintext = Some(secret.expose().to_owned());
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json))
+}

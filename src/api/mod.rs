@@ -10,6 +10,7 @@ mod keys;
 pub mod openapi;
 pub mod rate_limit;
 mod status;
+mod team;
 
 pub use error::ApiError;
 
@@ -61,6 +62,9 @@ routes! {
     keys::list => keys::__path_list,
     keys::create => keys::__path_create,
     keys::revoke => keys::__path_revoke,
+    keys::roll => keys::__path_roll,
+    team::members => team::__path_members,
+    team::audit_events => team::__path_audit_events,
     accounts::list => accounts::__path_list,
     accounts::disconnect => accounts::__path_disconnect,
     accounts::check => accounts::__path_check,

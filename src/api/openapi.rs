@@ -2,7 +2,7 @@
 //! and the answer types themselves.
 
 use super::error::{ErrorDetail, ErrorEnvelope};
-use super::{accounts, keys, status};
+use super::{accounts, keys, status, team};
 use actix_web::{HttpResponse, get};
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -21,6 +21,12 @@ use utoipa::{Modify, OpenApi};
         keys::KeyJson,
         keys::KeyList,
         keys::CreateBody,
+        keys::RollBody,
+        team::MemberJson,
+        team::MemberList,
+        team::ActorJson,
+        team::EventJson,
+        team::EventPage,
         accounts::AccountJson,
         accounts::AccountList,
         accounts::Begun,

@@ -4,6 +4,7 @@
 use super::oauth::{self, TokenSet};
 use super::providers::{Platform, Profile};
 use super::{AccountView, ConnectError, Connector, ModeFilter, sandbox, vault};
+use crate::audit::{self, Event, Who};
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, Secret};
 use crate::crypto::{random_token, sha256_hex};
@@ -168,6 +169,7 @@ impl Connector {
         platform: Platform,
         code: &str,
         state: &str,
+        who: &Who,
     ) -> Result<AccountView, ConnectError> {
         let key_may_use = match &finisher {
             Finisher::Key { mode, .. } => platform.mode() == *mode,
@@ -262,14 +264,14 @@ impl Connector {
             return Err(ConnectError::OtherWorkspace);
         };
 
-        let (tokens, profile) = match sandbox_account {
+        let grant = match sandbox_account {
             Some(account) => sandbox::grant(&account, now),
             None => {
                 self.exchange(platform, &redirect, code, verifier.as_ref(), now)
                     .await?
             }
         };
-        self.store(workspace, platform, connected_by, tokens, profile, now)
+        self.store(workspace, platform, connected_by, grant, now, who)
             .await
     }
 
@@ -293,11 +295,12 @@ impl Connector {
         workspace: WorkspaceId,
         platform: Platform,
         connected_by: Option<UserId>,
-        tokens: TokenSet,
-        profile: Profile,
+        (tokens, profile): (TokenSet, Profile),
         now: i64,
+        who: &Who,
     ) -> Result<AccountView, ConnectError> {
         let keyring = self.keyring.clone();
+        let who = who.clone();
         let attempt = move |conn: &mut crate::db::WorkspaceConn<'_>| {
             let key = vault::data_key(conn, &keyring)?;
             let existing = connected_accounts::find(conn, platform, &profile.id)?;
@@ -318,6 +321,9 @@ impl Connector {
             };
             let access = seal("access_token", &tokens.access);
             let refresh = tokens.refresh.as_ref().map(|r| seal("refresh_token", r));
+            let subject = format!("{} {}", platform.display_name(), profile.handle);
+            let detail = existing.is_some().then_some("reconnected: new tokens");
+            audit::record(conn, &who, Event::AccountConnected, &subject, detail)?;
             match existing {
                 Some(_) => connected_accounts::reconnect(
                     conn,

@@ -3,6 +3,7 @@
 use super::oauth::{self, ProviderError, TokenSet};
 use super::providers::Platform;
 use super::{AccountStatus, AccountView, Actor, ConnectError, Connector, sandbox, vault};
+use crate::audit::{self, Event, Who};
 use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, DataKey, Secret};
 use crate::crypto::random_token;
@@ -120,10 +121,16 @@ impl Connector {
     /// Erases the account and its tokens at once, then asks the platform to revoke them
     /// (where it has a revoke endpoint). A revocation that fails is logged: the tokens are gone
     /// from here either way.
-    pub async fn disconnect(&self, actor: &Actor, id: &AccountId) -> Result<(), ConnectError> {
+    pub async fn disconnect(
+        &self,
+        actor: &Actor,
+        id: &AccountId,
+        who: &Who,
+    ) -> Result<(), ConnectError> {
         let (workspace, mode) = (actor.workspace(), actor.sees());
         let opened = self.opened(workspace, id, mode).await;
         let owned_id = id.clone();
+        let who = who.clone();
         let deleted = self
             .db
             .write(InWorkspace(workspace.clone()), move |conn| {
@@ -133,16 +140,29 @@ impl Connector {
                 if !matches_mode(&row, mode) {
                     return Ok(false);
                 }
-                accounts::delete(conn, &owned_id)
+                let subject = subject(&row);
+                let deleted = accounts::delete(conn, &owned_id)?;
+                if deleted {
+                    audit::record(conn, &who, Event::AccountDisconnected, &subject, None)?;
+                }
+                Ok::<_, crate::db::DbError>(deleted)
             })
             .await?;
         if !deleted {
             return Err(ConnectError::NotFound);
         }
         // Tokens that no longer open (a root key lost) cannot be revoked; the row is gone.
-        let Ok(opened) = opened else { return Ok(()) };
+        if let Ok(opened) = opened {
+            self.revoke_at_platform(opened).await;
+        }
+        Ok(())
+    }
+
+    /// Asks the platform to revoke an erased account's tokens (where it has a revoke endpoint).
+    /// A failure is logged: the tokens are gone from here either way.
+    async fn revoke_at_platform(&self, opened: Opened) {
         let Some(app) = self.platforms.app(opened.row.platform) else {
-            return Ok(());
+            return;
         };
         let revocations = opened
             .refresh
@@ -151,22 +171,60 @@ impl Connector {
             .chain(opened.access.iter().map(|t| (t, oauth::TokenKind::Access)));
         for (token, kind) in revocations {
             if let Err(e) = oauth::revoke(&self.http, app, token, kind).await {
-                log::warn!("disconnect of account {id}: {e}");
+                log::warn!("revocation for account {}: {e}", opened.row.id);
             }
         }
-        Ok(())
+    }
+
+    /// Every account's tokens of a workspace about to be deleted, opened while its data key
+    /// still exists, so that they can be revoked at the platforms once the rows are gone.
+    /// Accounts whose tokens do not open are left out (nothing could revoke them).
+    pub async fn tokens_to_revoke(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Revocations, ConnectError> {
+        let keyring = self.keyring.clone();
+        let opened = self
+            .db
+            .read(InWorkspace(workspace.clone()), move |conn| {
+                let rows = accounts::list(conn, None)?;
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let workspace = conn.workspace_id().clone();
+                let key = vault::data_key(conn, &keyring)?;
+                Ok::<_, ConnectError>(
+                    rows.into_iter()
+                        .filter_map(|row| open_tokens(&key, &workspace, row).ok())
+                        .collect(),
+                )
+            })
+            .await?;
+        Ok(Revocations(opened))
+    }
+
+    /// Revokes at the platforms what [`Connector::tokens_to_revoke`] collected.
+    pub async fn revoke_all(&self, revocations: Revocations) {
+        for opened in revocations.0 {
+            self.revoke_at_platform(opened).await;
+        }
     }
 
     /// Reads the profile from the platform with the account's token, refreshing it first when
     /// it is near expiry, and answers the account as it now is.
-    pub async fn check(&self, actor: &Actor, id: &AccountId) -> Result<AccountView, ConnectError> {
+    pub async fn check(
+        &self,
+        actor: &Actor,
+        id: &AccountId,
+        who: &Who,
+    ) -> Result<AccountView, ConnectError> {
         let (workspace, mode) = (actor.workspace(), actor.sees());
         let mut opened = self.opened(workspace, id, mode).await?;
         if opened.row.status == AccountStatus::Active
             && opened.refresh.is_some()
             && near_expiry(&opened.row)
         {
-            self.refresh_or_wait(workspace, id).await?;
+            self.refresh_or_wait(workspace, id, who).await?;
             opened = self.opened(workspace, id, mode).await?;
         }
         let platform = opened.row.platform;
@@ -180,6 +238,7 @@ impl Connector {
             };
             if let Some(profile) = profile {
                 let id = id.clone();
+                let (who, subject) = (who.clone(), subject(&opened.row));
                 // What the platform said is recorded; a failure for now is also the answer.
                 let failed = self
                     .db
@@ -192,14 +251,17 @@ impl Connector {
                             now,
                         )
                         .map(|()| None),
-                        Err(ProviderError::Unauthorized) => accounts::mark_unusable(
-                            conn,
-                            &id,
-                            AccountStatus::Revoked,
-                            "the platform no longer accepts the token; reconnect",
-                            now,
-                        )
-                        .map(|()| None),
+                        Err(ProviderError::Unauthorized) => {
+                            accounts::mark_unusable(
+                                conn,
+                                &id,
+                                AccountStatus::Revoked,
+                                "the platform no longer accepts the token; reconnect",
+                                now,
+                            )?;
+                            audit::record(conn, &who, Event::AccountRevoked, &subject, None)?;
+                            Ok(None)
+                        }
                         Err(e) => {
                             accounts::record_failure(conn, &id, None, &e.to_string(), now, now)?;
                             Ok(Some(e))
@@ -222,10 +284,11 @@ impl Connector {
         &self,
         workspace: &WorkspaceId,
         id: &AccountId,
+        who: &Who,
     ) -> Result<(), ConnectError> {
         let deadline = tokio::time::Instant::now() + WAIT_FOR_OTHER_REFRESH;
         loop {
-            match self.refresh(workspace, id).await {
+            match self.refresh(workspace, id, who).await {
                 Ok(Refreshed::Busy) if tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -243,10 +306,13 @@ impl Connector {
     /// Refreshes the account's token if it is still due: one holder of the lease at a time,
     /// across processes, so a single-use refresh token is spent once. The new refresh token is
     /// stored in the same write as the new access token, before either is used.
+    /// `who` is named in the audit log when the platform refuses (the service itself, for the
+    /// background refresher).
     pub async fn refresh(
         &self,
         workspace: &WorkspaceId,
         id: &AccountId,
+        who: &Who,
     ) -> Result<Refreshed, ConnectError> {
         let lease = random_token();
         let opened = match self.take_for_refresh(workspace, id, &lease).await? {
@@ -267,7 +333,9 @@ impl Connector {
             ))),
         };
         let decision = decide(result, opened.row.refresh_failures, now);
-        self.apply(workspace, id, &lease, decision, now).await
+        let subject = subject(&opened.row);
+        self.apply(workspace, id, &lease, decision, now, (who, &subject))
+            .await
     }
 
     /// Takes the account's refresh lease and opens its tokens, in one transaction, when a
@@ -308,6 +376,7 @@ impl Connector {
         lease: &str,
         decision: Decision,
         now: i64,
+        (who, subject): (&Who, &str),
     ) -> Result<Refreshed, ConnectError> {
         let keyring = self.keyring.clone();
         let (lease, id_owned) = (lease.to_owned(), id.clone());
@@ -344,6 +413,7 @@ impl Connector {
             }
             Decision::MarkExpired => {
                 log::info!("account {id}: refresh refused, marked expired");
+                let (who, subject) = (who.clone(), subject.to_owned());
                 self.db
                     .write(InWorkspace(workspace.clone()), move |conn| {
                         accounts::mark_unusable(
@@ -352,7 +422,8 @@ impl Connector {
                             AccountStatus::Expired,
                             "the platform refused the refresh token; reconnect",
                             now,
-                        )
+                        )?;
+                        audit::record(conn, &who, Event::AccountExpired, &subject, None)
                     })
                     .await?;
                 Ok(Refreshed::Refused)
@@ -370,6 +441,15 @@ impl Connector {
         }
     }
 }
+
+/// An account as the audit log names it: `X @handle`.
+fn subject(row: &StoredAccount) -> String {
+    format!("{} {}", row.platform.display_name(), row.handle)
+}
+
+/// Tokens held in memory only, between a workspace's deletion and their revocation at the
+/// platforms.
+pub struct Revocations(Vec<Opened>);
 
 /// What the start of a refresh found.
 enum Taken {

@@ -33,7 +33,9 @@ pub async fn run_refresher(connector: Arc<Connector>, every: Duration) {
         };
         for (workspace, account) in due {
             // Failures are recorded on the account and logged by `refresh` itself.
-            let _ = connector.refresh(&workspace, &account).await;
+            let _ = connector
+                .refresh(&workspace, &account, &crate::audit::Who::service())
+                .await;
         }
     }
 }

@@ -99,3 +99,11 @@ pub fn count_by_root_key(conn: &mut KeyRotationConn<'_>) -> Result<Vec<(String, 
         .select((workspace_keys::root_key_id, diesel::dsl::count_star()))
         .load::<(String, i64)>(conn.conn())?)
 }
+
+/// Destroys the workspace's data key: every token sealed with it is unreadable from now on.
+pub fn delete(conn: &mut WorkspaceConn<'_>) -> Result<(), DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    diesel::delete(workspace_keys::table.filter(workspace_keys::workspace_id.eq(workspace)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -58,3 +58,27 @@ pub fn list_for_user(conn: &mut UserConn<'_>) -> Result<Vec<(Workspace, Role)>, 
         .select((Workspace::as_select(), memberships::role))
         .load(conn)?)
 }
+
+pub fn rename(conn: &mut WorkspaceConn<'_>, name: &WorkspaceName) -> Result<bool, DbError> {
+    let (conn, InWorkspace(id)) = conn.split();
+    let changed = diesel::update(workspaces::table.filter(workspaces::id.eq(id)))
+        .set(workspaces::name.eq(name))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn set_plan(conn: &mut WorkspaceConn<'_>, plan: Plan) -> Result<bool, DbError> {
+    let (conn, InWorkspace(id)) = conn.split();
+    let changed = diesel::update(workspaces::table.filter(workspaces::id.eq(id)))
+        .set(workspaces::plan.eq(plan))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Deletes the workspace and, through the foreign keys, everything it holds (the audit log,
+/// which has none, stays).
+pub fn delete(conn: &mut WorkspaceConn<'_>) -> Result<bool, DbError> {
+    let (conn, InWorkspace(id)) = conn.split();
+    let deleted = diesel::delete(workspaces::table.filter(workspaces::id.eq(id))).execute(conn)?;
+    Ok(deleted == 1)
+}

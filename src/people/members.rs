@@ -171,6 +171,16 @@ pub async fn leave_workspace(
         MemberChange::Remove,
     )
     .await?;
+    workspace_after_leaving(db, &user).await
+}
+
+/// Where a user goes after leaving a workspace (or deleting it): their oldest remaining one, or
+/// a new one of their own.
+pub async fn workspace_after_leaving(
+    db: &Database,
+    user: &UserId,
+) -> Result<WorkspaceId, AccountError> {
+    let user = user.clone();
     let found = db
         .read(Global, move |conn| users::find(conn, &user))
         .await?

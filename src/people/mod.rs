@@ -9,6 +9,7 @@ mod password_reset;
 mod security;
 mod signin;
 mod signup;
+mod workspace_admin;
 mod workspaces;
 
 pub use error::AccountError;
@@ -17,11 +18,12 @@ pub use invitations::{
     INVITATION_TTL_SECS, LinkState, Post, accept_invitation, invitation_link, invite,
     open_invitations, resend_invitation, revoke_invitation, sign_up_by_invitation,
 };
-pub use members::{MemberChange, change_member, leave_workspace, members};
+pub use members::{MemberChange, change_member, leave_workspace, members, workspace_after_leaving};
 pub use password_reset::{request_password_reset, reset_link_is_live, reset_password};
 pub use security::{PasswordChange, Security, change_password, end_session, security};
 pub use signin::{SignedIn, sign_in, sign_out_everywhere};
 pub use signup::{SignUp, SignedUp, resend_verification, sign_up, verify_email};
+pub use workspace_admin::{delete_workspace, rename_workspace, set_plan};
 pub use workspaces::{
     Dashboard, MemberContext, create_workspace, dashboard, member_context, switch_workspace,
 };

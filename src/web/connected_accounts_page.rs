@@ -196,9 +196,13 @@ pub async fn callback(
     let finisher = Finisher::Callback {
         user: member.as_ref().map(|m| m.ctx.user.clone()),
     };
+    // Nobody signed in: the flow stops before anything is stored, so nobody is recorded.
+    let who = member
+        .as_ref()
+        .map_or_else(crate::audit::Who::service, |m| m.who.clone());
     match state
         .connector
-        .finish(finisher, platform, code, flow_state)
+        .finish(finisher, platform, code, flow_state, &who)
         .await
     {
         Ok(_) => Ok(see_other("/settings/accounts")),
@@ -220,6 +224,9 @@ pub async fn disconnect(
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let id = AccountId::parse(&id).ok_or(PageError::NotFound)?;
-    state.connector.disconnect(&actor(&member), &id).await?;
+    state
+        .connector
+        .disconnect(&actor(&member), &id, &member.who)
+        .await?;
     Ok(see_other("/settings/accounts"))
 }

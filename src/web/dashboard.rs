@@ -96,6 +96,10 @@ pub async fn dashboard(
             member.email
         )),
         Some("left") => Say::Notice("You left the workspace.".into()),
+        Some("joined") => Say::Notice("You joined the workspace.".into()),
+        Some("workspace-deleted") => Say::Notice(
+            "The workspace was deleted, with its keys, connected accounts and invitations.".into(),
+        ),
         Some("google-linked") => Say::Notice(
             "Your Google account is now linked, and your email address counts as confirmed. \
              Nobody had confirmed it before, so the password on this account was removed and \

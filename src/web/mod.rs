@@ -23,6 +23,7 @@ pub mod security_headers;
 mod security_page;
 mod sign_in_pages;
 mod user_agent;
+mod workspace_pages;
 
 pub use current::{client_address, client_ip};
 pub use errors::PageError;
@@ -95,6 +96,10 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(members_page::invite)
         .service(members_page::resend)
         .service(members_page::revoke)
+        .service(workspace_pages::show)
+        .service(workspace_pages::rename)
+        .service(workspace_pages::delete)
+        .service(workspace_pages::audit_log)
         .service(invitation_pages::open)
         .service(invitation_pages::accept)
         .service(invitation_pages::sign_up)

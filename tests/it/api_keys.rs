@@ -717,10 +717,13 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
         ("delete", "/v1/api-keys/{id}"),
         ("get", "/v1/accounts"),
         ("get", "/v1/api-keys"),
+        ("get", "/v1/audit-events"),
         ("get", "/v1/connect/{platform}"),
+        ("get", "/v1/members"),
         ("get", "/v1/status"),
         ("post", "/v1/accounts/{id}/check"),
         ("post", "/v1/api-keys"),
+        ("post", "/v1/api-keys/{id}/roll"),
         ("post", "/v1/connect/{platform}"),
     ];
     assert_eq!(

@@ -63,6 +63,25 @@ impl TestDatabase {
         }
     }
 
+    /// Runs SQL as the service itself would: on PostgreSQL as its role, inside `workspace` (so
+    /// row-level security lets the rows through and only the grants decide); on SQLite on the
+    /// file as it is. The database's refusal, if any.
+    pub fn execute_as_service(&self, workspace: &str, sql: &str) -> Result<(), String> {
+        match &self.pg_schema {
+            Some(_) => {
+                let mut conn = PgConnection::establish(&self.url).expect("connect");
+                conn.batch_execute(&format!(
+                    "BEGIN; SET LOCAL ROLE socializer_app;                      SELECT set_config('app.workspace_id', '{workspace}', true); {sql}; COMMIT"
+                ))
+                .map_err(|e| e.to_string())
+            }
+            None => self
+                .sqlite_admin()
+                .batch_execute(sql)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
     /// On SQLite, a connection holding the write lock until it is dropped, as another process
     /// in the middle of a write would. None on PostgreSQL.
     pub fn hold_write_lock(&self) -> Option<diesel::SqliteConnection> {
@@ -87,6 +106,26 @@ impl TestDatabase {
     /// How many rows `table` holds, counted as the admin (past row-level security).
     pub fn rows(&self, table: &str) -> i64 {
         self.count_as_admin(&format!("SELECT COUNT(*) AS n FROM {table}"))
+    }
+
+    /// One text value (column `v`) from a query run as the admin.
+    pub fn first_text_as_admin(&self, sql: &str) -> String {
+        use diesel::RunQueryDsl as _;
+        #[derive(diesel::QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let rows: Vec<Text> = match &self.pg_schema {
+            Some(_) => {
+                let mut conn = PgConnection::establish(&self.url).expect("connect");
+                diesel::sql_query(sql).load(&mut conn).expect("admin query")
+            }
+            None => diesel::sql_query(sql)
+                .load(&mut self.sqlite_admin())
+                .expect("admin query"),
+        };
+        rows.into_iter().next().map(|t| t.v).expect("one row")
     }
 
     /// One number from a query run as the admin.

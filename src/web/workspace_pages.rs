@@ -1,0 +1,191 @@
+//! `/settings/workspace` (its name, plan; renaming and deleting it, for owners) and
+//! `/settings/audit` (the audit log, for owners and admins).
+
+use super::PageError;
+use super::current::SignedInMember;
+use super::errors::{render, see_other};
+use super::extract::{CheckedForm, Done, PageQuery};
+use super::layout::{Layout, Say, human_time};
+use crate::audit::{self, AuditError, EventView};
+use crate::domain::{Action, Plan};
+use crate::people::{self, AccountError};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "workspace.html")]
+struct WorkspacePage {
+    layout: Layout,
+    name: String,
+    plan: Plan,
+    rate_limit: u32,
+    may_rename: bool,
+    may_delete: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn workspace_page(
+    state: &AppState,
+    member: &SignedInMember,
+    status: StatusCode,
+    say: Say,
+) -> Result<HttpResponse, PageError> {
+    let (notice, error) = say.split();
+    let workspace = &member.ctx.workspace;
+    let page = WorkspacePage {
+        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        name: workspace.name.to_string(),
+        plan: workspace.plan,
+        rate_limit: match workspace.plan {
+            Plan::Free => state.rate_limits.free,
+            Plan::Paid => state.rate_limits.paid,
+        },
+        may_rename: member.ctx.role.may(Action::RenameWorkspace),
+        may_delete: member.ctx.role.may(Action::DeleteWorkspace),
+        notice,
+        error,
+    };
+    render(status, &page)
+}
+
+#[get("/settings/workspace")]
+pub async fn show(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    done: PageQuery<Done>,
+) -> Result<HttpResponse, PageError> {
+    let say = match done.done() {
+        Some("renamed") => Say::Notice("The workspace was renamed.".into()),
+        _ => Say::Nothing,
+    };
+    workspace_page(&state, &member, StatusCode::OK, say).await
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+#[post("/settings/workspace/rename")]
+pub async fn rename(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    form: CheckedForm<NameForm>,
+) -> Result<HttpResponse, PageError> {
+    let workspace = &member.ctx.workspace.id;
+    match people::rename_workspace(&state.db, workspace, &member.who, &form.0.name).await {
+        Ok(()) => Ok(see_other("/settings/workspace?done=renamed")),
+        Err(AccountError::Invalid(invalid)) => {
+            let say = Say::Error(invalid.message);
+            workspace_page(&state, &member, StatusCode::BAD_REQUEST, say).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[post("/settings/workspace/delete")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    form: CheckedForm<NameForm>,
+) -> Result<HttpResponse, PageError> {
+    let workspace = &member.ctx.workspace.id;
+    let deleted = people::delete_workspace(
+        &state.db,
+        &state.connector,
+        &state.key_cache,
+        workspace,
+        &member.who,
+        &form.0.name,
+    )
+    .await;
+    match deleted {
+        Ok(()) => {
+            let next = people::workspace_after_leaving(&state.db, &member.ctx.user).await?;
+            member.session.set_workspace(&next)?;
+            Ok(see_other("/dashboard?done=workspace-deleted"))
+        }
+        Err(AccountError::Invalid(invalid)) => {
+            let say = Say::Error(invalid.message);
+            workspace_page(&state, &member, StatusCode::BAD_REQUEST, say).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    layout: Layout,
+    events: Vec<EventRow>,
+    next_href: Option<String>,
+    first_page: bool,
+}
+
+struct EventRow {
+    when: String,
+    actor: String,
+    actor_kind: String,
+    description: String,
+    subject: String,
+    detail: Option<String>,
+    address: String,
+}
+
+impl From<EventView> for EventRow {
+    fn from(e: EventView) -> Self {
+        EventRow {
+            when: human_time(e.occurred_at),
+            description: e.description().to_owned(),
+            actor: e.actor.name,
+            actor_kind: e.actor.kind,
+            subject: e.subject,
+            detail: e.detail,
+            address: e.address.unwrap_or_else(|| "—".into()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    cursor: Option<String>,
+}
+
+#[get("/settings/audit")]
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    query: PageQuery<AuditQuery>,
+) -> Result<HttpResponse, PageError> {
+    if !member.ctx.role.may(Action::SeeAudit) {
+        return Err(PageError::Forbidden(
+            "Only owners and admins see the audit log.",
+        ));
+    }
+    let cursor = query.cursor.as_deref();
+    let page = audit::page(
+        &state.db,
+        &member.ctx.workspace.id,
+        cursor,
+        audit::DEFAULT_PAGE,
+    )
+    .await
+    .map_err(|e| match e {
+        AuditError::Invalid(invalid) => PageError::BadRequest(invalid.message),
+        AuditError::Storage(e) => PageError::Internal(e.to_string()),
+    })?;
+    let view = AuditPage {
+        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        events: page.events.into_iter().map(EventRow::from).collect(),
+        next_href: page
+            .next_cursor
+            .map(|c| format!("/settings/audit?cursor={c}")),
+        first_page: cursor.is_none(),
+    };
+    render(StatusCode::OK, &view)
+}
