@@ -4,7 +4,7 @@ use crate::domain::Scope;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const CLIENT_HELP: &str = "\
-Client commands (login, status, accounts, connect, disconnect, keys) talk to a Socializer server
+Client commands (login, logout, status, accounts, connect, disconnect, keys, members) talk to a Socializer server
 through its /v1 API with an API key, made by an owner or admin on the server's Settings → API keys
 page. `socializer login` checks a key and saves it; the other commands then use it.
 
@@ -36,8 +36,43 @@ pub enum Command {
     /// Re-wrap every workspace data key under SOCIALIZER_ROOT_KEY. Run it with the old key in
     /// SOCIALIZER_PREVIOUS_ROOT_KEYS; once it reports success the old key is no longer needed.
     RotateRootKey,
+    /// Operator commands on one workspace (the change is recorded in its audit log).
+    Workspace(WorkspaceArgs),
     #[command(flatten)]
     Client(ClientCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkspaceArgs {
+    #[command(subcommand)]
+    pub command: WorkspaceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Set a workspace's plan, which sets its API rate limit (SOCIALIZER_RATE_LIMIT_FREE or
+    /// _PAID). Keys already in use see the new limit within a minute.
+    Plan {
+        /// The workspace's id (ws_…), as `/v1/status` and the dashboard's switcher show it
+        workspace_id: String,
+        #[arg(value_enum)]
+        plan: PlanName,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanName {
+    Free,
+    Paid,
+}
+
+impl PlanName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanName::Free => "free",
+            PlanName::Paid => "paid",
+        }
+    }
 }
 
 /// The API client's commands.
@@ -60,8 +95,12 @@ in a 0700 folder), replacing the file in one step.")]
     Connect(ConnectArgs),
     /// Disconnect an account: its tokens are erased and revoked at the platform.
     Disconnect(DisconnectArgs),
-    /// List, create and revoke the workspace's API keys.
+    /// List, create, roll and revoke the workspace's API keys.
     Keys(KeysArgs),
+    /// List the workspace's members and their roles.
+    Members(ShowArgs),
+    /// Forget the saved key (the key itself stays valid: revoke it on the server for that).
+    Logout,
 }
 
 /// The server and key a client command talks to; each overrides its variable and the file.
@@ -136,6 +175,18 @@ pub enum KeysCommand {
     Revoke {
         /// The key's id, as `socializer keys list` shows it
         id: String,
+    },
+    /// Replace a key with a new one (same label, mode and scopes) and print it, this once; the
+    /// old key keeps working for the grace period.
+    Roll {
+        /// The key's id, as `socializer keys list` shows it
+        id: String,
+        /// Hours the old key keeps working, 0 to 168
+        #[arg(long, value_name = "H", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=168))]
+        grace_hours: u32,
+        /// Print exactly the JSON the API answered, the new key's plaintext included
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -1,6 +1,6 @@
 use clap::Parser as _;
 use socializer::app::Application;
-use socializer::cli::{Cli, Command};
+use socializer::cli::{Cli, Command, WorkspaceCommand};
 use socializer::config::Config;
 use socializer::crypto::envelope::Keyring;
 use socializer::db::Database;
@@ -13,6 +13,9 @@ fn main() -> ExitCode {
         Command::Serve => serve(),
         Command::Migrate => migrate(),
         Command::RotateRootKey => rotate_root_key(),
+        Command::Workspace(args) => match args.command {
+            WorkspaceCommand::Plan { workspace_id, plan } => set_plan(&workspace_id, plan.as_str()),
+        },
         Command::Client(command) => return socializer::client::run(command),
     };
     match result {
@@ -68,5 +71,30 @@ fn rotate_root_key() -> Result<(), String> {
             keyring.current_id()
         );
         Ok(())
+    })
+}
+
+fn set_plan(workspace: &str, plan: &str) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let db = Database::open_for_command(&config.database_url).map_err(|e| e.to_string())?;
+        match socializer::people::set_plan(&db, workspace, plan).await {
+            Ok((before, after)) if before == after => {
+                println!("Workspace {workspace} is on the {after} plan already; nothing changed");
+                Ok(())
+            }
+            Ok((before, after)) => {
+                println!("Workspace {workspace}: plan changed from {before} to {after}");
+                Ok(())
+            }
+            Err(socializer::people::AccountError::NotFound) => {
+                Err(format!("no workspace {workspace}"))
+            }
+            Err(e) => Err(e.to_string()),
+        }
     })
 }

@@ -68,3 +68,11 @@ pub struct Key {
 pub struct ConnectStart {
     pub auth_url: String,
 }
+
+#[derive(Debug, Deserialize)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub role: String,
+    pub joined_at: String,
+}

@@ -1,7 +1,7 @@
 //! One function per client command: resolve the target, call the API, print the answer.
 
 use super::ClientError;
-use super::answers::{Account, ConnectStart, Key, List, Status};
+use super::answers::{Account, ConnectStart, Key, List, Member, Status};
 use super::api::{Answer, Api};
 use super::prompt;
 use super::render::{self, clean};
@@ -43,9 +43,40 @@ pub async fn run(command: ClientCommand) -> Result<(), ClientError> {
                     api.delete(&["api-keys", &id]).await?;
                     out(&format!("Revoked key {}.\n", clean(&id)))
                 }
+                KeysCommand::Roll {
+                    id,
+                    grace_hours,
+                    json,
+                } => {
+                    let body = serde_json::json!({ "grace_hours": grace_hours });
+                    let answer = api.post(&["api-keys", &id, "roll"], &body).await?;
+                    print_new_key(&answer, json)
+                }
             }
         }
+        ClientCommand::Members(args) => {
+            let answer = api(&args.target)?.get(&["members"]).await?;
+            show(&answer, args.json, |a| {
+                Ok(render::members(&a.parse::<List<Member>>()?.data))
+            })
+        }
+        ClientCommand::Logout => logout(),
     }
+}
+
+/// Removes the saved key from the config file (the URL stays).
+fn logout() -> Result<(), ClientError> {
+    let mut saved = settings::load()?;
+    if saved.api_key.take().is_none() {
+        return out("No key was saved.\n");
+    }
+    let path = settings::save(&saved)?;
+    out(&format!(
+        "Logged out: the saved key was removed from {}.\n",
+        path.display()
+    ))?;
+    eprintln!("The key itself still works until it is revoked on the server.");
+    Ok(())
 }
 
 /// The API as a command's flags, variables and saved settings name it.
@@ -109,8 +140,14 @@ async fn create_key(api: &Api, args: CreateKeyArgs) -> Result<(), ClientError> {
         body["expires_in_days"] = days.into();
     }
     let answer = api.post(&["api-keys"], &body).await?;
-    if args.json {
-        return out_json(&answer);
+    print_new_key(&answer, args.json)
+}
+
+/// A key just made (created or rolled): alone on standard output, so that a script can capture
+/// it, with what it is on standard error.
+fn print_new_key(answer: &Answer, json: bool) -> Result<(), ClientError> {
+    if json {
+        return out_json(answer);
     }
     let key: Key = answer.parse()?;
     let plaintext = key.plaintext.as_deref().ok_or_else(|| {

@@ -4,7 +4,7 @@
 //! is whatever its owner typed), so control characters are replaced before they can reach the
 //! terminal and move its cursor or rewrite what it shows.
 
-use super::answers::{Account, Key, Status};
+use super::answers::{Account, Key, Member, Status};
 
 pub fn status(status: &Status) -> String {
     let key = &status.key;
@@ -103,6 +103,23 @@ pub fn keys(keys: &[Key]) -> String {
                     when(&k.created_at),
                     k.last_used_at.as_deref().map_or("never".into(), when),
                     k.expires_at.as_deref().map_or("never".into(), when),
+                ]
+            })
+            .collect(),
+    )
+}
+
+pub fn members(members: &[Member]) -> String {
+    table(
+        &["ID", "EMAIL", "ROLE", "JOINED (UTC)"],
+        members
+            .iter()
+            .map(|m| {
+                vec![
+                    clean(&m.user_id),
+                    clean(&m.email),
+                    clean(&m.role),
+                    when(&m.joined_at),
                 ]
             })
             .collect(),

@@ -2,7 +2,7 @@
 //! the test server.
 
 use crate::connect::approve_on_sandbox_as;
-use crate::harness::{ApiClient, Browser, TestApp, json, location, text, unique_email};
+use crate::harness::{ApiClient, Browser, TestApp, json, location, status_of, text, unique_email};
 use reqwest::StatusCode;
 use socializer::auth::api_key::{KeyMode, NewApiKey};
 use std::io::{Read as _, Write as _};
@@ -693,4 +693,120 @@ async fn a_server_that_cannot_be_reached_or_is_not_socializer_is_one_clear_line(
     let elsewhere = format!("{}/no-api-here", s.app.base);
     let run = shell.run(&["accounts", "--api-url", &elsewhere]).await;
     failed_with(&run, 1, "is it a Socializer server?");
+}
+
+#[tokio::test]
+async fn members_roll_and_logout_through_the_cli() {
+    let s = setup("Team").await;
+    let shell = Shell::new();
+    succeeded(&shell.login(&s.live, &s.app.base).await);
+
+    let members = shell.run(&["members", "--json"]).await;
+    succeeded(&members);
+    let (_, _, api) = json(ApiClient::new(&s.app.base, &s.live).get("/v1/members")).await;
+    assert_eq!(parsed(&members), api, "exactly the API's JSON");
+    let table = shell.run(&["members"]).await;
+    succeeded(&table);
+    assert!(
+        table.stdout.contains("owner") && table.stdout.contains("EMAIL"),
+        "{table:?}"
+    );
+
+    // Rolling prints the replacement alone on standard output; with no grace the old key stops.
+    let (_, _, keys) = json(ApiClient::new(&s.app.base, &s.test).get("/v1/api-keys")).await;
+    let test_id = keys["data"][0]["id"].as_str().unwrap().to_owned();
+    // A key rolls keys of its own mode: the test key rolls itself.
+    let rolled = Shell::using(&s.test, &s.app.base)
+        .run(&["keys", "roll", &test_id])
+        .await;
+    succeeded(&rolled);
+    let replacement = rolled.stdout.trim();
+    assert!(replacement.starts_with("sk_test_"), "{rolled:?}");
+    let old = ApiClient::new(&s.app.base, &s.test);
+    assert_eq!(
+        status_of(old.get("/v1/status")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let new = ApiClient::new(&s.app.base, replacement);
+    assert_eq!(status_of(new.get("/v1/status")).await, StatusCode::OK);
+    let too_long = shell
+        .run(&["keys", "roll", &test_id, "--grace-hours", "169"])
+        .await;
+    assert_eq!(too_long.code, 2, "{too_long:?}");
+    let again = Shell::using(replacement, &s.app.base)
+        .run(&["keys", "roll", &test_id])
+        .await;
+    assert_eq!(again.code, 1, "a rolled key is not rolled twice: {again:?}");
+
+    let out = shell.run(&["logout"]).await;
+    succeeded(&out);
+    assert!(
+        !shell.saved().contains_key("api_key"),
+        "the key is gone from the file"
+    );
+    assert_eq!(mode_of(&shell.config()), 0o600);
+    let after = shell.run(&["status"]).await;
+    assert_eq!(after.code, 2, "no key any more: {after:?}");
+    assert_eq!(
+        status_of(ApiClient::new(&s.app.base, &s.live).get("/v1/status")).await,
+        StatusCode::OK
+    );
+    drop(s.browser);
+}
+
+#[tokio::test]
+async fn the_operator_sets_a_plan_and_the_audit_log_and_status_show_it() {
+    let s = setup("Paying").await;
+    let client = ApiClient::new(&s.app.base, &s.live);
+    let (_, _, status) = json(client.get("/v1/status")).await;
+    assert_eq!(status["workspace"]["plan"], "free");
+    let workspace = status["workspace"]["id"].as_str().unwrap().to_owned();
+    let plan = |args: Vec<String>| {
+        let dir = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new(BINARY)
+            .args(&args)
+            .current_dir(dir.path())
+            .env_clear()
+            .env("SOCIALIZER_DATABASE_URL", &s.app.db.url)
+            .env("SOCIALIZER_DATA_DIR", dir.path().join("data"))
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let args = |id: &str, plan: &str| {
+        vec![
+            "workspace".into(),
+            "plan".into(),
+            id.to_owned(),
+            plan.to_owned(),
+        ]
+    };
+    assert_eq!(plan(args(&workspace, "paid")).0, Some(0));
+    let (code, stderr) = plan(args("ws_00000000000000000000000000000000", "paid"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no workspace"), "{stderr}");
+    assert_eq!(plan(args(&workspace, "gold")).0, Some(2), "a usage error");
+
+    // Keys read their workspace again within a minute; a fresh key sees it at once.
+    let fresh = ApiClient::new(
+        &s.app.base,
+        &s.browser.create_key("fresh", "live", &[]).await,
+    );
+    let (_, headers, status) = json(fresh.get("/v1/status")).await;
+    assert_eq!(status["workspace"]["plan"], "paid");
+    assert_eq!(headers["ratelimit-limit"], "600");
+    let (_, _, log) = json(fresh.get("/v1/audit-events")).await;
+    let changed = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "workspace.plan_changed")
+        .cloned()
+        .expect("the plan change is in the log");
+    assert_eq!(changed["actor"]["type"], "operator");
+    assert_eq!(changed["detail"], "from free to paid");
+    assert!(s.browser.dashboard().await.contains("Plan: paid"));
 }
