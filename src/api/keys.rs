@@ -135,12 +135,17 @@ pub async fn create(
         scopes: body.scopes,
         expires_in_days: body.expires_in_days.map(|d| d.to_string()),
     };
-    let (view, secret) = keys::create_key(&state.db, &caller.issuer(), request).await?;
+    let made = keys::create_key(&state.db, &caller.issuer(), request).await?;
+    Ok(made_key(made))
+}
+
+/// 201 with a key just made and its plaintext, this once; never stored by a cache.
+fn made_key((view, secret): (KeyView, crate::auth::api_key::NewApiKey)) -> HttpResponse {
     let mut json = KeyJson::from(view);
     json.plaintext = Some(secret.expose().to_owned());
-    Ok(HttpResponse::Created()
+    HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json))
+        .json(json)
 }
 
 /// Revokes a key at once.
@@ -200,11 +205,6 @@ pub async fn roll(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysWrite)?;
     let grace = body.grace_hours.to_string();
-    let (view, secret) =
-        keys::roll_key(&state.db, &state.key_cache, &caller.issuer(), &id, &grace).await?;
-    let mut json = KeyJson::from(view);
-    json.plaintext = Some(secret.expose().to_owned());
-    Ok(HttpResponse::Created()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(json))
+    let made = keys::roll_key(&state.db, &state.key_cache, &caller.issuer(), &id, &grace).await?;
+    Ok(made_key(made))
 }

@@ -449,6 +449,7 @@ fn subject(row: &StoredAccount) -> String {
 
 /// Tokens held in memory only, between a workspace's deletion and their revocation at the
 /// platforms.
+#[derive(Default)]
 pub struct Revocations(Vec<Opened>);
 
 /// What the start of a refresh found.

@@ -48,6 +48,16 @@ fn with_inviter() -> _ {
     invitations::table.left_join(users::table).select(selection)
 }
 
+/// The one invitation `id` of the workspace, while it is open (neither accepted nor revoked).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn open_one<'a>(workspace: &'a WorkspaceId, id: &'a InvitationId) -> _ {
+    invitations::table
+        .filter(invitations::workspace_id.eq(workspace))
+        .filter(invitations::id.eq(id))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+}
+
 pub fn insert(conn: &mut WorkspaceConn<'_>, new: NewInvitation<'_>) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     diesel::insert_into(invitations::table)
@@ -95,33 +105,21 @@ pub fn reissue(
     expires_at: i64,
 ) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let changed = diesel::update(
-        invitations::table
-            .filter(invitations::workspace_id.eq(workspace))
-            .filter(invitations::id.eq(id))
-            .filter(invitations::accepted_at.is_null())
-            .filter(invitations::revoked_at.is_null()),
-    )
-    .set((
-        invitations::token_digest.eq(token_digest),
-        invitations::expires_at.eq(expires_at),
-    ))
-    .execute(conn)?;
+    let changed = diesel::update(open_one(workspace, id))
+        .set((
+            invitations::token_digest.eq(token_digest),
+            invitations::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
 /// Revokes an open invitation; false when it is no longer open.
 pub fn revoke(conn: &mut WorkspaceConn<'_>, id: &InvitationId, now: i64) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let changed = diesel::update(
-        invitations::table
-            .filter(invitations::workspace_id.eq(workspace))
-            .filter(invitations::id.eq(id))
-            .filter(invitations::accepted_at.is_null())
-            .filter(invitations::revoked_at.is_null()),
-    )
-    .set(invitations::revoked_at.eq(now))
-    .execute(conn)?;
+    let changed = diesel::update(open_one(workspace, id))
+        .set(invitations::revoked_at.eq(now))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
@@ -133,19 +131,12 @@ pub fn accept(
     now: i64,
 ) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let changed = diesel::update(
-        invitations::table
-            .filter(invitations::workspace_id.eq(workspace))
-            .filter(invitations::id.eq(id))
-            .filter(invitations::accepted_at.is_null())
-            .filter(invitations::revoked_at.is_null())
-            .filter(invitations::expires_at.gt(now)),
-    )
-    .set((
-        invitations::accepted_at.eq(now),
-        invitations::accepted_by.eq(user),
-    ))
-    .execute(conn)?;
+    let changed = diesel::update(open_one(workspace, id).filter(invitations::expires_at.gt(now)))
+        .set((
+            invitations::accepted_at.eq(now),
+            invitations::accepted_by.eq(user),
+        ))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 

@@ -2,7 +2,7 @@
 
 use super::AccountError;
 use crate::audit::{self, Event, Who};
-use crate::connect::Connector;
+use crate::connect::{Connector, Revocations};
 use crate::db::{Database, InWorkspace, WorkspaceConn, memberships, workspace_keys, workspaces};
 use crate::domain::{Action, Invalid, Plan, WorkspaceId, WorkspaceName};
 use crate::keys::KeyCache;
@@ -81,10 +81,15 @@ pub async fn delete_workspace(
         confirm(&name, &typed_first)
     })
     .await?;
+    // Best effort, like a disconnect: tokens that cannot be opened (a lost root key) cannot be
+    // revoked, and must not keep the workspace from being deleted.
     let revocations = connector
         .tokens_to_revoke(workspace)
         .await
-        .map_err(|e| AccountError::Storage(crate::db::DbError::Unavailable(e.to_string())))?;
+        .unwrap_or_else(|e| {
+            log::warn!("deleting workspace {workspace}: its tokens cannot be revoked: {e}");
+            Revocations::default()
+        });
     let who = who.clone();
     let deleted = db
         .write(InWorkspace(workspace.clone()), move |conn| {

@@ -543,3 +543,95 @@ async fn our_pages_call_v1_with_the_session_and_another_origin_can_neither_read_
     browser.close().await.unwrap();
     server.stop(false).await;
 }
+
+/// In `browser`, signed in as an owner or admin: invites `email` with `role` from the members page.
+async fn invite_from_members_page(browser: &Client, base: &str, email: &str, role: &str) {
+    browser
+        .goto(&format!("{base}/settings/members"))
+        .await
+        .unwrap();
+    fill(browser, "invite-email", email).await;
+    browser
+        .find(Locator::Id("invite-role"))
+        .await
+        .unwrap()
+        .select_by_value(role)
+        .await
+        .unwrap();
+    click_to(
+        browser,
+        "form[action='/settings/members/invitations'] button",
+        "/settings/members",
+    )
+    .await;
+    let notice = wait_for(browser, Locator::Css(".notice")).await;
+    assert!(notice.text().await.unwrap().contains("invitation was sent"));
+}
+
+/// A fresh browser session follows the invitation link and signs up through it.
+async fn join_through_link(driver: &ChromeDriver, base: &str, link: &str) -> Client {
+    let browser = driver.browser().await;
+    browser.goto(&format!("{base}{link}")).await.unwrap();
+    fill(&browser, "password", PASSWORD).await;
+    click_to(&browser, "main button[type=submit]", "/dashboard").await;
+    browser
+}
+
+#[actix_web::test]
+async fn a_team_of_three_is_built_from_invitations_and_each_role_sees_its_powers() {
+    let mailbox = crate::mailbox::Mailbox::start();
+    let app = TestApp::spawn_with(|vars| mailbox.configure(vars)).await;
+    let owner_email = unique_email("owner");
+    app.browser().sign_up(&owner_email, "Team Three").await;
+    let driver = ChromeDriver::start().await;
+    let owner = signed_in_browser(&driver, &app, &owner_email).await;
+
+    let admin_email = unique_email("admin");
+    invite_from_members_page(&owner, &app.base, &admin_email, "admin").await;
+    let admin_link = mailbox.link(&admin_email, "/invitation", 1).await;
+    let admin = join_through_link(&driver, &app.base, &admin_link).await;
+    assert_eq!(text(&admin, "h1").await, "Team Three");
+    assert_eq!(text(&admin, ".role").await, "admin");
+
+    let member_email = unique_email("member");
+    invite_from_members_page(&admin, &app.base, &member_email, "member").await;
+    let member_link = mailbox.link(&member_email, "/invitation", 1).await;
+    let member = join_through_link(&driver, &app.base, &member_link).await;
+    assert_eq!(text(&member, ".role").await, "member");
+
+    // What each role is offered: keys and the audit log for owners and admins, renaming and
+    // deleting for owners; a member gets 403 where they have no business.
+    let nav = |b: &Client| {
+        let b = b.clone();
+        async move { text(&b, "nav[aria-label=Main]").await }
+    };
+    assert!(nav(&owner).await.contains("Audit log"));
+    assert!(nav(&admin).await.contains("API keys"));
+    assert!(!nav(&member).await.contains("API keys"));
+    assert!(!nav(&member).await.contains("Audit log"));
+    owner
+        .goto(&format!("{}/settings/workspace", app.base))
+        .await
+        .unwrap();
+    assert!(owner.find(Locator::Id("confirm-name")).await.is_ok());
+    admin
+        .goto(&format!("{}/settings/workspace", app.base))
+        .await
+        .unwrap();
+    assert!(admin.find(Locator::Id("confirm-name")).await.is_err());
+    for path in ["/settings/api-keys", "/settings/audit"] {
+        member.goto(&format!("{}{path}", app.base)).await.unwrap();
+        assert_eq!(text(&member, "h1").await, "Not allowed", "{path}");
+    }
+    owner
+        .goto(&format!("{}/settings/audit", app.base))
+        .await
+        .unwrap();
+    let log = text(&owner, "table").await;
+    assert_eq!(log.matches("joined").count(), 2, "{log}");
+    assert!(log.contains(&admin_email) && log.contains(&member_email));
+
+    for b in [owner, admin, member] {
+        b.close().await.unwrap();
+    }
+}

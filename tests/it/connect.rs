@@ -1065,3 +1065,67 @@ async fn redirect_uris_whose_origin_is_not_exact_are_refused_and_the_policy_name
         )
     );
 }
+
+#[actix_web::test]
+async fn connecting_and_disconnecting_are_audited_and_deleting_the_workspace_revokes_at_the_platform()
+ {
+    let s = setup().await;
+    let account = connect_x(&s).await;
+    let id = account["id"].as_str().unwrap().to_owned();
+    let second = connect_x(&s).await;
+    assert_eq!(second["id"], account["id"], "a reconnect updates the row");
+    let (_, _, log) = json(s.live.get("/v1/audit-events")).await;
+    let entries: Vec<(String, String)> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["actor"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let connects: Vec<_> = entries
+        .iter()
+        .filter(|(a, _)| a == "account.connected")
+        .collect();
+    assert_eq!(connects.len(), 2, "{entries:?}");
+    assert!(
+        connects.iter().all(|(_, who)| who.starts_with("sk_live_…")),
+        "the key is named"
+    );
+
+    // Deleting the workspace: the rows go first, then the tokens are revoked at X.
+    let issued = {
+        let x = s.platforms.platform("x");
+        (
+            x.issued_access.last().cloned().unwrap(),
+            x.issued_refresh.last().cloned().unwrap(),
+        )
+    };
+    let deleted = s
+        .browser
+        .submit(
+            "/settings/workspace",
+            "/settings/workspace/delete",
+            &[("name", "Connectors")],
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.app.db.count_as_admin(&format!(
+            "SELECT COUNT(*) AS n FROM connected_accounts WHERE id = '{id}'"
+        )),
+        0
+    );
+    let revoked = s.platforms.platform("x").revoked.clone();
+    assert!(
+        revoked.contains(&issued.0) && revoked.contains(&issued.1),
+        "{revoked:?}"
+    );
+    assert_eq!(
+        status_of(s.live.get("/v1/status")).await,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -512,6 +512,7 @@ async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
             "SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL AND replaced_by IS NULL",
         ),
         count("SELECT COUNT(*) AS n FROM workspaces"),
+        count("SELECT COUNT(*) AS n FROM workspaces WHERE name = 'Forms'"),
         count("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL"),
     );
     for (path, fields) in [
@@ -553,6 +554,27 @@ async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
             vec![("role", "admin")],
         ),
         ("/settings/members/usr_none/remove".to_owned(), vec![]),
+        (
+            "/settings/members/invitations".to_owned(),
+            vec![("email", "new@example.com"), ("role", "member")],
+        ),
+        (
+            "/settings/members/invitations/inv_none/resend".to_owned(),
+            vec![],
+        ),
+        (
+            "/settings/members/invitations/inv_none/revoke".to_owned(),
+            vec![],
+        ),
+        ("/invitation/accept".to_owned(), vec![("token", "none")]),
+        (
+            "/settings/workspace/rename".to_owned(),
+            vec![("name", "Renamed")],
+        ),
+        (
+            "/settings/workspace/delete".to_owned(),
+            vec![("name", "Forms")],
+        ),
         ("/logout".to_owned(), vec![]),
     ] {
         let mut form = fields.clone();
@@ -565,9 +587,11 @@ async fn every_signed_in_form_refuses_a_wrong_token_and_changes_nothing() {
             "SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL AND replaced_by IS NULL",
         ),
         count("SELECT COUNT(*) AS n FROM workspaces"),
+        count("SELECT COUNT(*) AS n FROM workspaces WHERE name = 'Forms'"),
         count("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL"),
     );
     assert_eq!(before, after);
+    assert_eq!(app.db.rows("invitations"), 0);
     assert_eq!(owner.get("/dashboard").await.status(), StatusCode::OK);
     assert_eq!(
         app.browser()

@@ -110,13 +110,24 @@ impl TestDatabase {
 
     /// One text value (column `v`) from a query run as the admin.
     pub fn first_text_as_admin(&self, sql: &str) -> String {
-        use diesel::RunQueryDsl as _;
         #[derive(diesel::QueryableByName)]
         struct Text {
             #[diesel(sql_type = diesel::sql_types::Text)]
             v: String,
         }
-        let rows: Vec<Text> = match &self.pg_schema {
+        let rows: Vec<Text> = self.load_as_admin(sql);
+        rows.into_iter().next().map(|t| t.v).expect("one row")
+    }
+
+    /// The rows of a query run as the admin.
+    fn load_as_admin<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: diesel::QueryableByName<diesel::pg::Pg>
+            + diesel::QueryableByName<diesel::sqlite::Sqlite>
+            + 'static,
+    {
+        use diesel::RunQueryDsl as _;
+        match &self.pg_schema {
             Some(_) => {
                 let mut conn = PgConnection::establish(&self.url).expect("connect");
                 diesel::sql_query(sql).load(&mut conn).expect("admin query")
@@ -124,27 +135,17 @@ impl TestDatabase {
             None => diesel::sql_query(sql)
                 .load(&mut self.sqlite_admin())
                 .expect("admin query"),
-        };
-        rows.into_iter().next().map(|t| t.v).expect("one row")
+        }
     }
 
     /// One number from a query run as the admin.
     pub fn count_as_admin(&self, sql: &str) -> i64 {
-        use diesel::RunQueryDsl as _;
         #[derive(diesel::QueryableByName)]
         struct Count {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let rows: Vec<Count> = match &self.pg_schema {
-            Some(_) => {
-                let mut conn = PgConnection::establish(&self.url).expect("connect");
-                diesel::sql_query(sql).load(&mut conn).expect("admin query")
-            }
-            None => diesel::sql_query(sql)
-                .load(&mut self.sqlite_admin())
-                .expect("admin query"),
-        };
+        let rows: Vec<Count> = self.load_as_admin(sql);
         rows.first().map(|c| c.n).expect("one row")
     }
 }
