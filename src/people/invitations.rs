@@ -251,7 +251,7 @@ pub async fn sign_up_by_invitation(
     // Checked before any hashing, so a dead link costs no hash; checked again below.
     let invitee = match invitation_link(db, token).await? {
         LinkState::Live { invitation, .. } => invitation.email,
-        closed => return Err(closed_link(closed)),
+        closed => return Err(closed.refusal()),
     };
     let place = hashing.reserve_for_new_password()?;
     let address = client_address.to_owned();
@@ -308,7 +308,7 @@ fn join(
     }
     let now = now();
     if let Some(closed) = state_of(conn, invitation, now)? {
-        return Err(closed_link(closed));
+        return Err(closed.refusal());
     }
     if !invitations::accept(conn, &invitation.id, user, now)? {
         return Err(AccountError::InvalidToken);
@@ -354,12 +354,15 @@ fn state_of(
     Ok((!inviter_may).then_some(LinkState::Revoked))
 }
 
-fn closed_link(state: LinkState) -> AccountError {
-    match state {
-        LinkState::Used => AccountError::InvitationUsed,
-        LinkState::Revoked => AccountError::InvitationRevoked,
-        LinkState::Expired => AccountError::InvitationExpired,
-        LinkState::Live { .. } => AccountError::InvalidToken,
+impl LinkState {
+    /// Why a link that is not live cannot be used, as the error the pages explain.
+    pub fn refusal(self) -> AccountError {
+        match self {
+            LinkState::Used => AccountError::InvitationUsed,
+            LinkState::Revoked => AccountError::InvitationRevoked,
+            LinkState::Expired => AccountError::InvitationExpired,
+            LinkState::Live { .. } => AccountError::InvalidToken,
+        }
     }
 }
 

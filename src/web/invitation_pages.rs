@@ -60,7 +60,7 @@ async fn show(
                 workspace_name,
                 has_account,
             }) => (invitation, workspace_name, has_account),
-            Ok(closed) => return closed_page(closed_error(closed)),
+            Ok(closed) => return closed_page(closed.refusal()),
             Err(err) => return closed_page(err),
         };
     let signed_in_as = session.user_id().and(session.email());
@@ -91,15 +91,6 @@ async fn show(
 
 fn urlencode(raw: &str) -> String {
     url::form_urlencoded::byte_serialize(raw.as_bytes()).collect()
-}
-
-fn closed_error(state: LinkState) -> AccountError {
-    match state {
-        LinkState::Used => AccountError::InvitationUsed,
-        LinkState::Revoked => AccountError::InvitationRevoked,
-        LinkState::Expired => AccountError::InvitationExpired,
-        LinkState::Live { .. } => AccountError::InvalidToken,
-    }
 }
 
 /// The plain page for a link that leads nowhere any more; other errors as usual.

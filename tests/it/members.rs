@@ -37,7 +37,7 @@ async fn joined(app: &TestApp, owner: &str, role: &str) -> (Browser, String) {
 }
 
 /// The id of `email`'s row on the members page `browser` sees.
-async fn member_id(browser: &Browser, email: &str) -> String {
+pub async fn member_id(browser: &Browser, email: &str) -> String {
     let html = browser.page("/settings/members").await;
     let page = scraper::Html::parse_document(&html);
     let rows = scraper::Selector::parse("tr.member").unwrap();

@@ -4,6 +4,7 @@
 use crate::harness::{ApiClient, Browser, TestApp, error_of, json, status_of, unique_email};
 use crate::invitations::{invite, sign_up_through};
 use crate::mailbox::Mailbox;
+use crate::members::member_id;
 use reqwest::StatusCode;
 
 struct Team {
@@ -31,18 +32,6 @@ async fn team() -> Team {
         admin,
         admin_email,
     }
-}
-
-/// The id of `email`'s row on the members page.
-async fn member_id(browser: &Browser, email: &str) -> String {
-    let html = browser.page("/settings/members").await;
-    let page = scraper::Html::parse_document(&html);
-    let rows = scraper::Selector::parse("tr.member").unwrap();
-    page.select(&rows)
-        .find(|row| row.text().collect::<String>().contains(email))
-        .and_then(|row| row.value().attr("data-user-id"))
-        .unwrap_or_else(|| panic!("{email} is not listed"))
-        .to_owned()
 }
 
 #[tokio::test]
