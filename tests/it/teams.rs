@@ -293,3 +293,70 @@ async fn deleting_a_workspace_needs_its_owner_and_its_name_and_takes_everything_
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn rolling_through_the_api_refuses_bad_input_and_other_workspaces_keys() {
+    let t = team().await;
+    let base = &t.app.base;
+    let key = ApiClient::new(base, &t.owner.create_key("roller", "live", &[]).await);
+    let (_, _, status) = json(key.get("/v1/status")).await;
+    let id = status["key"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/api-keys/{id}/roll");
+    for body in [
+        serde_json::json!({"grace_hours": 169}),
+        serde_json::json!({"grace_hours": -1}),
+        serde_json::json!({"grace_hours": "1"}),
+        serde_json::json!({"grace_hours": 1, "extra": true}),
+        serde_json::json!({}),
+    ] {
+        let (status, code) = error_of(key.post(&path).json(&body)).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        status_of(key.get("/v1/status")).await,
+        StatusCode::OK,
+        "nothing rolled"
+    );
+    // Another workspace's key id is not found from here.
+    let stranger = app_stranger_key(&t).await;
+    let (status, code) = error_of(
+        stranger
+            .post(&path)
+            .json(&serde_json::json!({"grace_hours": 0})),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, _, rolled) =
+        json(key.post(&path).json(&serde_json::json!({"grace_hours": 1}))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(
+        rolled["plaintext"]
+            .as_str()
+            .unwrap()
+            .starts_with("sk_live_")
+    );
+    assert_eq!(
+        status_of(key.get("/v1/status")).await,
+        StatusCode::OK,
+        "alive for its grace hour"
+    );
+}
+
+/// A full key of a workspace of someone else's on the same server.
+async fn app_stranger_key(t: &Team) -> ApiClient {
+    let stranger = t.app.browser();
+    stranger
+        .sign_up(&unique_email("stranger"), "Elsewhere")
+        .await;
+    ApiClient::new(
+        &t.app.base,
+        &stranger.create_key("theirs", "live", &[]).await,
+    )
+}
