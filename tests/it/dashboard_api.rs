@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json as j;
 
 /// The CSRF token signed-in pages carry for their scripts.
-async fn page_token(browser: &Browser) -> String {
+pub async fn page_token(browser: &Browser) -> String {
     let html = browser.dashboard().await;
     html.split("<meta name=\"csrf-token\" content=\"")
         .nth(1)
@@ -15,7 +15,7 @@ async fn page_token(browser: &Browser) -> String {
         .to_owned()
 }
 
-fn v1(browser: &Browser, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+pub fn v1(browser: &Browser, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
     browser
         .client
         .request(method, format!("{}{path}", browser.base))

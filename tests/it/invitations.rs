@@ -8,7 +8,8 @@ use crate::harness::{
 use crate::mailbox::Mailbox;
 use reqwest::StatusCode;
 
-async fn app_with_mail() -> (TestApp, Mailbox) {
+/// A server whose mail goes to a real SMTP server the test reads.
+pub async fn app_with_mail() -> (TestApp, Mailbox) {
     let mailbox = Mailbox::start();
     let app = TestApp::spawn_with(|vars| mailbox.configure(vars)).await;
     (app, mailbox)
@@ -55,6 +56,23 @@ pub async fn sign_up_through(app: &TestApp, link: &str) -> Browser {
     assert_eq!(joined.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(joined.headers()), "/dashboard?done=joined");
     browser
+}
+
+/// Someone new, invited by `inviter` with `role` and signed up through the emailed link: a
+/// member of the inviter's current workspace and of no other. Answers their browser and email.
+pub async fn joined(
+    app: &TestApp,
+    mailbox: &Mailbox,
+    inviter: &Browser,
+    role: &str,
+) -> (Browser, String) {
+    let email = unique_email(role);
+    assert_eq!(
+        invite(inviter, &email, role).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let link = mailbox.link(&email, "/invitation", 1).await;
+    (sign_up_through(app, &link).await, email)
 }
 
 /// A signed-in browser accepts the invitation behind `link`.

@@ -19,6 +19,7 @@ mod isolation;
 mod members;
 mod password_reset;
 mod platforms;
+mod roles;
 mod rotation;
 mod security_page;
 mod sessions;

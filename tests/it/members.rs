@@ -2,39 +2,8 @@
 //! always keeps an owner.
 
 use crate::harness::{Browser, TestApp, all_at_once, location, unique_email};
+use crate::invitations::{app_with_mail, joined};
 use reqwest::StatusCode;
-
-/// Someone signed up on their own, then added to the workspace `owner` made, with `role`, and
-/// switched into it.
-async fn joined(app: &TestApp, owner: &str, role: &str) -> (Browser, String) {
-    let email = unique_email(role);
-    let browser = app.browser();
-    browser.sign_up(&email, "").await;
-    app.db.execute_as_admin(&format!(
-        "INSERT INTO memberships (workspace_id, user_id, role, created_at) \
-         SELECT m.workspace_id, u.id, '{role}', 1 FROM memberships m \
-         JOIN users o ON o.id = m.user_id, users u \
-         WHERE o.email = '{owner}' AND u.email = '{email}'"
-    ));
-    let dashboard = browser.dashboard().await;
-    let html = scraper::Html::parse_document(&dashboard);
-    let selector = scraper::Selector::parse("#workspace_id option:not([selected])").unwrap();
-    let workspace = html
-        .select(&selector)
-        .next()
-        .and_then(|o| o.value().attr("value"))
-        .expect("the owner's workspace in the switcher")
-        .to_owned();
-    let switched = browser
-        .submit(
-            "/dashboard",
-            "/workspaces/switch",
-            &[("workspace_id", &workspace)],
-        )
-        .await;
-    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
-    (browser, email)
-}
 
 /// The id of `email`'s row on the members page `browser` sees.
 pub async fn member_id(browser: &Browser, email: &str) -> String {
@@ -78,12 +47,12 @@ fn role_count(app: &TestApp, workspace: &str, role: &str) -> i64 {
 
 #[tokio::test]
 async fn roles_change_as_the_table_of_powers_allows() {
-    let app = TestApp::spawn().await;
+    let (app, mailbox) = app_with_mail().await;
     let owner_email = unique_email("owner");
     let owner = app.browser();
     owner.sign_up(&owner_email, "Team").await;
-    let (admin, admin_email) = joined(&app, &owner_email, "admin").await;
-    let (member, member_email) = joined(&app, &owner_email, "member").await;
+    let (admin, admin_email) = joined(&app, &mailbox, &owner, "admin").await;
+    let (member, member_email) = joined(&app, &mailbox, &owner, "member").await;
 
     let page = member.page("/settings/members").await;
     assert!(page.contains(&owner_email) && page.contains(&member_email));
@@ -169,7 +138,7 @@ async fn roles_change_as_the_table_of_powers_allows() {
 
 #[tokio::test]
 async fn the_last_owner_stays() {
-    let app = TestApp::spawn().await;
+    let (app, mailbox) = app_with_mail().await;
     let owner_email = unique_email("sole");
     let owner = app.browser();
     owner.sign_up(&owner_email, "Solo").await;
@@ -190,7 +159,7 @@ async fn the_last_owner_stays() {
     assert_eq!(role_count(&app, "Solo", "owner"), 1);
 
     // With a second owner, the first may step down, or leave.
-    let (second, _) = joined(&app, &owner_email, "owner").await;
+    let (second, _) = joined(&app, &mailbox, &owner, "owner").await;
     assert_eq!(
         set_role(&owner, &own, "admin").await.status(),
         StatusCode::SEE_OTHER
@@ -215,11 +184,11 @@ async fn the_last_owner_stays() {
 
 #[actix_web::test]
 async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
-    let app = TestApp::spawn().await;
+    let (app, mailbox) = app_with_mail().await;
     let first_email = unique_email("first");
     let first = app.browser();
     first.sign_up(&first_email, "Duel").await;
-    let (second, second_email) = joined(&app, &first_email, "owner").await;
+    let (second, second_email) = joined(&app, &mailbox, &first, "owner").await;
     let first_id = member_id(&first, &first_email).await;
     let second_id = member_id(&first, &second_email).await;
     let owners_of_duel = || role_count(&app, "Duel", "owner");
