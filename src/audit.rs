@@ -236,7 +236,7 @@ pub async fn page(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<Page, AuditError> {
-    let before = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+    let after = match cursor.filter(|c| !c.is_empty()) {
         None => None,
         Some(raw) => Some(parse_cursor(raw)?),
     };
@@ -244,40 +244,45 @@ pub async fn page(
     // One more than asked, to know whether another page follows.
     let mut rows = db
         .read(InWorkspace(workspace.clone()), move |conn| {
-            audit_events::page(conn, before, limit + 1)
+            audit_events::page(conn, after.as_deref(), limit + 1)
         })
-        .await?;
+        .await?
+        .ok_or_else(bad_cursor)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last().map(|e| format!("c{}", e.seq)))
-        .flatten();
+    let next_cursor = more.then(|| rows.last().map(|e| e.id.clone())).flatten();
     Ok(Page {
         events: rows.into_iter().map(EventView::from).collect(),
         next_cursor,
     })
 }
 
-/// Cursors are `c` and a position; anything else is refused before a query.
-fn parse_cursor(raw: &str) -> Result<i64, AuditError> {
-    raw.strip_prefix('c')
-        .filter(|digits| !digits.is_empty() && digits.len() <= 18)
-        .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|digits| digits.parse::<i64>().ok())
-        .ok_or_else(|| {
-            AuditError::Invalid(Invalid::new(
-                "cursor",
-                "The cursor is not one this service gave out.",
-            ))
+/// A cursor is the id of the last entry of the previous page: opaque, and says nothing about
+/// the rest of the service (a position in the shared sequence would tell one tenant how busy
+/// the others are). Anything not shaped like an entry id is refused before a query.
+fn parse_cursor(raw: &str) -> Result<String, AuditError> {
+    raw.strip_prefix("evt_")
+        .filter(|hex| {
+            hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         })
+        .map(|_| raw.to_owned())
+        .ok_or_else(bad_cursor)
+}
+
+fn bad_cursor() -> AuditError {
+    AuditError::Invalid(Invalid::new(
+        "cursor",
+        "The cursor is not one this service gave out.",
+    ))
 }
 
 /// Parses a page size as sent (`limit`): 1 to 100, 50 when absent.
 pub fn parse_limit(raw: Option<&str>) -> Result<i64, AuditError> {
-    match raw.map(str::trim).filter(|l| !l.is_empty()) {
+    match raw.filter(|l| !l.is_empty()) {
         None => Ok(DEFAULT_PAGE),
+        // Digits only: no sign, space or leading zeros to make one limit look like another.
         Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            Ok(n) if (1..=MAX_PAGE).contains(&n) && raw == n.to_string() => Ok(n),
             _ => Err(AuditError::Invalid(Invalid::new(
                 "limit",
                 format!("The limit is a whole number from 1 to {MAX_PAGE}."),
@@ -300,16 +305,17 @@ mod tests {
 
     #[test]
     fn cursors_are_only_the_ones_handed_out() {
-        assert_eq!(parse_cursor("c42").unwrap(), 42);
+        let id = "evt_0123456789abcdef0123456789abcdef";
+        assert_eq!(parse_cursor(id).unwrap(), id);
         for bad in [
-            "42",
-            "c",
-            "c-1",
-            "c1e3",
-            "c 1",
-            "c٣",
-            "c9999999999999999999",
-            "x1",
+            "c42",
+            "evt_",
+            "evt_0123456789ABCDEF0123456789ABCDEF",
+            "evt_0123456789abcdef0123456789abcde",
+            "evt_0123456789abcdef0123456789abcdef0",
+            " evt_0123456789abcdef0123456789abcdef",
+            "evt_0123456789abcdef0123456789abcde٣",
+            "key_0123456789abcdef0123456789abcdef",
         ] {
             assert!(parse_cursor(bad).is_err(), "{bad}");
         }
@@ -319,7 +325,7 @@ mod tests {
     fn page_sizes_run_from_one_to_a_hundred() {
         assert_eq!(parse_limit(None).unwrap(), DEFAULT_PAGE);
         assert_eq!(parse_limit(Some("100")).unwrap(), 100);
-        for bad in ["0", "101", "-1", "ten", "1.5"] {
+        for bad in ["0", "101", "-1", "ten", "1.5", "+5", " 5", "05", "5 "] {
             assert!(parse_limit(Some(bad)).is_err(), "{bad}");
         }
     }

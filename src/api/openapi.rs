@@ -6,6 +6,7 @@ use super::{accounts, keys, status, team};
 use actix_web::{HttpResponse, get};
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -58,9 +59,61 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     let mut doc = ApiDoc::openapi();
     // The paths come from the same list the router is built from.
     doc.paths = super::routes::documented();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            add_common_answers(operation);
+        }
+    }
     doc.to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 });
+
+/// Answers that come from the request pipeline rather than the handler, so that each route's
+/// list of statuses is whole without every annotation repeating them: a query string that is
+/// not UTF-8 and the rate limit on any route; and on routes behind a key, a missing or bad key
+/// and a workspace header naming another workspace.
+fn add_common_answers(operation: &mut utoipa::openapi::path::Operation) {
+    let keyed = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut common = vec![
+        ("400", "Malformed request"),
+        ("429", "Rate limited; see Retry-After"),
+    ];
+    if keyed {
+        common.extend([
+            ("401", "Missing, invalid, expired or revoked key"),
+            (
+                "403",
+                "Outside the key's scopes or workspace, or beyond its creator's role",
+            ),
+        ]);
+    }
+    for (status, description) in common {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| error_answer(description));
+    }
+}
+
+fn error_answer(description: &str) -> RefOr<Response> {
+    let envelope = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+        .build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", envelope)
+            .build(),
+    )
+}
 
 #[get("/openapi.json")]
 pub async fn document() -> HttpResponse {

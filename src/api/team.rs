@@ -1,10 +1,11 @@
 //! `GET /v1/members` and `GET /v1/audit-events`: who is in the workspace, and what they changed.
 
-use super::caller::Caller;
+use super::caller::{Caller, Via};
 use super::error::{ApiError, ErrorEnvelope};
 use super::json::StrictQuery;
 use super::keys::rfc3339;
 use crate::audit::{self, AuditError, EventView};
+use crate::auth::api_key::KeyMode;
 use crate::domain::{Action, Scope};
 use crate::people;
 use crate::state::AppState;
@@ -125,7 +126,7 @@ pub struct EventQuery {
         (status = 200, description = "One page of entries", body = EventPage),
         (status = 400, description = "A bad cursor or limit", body = ErrorEnvelope),
         (status = 401, description = "Missing or invalid key", body = ErrorEnvelope),
-        (status = 403, description = "The key lacks workspace:read, or its creator (or the signed-in person) is not an owner or admin", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks workspace:read, is a test key, or its creator (or the signed-in person) is not an owner or admin", body = ErrorEnvelope),
     )
 )]
 #[get("/audit-events")]
@@ -139,6 +140,14 @@ pub async fn audit_events(
     if !caller.role().may(Action::SeeAudit) {
         return Err(ApiError::Forbidden(
             "Only owners and admins read the audit log".into(),
+        ));
+    }
+    // The log names live keys and live accounts; a test key sees no live data.
+    if let Via::Key(key) = &caller.via
+        && key.mode == KeyMode::Test
+    {
+        return Err(ApiError::Forbidden(
+            "The audit log covers live data: read it with a live key".into(),
         ));
     }
     let limit = audit::parse_limit(query.limit.as_deref())?;

@@ -51,14 +51,29 @@ pub fn insert(conn: &mut WorkspaceConn<'_>, event: NewEvent<'_>) -> Result<(), D
     Ok(())
 }
 
-/// Up to `limit` entries of the connection's workspace, newest first, older than `before` (a
-/// `seq`) when given.
+/// Up to `limit` entries of the connection's workspace, newest first, older than the entry
+/// `after` (its id) when given; `None` when that entry is not one of this workspace's.
 pub fn page(
     conn: &mut WorkspaceConn<'_>,
-    before: Option<i64>,
+    after: Option<&str>,
     limit: i64,
-) -> Result<Vec<StoredEvent>, DbError> {
+) -> Result<Option<Vec<StoredEvent>>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
+    let before = match after {
+        None => None,
+        Some(id) => {
+            let seq = audit_events::table
+                .filter(audit_events::workspace_id.eq(workspace))
+                .filter(audit_events::id.eq(id))
+                .select(audit_events::seq)
+                .first::<i64>(conn)
+                .optional()?;
+            match seq {
+                Some(seq) => Some(seq),
+                None => return Ok(None),
+            }
+        }
+    };
     let mut query = audit_events::table
         .filter(audit_events::workspace_id.eq(workspace))
         .select(StoredEvent::as_select())
@@ -68,5 +83,5 @@ pub fn page(
     if let Some(before) = before {
         query = query.filter(audit_events::seq.lt(before));
     }
-    Ok(query.load(conn)?)
+    Ok(Some(query.load(conn)?))
 }

@@ -24,6 +24,14 @@ impl Password {
                 format!("Use at most {MAX_PASSWORD_CHARS} characters for your password."),
             ));
         }
+        // No keyboard types these, and a NUL cuts the password short in some tools that might
+        // one day read it: refused rather than stored as a password nobody can type again.
+        if raw.chars().any(char::is_control) {
+            return Err(Invalid::new(
+                "password",
+                "A password cannot contain control characters (such as tabs or line breaks).",
+            ));
+        }
         Ok(Self(raw))
     }
 
@@ -55,6 +63,18 @@ mod tests {
         assert!(Password::new_password("éééééééééé".into()).is_ok());
         assert!(Password::new_password("x".repeat(256)).is_ok());
         assert!(Password::new_password("x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        for bad in [
+            "\0".repeat(12),
+            format!("{}\n", "x".repeat(11)),
+            "tab\tseparated".into(),
+        ] {
+            assert!(Password::new_password(bad.clone()).is_err(), "{bad:?}");
+        }
+        assert!(Password::new_password("spaces are fine here".into()).is_ok());
     }
 
     #[test]

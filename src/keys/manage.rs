@@ -239,17 +239,52 @@ async fn insert(
     let secret = NewApiKey::generate(key.mode);
     let row = NewRow::new(issuer, key, &secret);
     let who = issuer.who.clone();
+    let issuer = issuer.clone();
     let stored = db
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
+            still_entitled(conn, &issuer)?;
             let stored = row.insert(conn)?;
             if let Some(key) = &stored {
                 audit::record(conn, &who, Event::KeyCreated, &subject(key), None)?;
             }
-            Ok::<_, DbError>(stored)
+            Ok::<_, KeyError>(stored)
         })
         .await?
         .ok_or(KeyError::NotFound)?;
     Ok((KeyView::from_stored(stored, now()), secret))
+}
+
+/// The issuer's power, read again inside the transaction that makes a key, after taking the
+/// workspace's row (which membership changes also take). The request was authenticated
+/// earlier; a creator removed or demoted since, or an issuing key revoked since, makes nothing.
+/// Without this, a key made while its creator's removal commits would escape the revocation
+/// of everything they made.
+fn still_entitled(
+    conn: &mut crate::db::WorkspaceConn<'_>,
+    issuer: &Issuer,
+) -> Result<(), KeyError> {
+    if !crate::db::workspaces::lock(conn)? {
+        return Err(KeyError::NotFound);
+    }
+    let role = match &issuer.user {
+        Some(user) => crate::db::memberships::role_of(conn, user)?,
+        None => None,
+    };
+    if !role.is_some_and(Role::can_manage) {
+        return Err(KeyError::Forbidden(
+            "Only owners and admins manage API keys.",
+        ));
+    }
+    if let Some(parent) = &issuer.key {
+        let active = api_keys::get(conn, &parent.id)?
+            .is_some_and(|k| KeyView::from_stored(k, now()).state == KeyState::Active);
+        if !active {
+            return Err(KeyError::Forbidden(
+                "The key making this request was revoked or expired while it ran.",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A key as the audit log names it: `sk_live_…a1b2 (label)`.
@@ -421,8 +456,10 @@ pub async fn roll_key(
     let who = issuer.who.clone();
     let old_name = format!("{} ({})", old.masked(), old.label);
     // Marked, replaced and expired in one transaction: of two rolls at once, one makes a key.
+    let caller = issuer.clone();
     let stored = db
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
+            still_entitled(conn, &caller)?;
             if !api_keys::mark_rolled(conn, &id, &row.id)? {
                 return Err(KeyError::Invalid(Invalid::new(
                     "key",

@@ -170,7 +170,14 @@ async fn answer(
         ),
         Err(other) => return Err(other.into()),
     };
-    page(state, member, status, Say::Error(why)).await
+    let mut response = page(state, member, status, Say::Error(why)).await?;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            crate::auth::throttle::INVITATION_WINDOW_SECS.into(),
+        );
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

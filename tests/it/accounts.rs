@@ -40,9 +40,11 @@ async fn sign_up_without_a_workspace_name_derives_one_from_the_email() {
 async fn sign_up_refuses_bad_input_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
-    let cases: [(&str, &str, String, &str); 4] = [
+    let nuls = "\0".repeat(12);
+    let cases: [(&str, &str, String, &str); 5] = [
         ("not-an-email", PASSWORD, "W".into(), "valid email"),
         ("carol@example.com", "too short", "W".into(), "at least 10"),
+        ("carol@example.com", &nuls, "W".into(), "control characters"),
         (
             "carol@example.com",
             &"x".repeat(257),

@@ -737,6 +737,15 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
     owner.sign_up(&unique_email("doc"), "Documented").await;
     let api = ApiClient::new(&app.base, &owner.create_key("doc", "test", &[]).await);
     for (method, path) in described {
+        let listed = doc["paths"][&path][&method]["responses"]
+            .as_object()
+            .unwrap();
+        for common in ["400", "401", "403", "429"] {
+            assert!(
+                listed.contains_key(common),
+                "{method} {path} lists {common}"
+            );
+        }
         let concrete = path
             .replace("{id}", "ak_00000000000000000000000000")
             .replace("{platform}", "sandbox");
@@ -755,6 +764,10 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
         assert!(
             !body.contains("No such route"),
             "{method} {path} is served: {status} {body}"
+        );
+        assert!(
+            listed.contains_key(status.as_str()),
+            "{method} {path} answered {status}, which it does not list"
         );
     }
     // The check above can fail: a method a path does not have meets the no-route answer.

@@ -406,3 +406,51 @@ async fn who_may_invite_with_which_role_follows_the_table_of_powers() {
     }
     assert_eq!(app.db.rows("invitations"), 4);
 }
+
+#[tokio::test]
+async fn one_address_gets_at_most_five_invitations_an_hour() {
+    let (app, mailbox) = app_with_mail().await;
+    let (owner, _) = owner(&app, "Acme").await;
+    let invited = unique_email("flooded");
+    let open_id = || {
+        app.db.first_text_as_admin(&format!(
+            "SELECT id AS v FROM invitations WHERE email = '{invited}' AND revoked_at IS NULL"
+        ))
+    };
+    for n in 1..=5 {
+        assert_eq!(
+            invite(&owner, &invited, "member").await.status(),
+            StatusCode::SEE_OTHER,
+            "invitation {n}"
+        );
+        mailbox.link(&invited, "/invitation", n).await;
+        let revoke = format!("/settings/members/invitations/{}/revoke", open_id());
+        let revoked = owner.submit("/settings/members", &revoke, &[]).await;
+        assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    }
+    // The same address in another spelling is the same address.
+    let shouted = invited.to_uppercase();
+    let refused = invite(&owner, &shouted, "member").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "3600");
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many invitations")
+    );
+    assert_eq!(
+        app.db.count_as_admin(&format!(
+            "SELECT COUNT(*) AS n FROM invitations WHERE email = '{invited}'"
+        )),
+        5,
+        "the refused one was not made"
+    );
+    let sent = mailbox
+        .messages()
+        .iter()
+        .filter(|m| m.to_lowercase().contains(&format!("to: {invited}")))
+        .count();
+    assert_eq!(sent, 5, "nor sent");
+}

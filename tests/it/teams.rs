@@ -1,15 +1,17 @@
 //! A team at work: keys that follow their creator's role, the audit log (through the page and
 //! the API, append-only), and deleting a workspace.
 
-use crate::harness::{ApiClient, Browser, TestApp, error_of, json, status_of, unique_email};
-use crate::invitations::{invite, sign_up_through};
+use crate::harness::{
+    ApiClient, Browser, PASSWORD, TestApp, error_of, json, status_of, unique_email,
+};
+use crate::invitations::{accept, invite, sign_up_through};
 use crate::mailbox::Mailbox;
 use crate::members::member_id;
 use reqwest::StatusCode;
 
 struct Team {
     app: TestApp,
-    _mailbox: Mailbox,
+    mailbox: Mailbox,
     owner: Browser,
     admin: Browser,
     admin_email: String,
@@ -17,8 +19,16 @@ struct Team {
 
 /// An owner of "Acme" and an admin they invited.
 async fn team() -> Team {
+    team_with(|_| {}).await
+}
+
+async fn team_with(adjust: impl FnOnce(&mut std::collections::HashMap<String, String>)) -> Team {
     let mailbox = Mailbox::start();
-    let app = TestApp::spawn_with(|vars| mailbox.configure(vars)).await;
+    let app = TestApp::spawn_with(|vars| {
+        mailbox.configure(vars);
+        adjust(vars);
+    })
+    .await;
     let owner = app.browser();
     owner.sign_up(&unique_email("owner"), "Acme").await;
     let admin_email = unique_email("admin");
@@ -27,7 +37,7 @@ async fn team() -> Team {
     let admin = sign_up_through(&app, &link).await;
     Team {
         app,
-        _mailbox: mailbox,
+        mailbox,
         owner,
         admin,
         admin_email,
@@ -115,6 +125,90 @@ async fn a_key_acts_with_its_creator_s_current_role_and_goes_with_them() {
 }
 
 #[tokio::test]
+async fn keys_made_while_their_creator_is_removed_are_revoked_with_the_rest() {
+    let t = team_with(|vars| {
+        vars.insert("SOCIALIZER_RATE_LIMIT_FREE".into(), "100000".into());
+    })
+    .await;
+    let count = |sql: &str| t.app.db.count_as_admin(sql);
+    let made_by_admin = format!(
+        "api_keys k JOIN users u ON u.id = k.created_by WHERE u.email = '{}'",
+        t.admin_email
+    );
+    // Several rounds: the admin is removed while their key makes keys as fast as it can, then
+    // invited back.
+    for round in 1..=3 {
+        if round > 1 {
+            invite(&t.owner, &t.admin_email, "admin").await;
+            let link = t.mailbox.link(&t.admin_email, "/invitation", round).await;
+            // The removal ended their session there.
+            t.admin.log_in(&t.admin_email, PASSWORD).await;
+            assert_eq!(
+                accept(&t.admin, &link).await.status(),
+                StatusCode::SEE_OTHER
+            );
+        }
+        let parent = ApiClient::new(
+            &t.app.base,
+            &t.admin.create_key("parent", "live", &[]).await,
+        );
+        let admin_id = member_id(&t.owner, &t.admin_email).await;
+        let removed = std::cell::Cell::new(false);
+        // Until a few answers after the removal has answered.
+        let maker = || async {
+            let mut made = 0;
+            let mut after = 0;
+            while after < 3 {
+                let request = parent
+                    .post("/v1/api-keys")
+                    .json(&serde_json::json!({"label": "racing"}));
+                if status_of(request).await == StatusCode::CREATED {
+                    made += 1;
+                }
+                if removed.get() {
+                    after += 1;
+                }
+            }
+            made
+        };
+        let remover = async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let path = format!("/settings/members/{admin_id}/remove");
+            let answer = t.owner.submit("/settings/members", &path, &[]).await;
+            removed.set(true);
+            answer.status()
+        };
+        let (a, b, c, d, e, f, status) = tokio::join!(
+            maker(),
+            maker(),
+            maker(),
+            maker(),
+            maker(),
+            maker(),
+            remover
+        );
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(
+            a + b + c + d + e + f > 0,
+            "keys were made before the removal"
+        );
+        assert_eq!(
+            count(&format!(
+                "SELECT COUNT(*) AS n FROM {made_by_admin} AND k.revoked_at IS NULL"
+            )),
+            0,
+            "round {round}: every key the removed admin made, also those made during the \
+             removal, is revoked"
+        );
+    }
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'key.revoked'"),
+        count(&format!("SELECT COUNT(*) AS n FROM {made_by_admin}")),
+        "each with its audit entry"
+    );
+}
+
+#[tokio::test]
 async fn the_audit_log_names_who_did_what_from_where_newest_first_and_pages() {
     let t = team().await;
     let key = ApiClient::new(
@@ -152,10 +246,17 @@ async fn the_audit_log_names_who_did_what_from_where_newest_first_and_pages() {
     }
     assert_eq!(seen, ["key.created", "member.joined", "member.invited"]);
 
+    // Another workspace's entry is no place to start from, and says nothing of its workspace.
+    let stranger = app_stranger_key(&t).await;
+    let (_, _, theirs) = json(stranger.get("/v1/audit-events")).await;
+    let their_entry = theirs["data"][0]["id"].as_str().unwrap().to_owned();
+    let foreign = format!("cursor={their_entry}");
     for bad in [
         "cursor=42",
-        "cursor=c-1",
+        "cursor=c1",
+        &foreign,
         "limit=0",
+        "limit=+5",
         "limit=1000",
         "other=1",
     ] {
@@ -177,6 +278,13 @@ async fn the_audit_log_names_who_did_what_from_where_newest_first_and_pages() {
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "insufficient_scope")
+    );
+    // The log names live keys and accounts: no reading for a test key, whatever its scopes.
+    let test = ApiClient::new(&t.app.base, &t.owner.create_key("test", "test", &[]).await);
+    let (status, code) = error_of(test.get("/v1/audit-events")).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "forbidden")
     );
     let html = t.owner.page("/settings/audit").await;
     assert!(
