@@ -37,6 +37,11 @@ fn postgres() -> Option<(tempfile::TempDir, TestDatabase, Database)> {
 }
 
 async fn workspace_with_owner(db: &Database, name: &str) -> WorkspaceId {
+    owned_workspace(db, name).await.0
+}
+
+/// A workspace and its owner, made straight in storage.
+async fn owned_workspace(db: &Database, name: &str) -> (WorkspaceId, UserId) {
     let user = UserId::generate();
     let workspace = WorkspaceId::generate();
     let email = Email::parse(&unique_email(name)).unwrap();
@@ -50,7 +55,7 @@ async fn workspace_with_owner(db: &Database, name: &str) -> WorkspaceId {
     })
     .await
     .unwrap();
-    workspace
+    (workspace, user)
 }
 
 #[actix_web::test]
@@ -140,10 +145,10 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
     let mut secrets = Vec::new();
     let mut workspaces = Vec::new();
     for name in ["Alpha", "Beta"] {
-        let workspace = workspace_with_owner(&db, name).await;
+        let (workspace, owner) = owned_workspace(&db, name).await;
         let issuer = Issuer {
             workspace: workspace.clone(),
-            user: None,
+            user: Some(owner),
             role: Role::Owner,
             key: None,
             who: socializer::audit::Who::operator(),
