@@ -43,6 +43,8 @@ pub struct Application {
     state: actix_web::web::Data<AppState>,
     key_usage_flush: Duration,
     refresh_every: Duration,
+    /// With PostgreSQL: hears other processes' key changes; stopped with the server.
+    key_listener: Option<crate::keys::listener::ListenerHandle>,
 }
 
 /// How often expired sessions and closed throttle windows are cleared away.
@@ -122,23 +124,43 @@ impl Application {
             })
             .transpose()
             .map_err(StartupError::Other)?;
+        let mut key_listener = None;
+        let key_cache = match (&config.database_url, config.cache_keys) {
+            (_, false) => Arc::new(crate::keys::KeyCache::disabled()),
+            (crate::db::DatabaseUrl::Sqlite(_), true) => Arc::new(crate::keys::KeyCache::enabled()),
+            (crate::db::DatabaseUrl::Postgres(url), true) => {
+                // Off until the listener hears every process's key changes.
+                let cache = Arc::new(crate::keys::KeyCache::shared());
+                let listener = crate::keys::listener::spawn(
+                    url.clone(),
+                    format!("socializer key listener {address}"),
+                    cache.clone(),
+                )
+                .map_err(|e| StartupError::Other(format!("key-change listener: {e}")))?;
+                key_listener = Some(listener);
+                cache
+            }
+        };
+        let rate_limiter = match &config.redis_url {
+            Some(url) => crate::api::shared_limits::ApiLimits::in_redis(url)
+                .map_err(|e| StartupError::Other(format!("SOCIALIZER_REDIS_URL: {e}")))?,
+            None => crate::api::shared_limits::ApiLimits::local(),
+        };
+        // Shared from the first request when Redis answers; if not, the server starts anyway.
+        rate_limiter.connect().await;
         let state = actix_web::web::Data::new(AppState {
             db: db.clone(),
             hashing,
             mailer,
             public_url: public_url.clone(),
             trust_forwarded_for: config.trust_forwarded_for,
-            rate_limiter: Default::default(),
+            rate_limiter,
             rate_limits: crate::state::RateLimits {
                 free: config.rate_limit_free,
                 paid: config.rate_limit_paid,
             },
             key_usage: Default::default(),
-            key_cache: if config.cache_keys && db.backend() == crate::db::Backend::Sqlite {
-                crate::keys::KeyCache::enabled()
-            } else {
-                crate::keys::KeyCache::disabled()
-            },
+            key_cache: key_cache.clone(),
             connector,
             google,
             anonymous_csrf: crate::auth::csrf::AnonymousCsrf::new(
@@ -183,6 +205,7 @@ impl Application {
             state: state_for_tasks,
             key_usage_flush: config.key_usage_flush,
             refresh_every: config.refresh_every,
+            key_listener,
         })
     }
 
@@ -207,12 +230,18 @@ impl Application {
             self.state.connector.clone(),
             self.refresh_every,
         ));
+        let limits = self.state.clone();
+        let redis = actix_web::rt::spawn(async move { limits.rate_limiter.keep_connected().await });
         let result = self.server.await;
+        redis.abort();
         housekeeping.abort();
         usage.abort();
         refresher.abort();
         // What was recorded since the last flush is written before the process ends.
         self.state.key_usage.flush(&self.db).await;
+        if let Some(listener) = self.key_listener {
+            let _ = tokio::task::spawn_blocking(move || listener.stop()).await;
+        }
         result
     }
 }

@@ -69,9 +69,11 @@ pub struct Config {
     pub hashing_threads: Option<usize>,
     /// How often recorded key uses are written (a key's last use is shown at most a minute late).
     pub key_usage_flush: std::time::Duration,
-    /// Keep verified keys in memory (only ever on SQLite; see `keys::KeyCache`). The benchmark
-    /// turns it off to measure the database path.
+    /// Keep verified keys in memory (see `keys::KeyCache`). The benchmark turns it off to
+    /// measure the database path.
     pub cache_keys: bool,
+    /// Where the API's rate limits are counted for every process; `None`: in each process.
+    pub redis_url: Option<RedisUrl>,
     /// The real platforms offered (each only when its client id and secret are set).
     pub platforms: Platforms,
     /// Sign-in with Google, when its client id and secret are set.
@@ -149,10 +151,56 @@ impl Config {
             hashing_threads: None,
             key_usage_flush: std::time::Duration::from_secs(10),
             cache_keys: true,
+            redis_url: var("SOCIALIZER_REDIS_URL")
+                .map(|raw| RedisUrl::parse(raw.trim()))
+                .transpose()
+                .map_err(|m| bad("SOCIALIZER_REDIS_URL", m))?,
             platforms,
             google,
             refresh_every: limits.refresh_every,
         })
+    }
+}
+
+/// A Redis URL, checked at start: `redis://host:port[/db]` (or `rediss://` for TLS). Its
+/// `Debug` leaves out any password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = Url::parse(raw)
+            .map_err(|e| format!("expected redis://host:port, got an invalid URL ({e})"))?;
+        if !matches!(url.scheme(), "redis" | "rediss") || url.host_str().is_none_or(str::is_empty) {
+            return Err("expected redis://host:port or rediss://host:port".into());
+        }
+        let db = url.path().trim_start_matches('/');
+        if !db.is_empty() && db.parse::<u16>().is_err() {
+            return Err(format!(
+                "the database after the host is a number, got {db:?}"
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Url::parse(&self.0) {
+            Ok(url) => write!(
+                f,
+                "{}://{}:{}{}",
+                url.scheme(),
+                url.host_str().unwrap_or(""),
+                url.port().unwrap_or(6379),
+                url.path()
+            ),
+            Err(_) => f.write_str("redis://…"),
+        }
     }
 }
 
@@ -555,10 +603,20 @@ mod tests {
             ("SOCIALIZER_SMTP_URL", "http://mail"),
             ("SOCIALIZER_RATE_LIMIT_FREE", "lots"),
             ("SOCIALIZER_TRUST_FORWARDED_FOR", "maybe"),
+            ("SOCIALIZER_REDIS_URL", "http://cache:6379"),
+            ("SOCIALIZER_REDIS_URL", "redis://"),
+            ("SOCIALIZER_REDIS_URL", "redis://cache:6379/zero"),
         ] {
             let err = config(&[("SOCIALIZER_DATA_DIR", data), (name, value)]).err();
             assert_eq!(err.map(|e| e.variable), Some(name), "{name}={value}");
         }
+    }
+
+    #[test]
+    fn a_redis_url_never_shows_its_password() {
+        let url = RedisUrl::parse("redis://:hunter2@cache.internal:6380/3").unwrap();
+        assert_eq!(format!("{url:?}"), "redis://cache.internal:6380/3");
+        assert!(RedisUrl::parse("rediss://cache.internal").is_ok());
     }
 
     #[test]

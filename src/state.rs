@@ -15,10 +15,11 @@ pub struct AppState {
     /// Base of links in emails and redirect URIs; `https` turns on Secure cookies and HSTS.
     pub public_url: Url,
     pub trust_forwarded_for: bool,
-    pub rate_limiter: RateLimiter,
+    /// The API's limits (shared through Redis when configured).
+    pub rate_limiter: crate::api::shared_limits::ApiLimits,
     pub rate_limits: RateLimits,
     pub key_usage: UsageRecorder,
-    pub key_cache: KeyCache,
+    pub key_cache: std::sync::Arc<KeyCache>,
     pub connector: std::sync::Arc<Connector>,
     /// Sign-in with Google, when configured.
     pub google: Option<crate::google::GoogleSignIn>,

@@ -51,7 +51,8 @@ pub async fn authenticate(
     if !crate::web::is_strict_utf8(req.query_string().as_bytes()) {
         let rate = state
             .rate_limiter
-            .check_address(ip, state.rate_limits.free, now);
+            .check_address(ip, state.rate_limits.free, now)
+            .await;
         let err = ApiError::InvalidRequest(
             "Invalid query: it is not valid UTF-8 once percent-decoded".into(),
         );
@@ -62,7 +63,8 @@ pub async fn authenticate(
         // Counted by client address, like any request without a valid key.
         let rate = state
             .rate_limiter
-            .check_address(ip, state.rate_limits.free, now);
+            .check_address(ip, state.rate_limits.free, now)
+            .await;
         if !rate.allowed {
             return Ok(refuse(req, over_limit(&rate), rate));
         }
@@ -97,7 +99,8 @@ pub async fn authenticate(
             // limited like anything else.
             let rate = state
                 .rate_limiter
-                .check_address(ip, state.rate_limits.free, now);
+                .check_address(ip, state.rate_limits.free, now)
+                .await;
             let err = if rate.allowed { err } else { over_limit(&rate) };
             return Ok(refuse(req, err, rate));
         }
@@ -112,7 +115,10 @@ pub async fn authenticate(
     } else {
         state.rate_limits.free
     };
-    let rate = state.rate_limiter.check(workspace.as_str(), limit, now);
+    let rate = state
+        .rate_limiter
+        .check(workspace.as_str(), limit, now)
+        .await;
     if !rate.allowed {
         return Ok(refuse(req, over_limit(&rate), rate));
     }

@@ -9,6 +9,7 @@ mod json;
 mod keys;
 pub mod openapi;
 pub mod rate_limit;
+pub mod shared_limits;
 mod status;
 mod team;
 

@@ -1,12 +1,13 @@
-//! Requests per minute, in fixed one-minute windows, counted in this process's memory.
-//! With several server processes each counts on its own (see the README).
+//! Requests per minute, in fixed one-minute windows, counted in this process's memory: the
+//! API's limits without Redis (or while it is unreachable, see `shared_limits`), and the
+//! limits on forms posted before sign-in.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-const WINDOW_SECS: i64 = 60;
+pub const WINDOW_SECS: i64 = 60;
 /// Past this many tracked windows, closed ones are swept out.
 const SWEEP_ABOVE: usize = 10_000;
 

@@ -18,6 +18,7 @@ pub mod email_tokens;
 pub mod google_sign_ins;
 pub mod identities;
 pub mod invitations;
+pub mod key_changes;
 pub mod login_throttle;
 pub mod memberships;
 pub mod oauth_states;

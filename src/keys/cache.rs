@@ -1,15 +1,20 @@
-//! Verified keys kept in memory, so that a request with a known key costs no database read
-//!. Only where this process is the only one serving the data (embedded SQLite): there every
-//! revocation and roll happens here and drops the entry at once, so "revoked at once" stays true.
-//! With PostgreSQL several processes share the keys, and the cache is off.
+//! Verified keys kept in memory, so that a request with a known key costs no database read.
+//!
+//! Embedded SQLite has one server process: every revocation and roll happens in it and drops
+//! the entry at once. With PostgreSQL several processes share the keys: each change announces
+//! itself (`db::key_changes`), and the cache serves only while this process's listener is
+//! connected and hearing those announcements. When the listener loses its connection the cache
+//! empties and stays off, every key read from the database, until it listens again: never stale.
 //!
 //! A request that read a key just before its revocation committed must not put it back after the
 //! revocation cleared it. Every forget bumps a generation under the write lock; a fill carries the
 //! generation it saw before reading the database, and is dropped if a forget came in between.
 
 use super::authenticate::Principal;
+use crate::db::key_changes::KeyChange;
 use crate::domain::{ApiKeyId, WorkspaceId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -26,8 +31,19 @@ struct Entry {
 }
 
 pub struct KeyCache {
-    enabled: bool,
+    policy: Policy,
+    /// With [`Policy::WhileListening`]: whether the listener hears other processes' changes.
+    listening: AtomicBool,
     entries: RwLock<Entries>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    Off,
+    /// This process makes every change to keys (embedded SQLite).
+    OnlyProcess,
+    /// Other processes change keys too, and say so (PostgreSQL).
+    WhileListening,
 }
 
 #[derive(Default)]
@@ -43,17 +59,61 @@ struct Entries {
 pub struct Generation(u64);
 
 impl KeyCache {
+    /// For the only process that changes keys.
     pub fn enabled() -> Self {
+        Self::with(Policy::OnlyProcess)
+    }
+
+    pub fn disabled() -> Self {
+        Self::with(Policy::Off)
+    }
+
+    /// For one of several processes: off until [`KeyCache::set_listening`] says it hears them.
+    pub fn shared() -> Self {
+        Self::with(Policy::WhileListening)
+    }
+
+    fn with(policy: Policy) -> Self {
         Self {
-            enabled: true,
+            policy,
+            listening: AtomicBool::new(false),
             entries: RwLock::default(),
         }
     }
 
-    pub fn disabled() -> Self {
-        Self {
-            enabled: false,
-            entries: RwLock::default(),
+    fn serving(&self) -> bool {
+        match self.policy {
+            Policy::Off => false,
+            Policy::OnlyProcess => true,
+            Policy::WhileListening => self.listening.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether the cache answers at all (for `/healthz`).
+    pub fn is_serving(&self) -> bool {
+        self.serving()
+    }
+
+    /// The listener connected (`true`) or lost its connection (`false`). Either way the cache
+    /// starts over: what it held may predate changes nobody heard, and a fill read before this
+    /// moment is not taken.
+    pub fn set_listening(&self, on: bool) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        entries.generation = entries.generation.wrapping_add(1);
+        entries.by_digest.clear();
+        self.listening.store(on, Ordering::Release);
+    }
+
+    /// A change another process (or this one) announced.
+    pub fn apply(&self, change: &KeyChange) {
+        match change {
+            KeyChange::Key(key) => self.forget(key),
+            KeyChange::Workspace(workspace) => self.forget_workspace(workspace),
+            KeyChange::Everything => {
+                let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+                entries.generation = entries.generation.wrapping_add(1);
+                entries.by_digest.clear();
+            }
         }
     }
 
@@ -63,7 +123,7 @@ impl KeyCache {
         digest: &str,
         now: i64,
     ) -> Option<Result<Arc<Principal>, super::AuthError>> {
-        if !self.enabled {
+        if !self.serving() {
             return None;
         }
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
@@ -96,11 +156,13 @@ impl KeyCache {
         principal: Arc<Principal>,
         key_expires_at: Option<i64>,
     ) {
-        if !self.enabled {
+        if self.policy == Policy::Off {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if entries.generation != seen.0 {
+        // Checked under the lock that `set_listening` takes: no fill lands after the listener
+        // was lost.
+        if entries.generation != seen.0 || !self.serving() {
             return;
         }
         if entries.by_digest.len() >= MAX_ENTRIES {
@@ -118,7 +180,7 @@ impl KeyCache {
 
     /// Forgets a key after it was revoked or its expiry changed.
     pub(super) fn forget(&self, key: &ApiKeyId) {
-        if !self.enabled {
+        if self.policy == Policy::Off {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
@@ -131,7 +193,7 @@ impl KeyCache {
     /// Forgets every key of a workspace, after a change that may alter what they act as: a
     /// member's role (keys act with their creator's), a removal, the workspace's deletion.
     pub fn forget_workspace(&self, workspace: &WorkspaceId) {
-        if !self.enabled {
+        if self.policy == Policy::Off {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
@@ -204,6 +266,38 @@ mod tests {
         assert!(cache.get("d", 0).is_none());
         cache.put(cache.generation(), "d".into(), p, None);
         assert!(cache.get("d", 0).is_some());
+    }
+
+    #[test]
+    fn a_shared_cache_serves_only_while_listening_and_starts_over_each_time() {
+        let cache = KeyCache::shared();
+        let p = principal();
+        cache.put(cache.generation(), "d".into(), p.clone(), None);
+        assert!(cache.get("d", 0).is_none(), "off until the listener hears");
+
+        cache.set_listening(true);
+        let seen = cache.generation();
+        cache.put(seen, "d".into(), p.clone(), None);
+        assert!(cache.get("d", 0).is_some());
+
+        // Lost: nothing is served, and a fill read while listening does not land afterwards.
+        let read_before = cache.generation();
+        cache.set_listening(false);
+        assert!(cache.get("d", 0).is_none());
+        cache.put(read_before, "d".into(), p.clone(), None);
+        cache.put(cache.generation(), "d".into(), p.clone(), None);
+        cache.set_listening(true);
+        assert!(cache.get("d", 0).is_none(), "back, and empty");
+
+        cache.put(cache.generation(), "d".into(), p.clone(), None);
+        cache.apply(&KeyChange::Key(p.key_id.clone()));
+        assert!(cache.get("d", 0).is_none(), "an announced change is heard");
+        cache.put(cache.generation(), "d".into(), p.clone(), None);
+        cache.apply(&KeyChange::Workspace(p.workspace.clone()));
+        assert!(cache.get("d", 0).is_none());
+        cache.put(cache.generation(), "d".into(), p, None);
+        cache.apply(&KeyChange::Everything);
+        assert!(cache.get("d", 0).is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod authenticate;
 mod cache;
+pub mod listener;
 mod manage;
 mod usage;
 

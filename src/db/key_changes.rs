@@ -1,0 +1,142 @@
+//! Telling every server process that keys changed, so that each drops what it has cached.
+//!
+//! On PostgreSQL a change announces itself with `pg_notify` inside its own transaction:
+//! PostgreSQL delivers the notification when the transaction commits, and never for one rolled
+//! back. Each server process keeps one dedicated connection that `LISTEN`s ([`Listener`]). On
+//! SQLite there is one process, which forgets in place; announcing is a no-op there.
+
+use super::{DbConnection, DbError};
+use crate::domain::{ApiKeyId, WorkspaceId};
+use diesel::connection::SimpleConnection as _;
+use diesel::sql_types::Text;
+use diesel::{Connection as _, RunQueryDsl as _};
+use std::time::{Duration, Instant};
+
+pub const CHANNEL: &str = "socializer_key_changes";
+
+/// What a cached key may no longer be right about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChange {
+    /// One key: revoked, rolled, its expiry moved.
+    Key(ApiKeyId),
+    /// Every key of a workspace: a member's role changed or they left, the plan changed, the
+    /// workspace was renamed or deleted.
+    Workspace(WorkspaceId),
+    /// A notification this version does not understand: forget everything, to be safe.
+    Everything,
+}
+
+impl KeyChange {
+    fn payload(&self) -> String {
+        match self {
+            KeyChange::Key(id) => format!("key:{id}"),
+            KeyChange::Workspace(id) => format!("workspace:{id}"),
+            KeyChange::Everything => "everything".to_owned(),
+        }
+    }
+
+    pub fn parse(payload: &str) -> Self {
+        let parsed = match payload.split_once(':') {
+            Some(("key", id)) => ApiKeyId::parse(id).map(KeyChange::Key),
+            Some(("workspace", id)) => WorkspaceId::parse(id).map(KeyChange::Workspace),
+            _ => None,
+        };
+        parsed.unwrap_or(KeyChange::Everything)
+    }
+}
+
+/// Announces, on commit, that `key` changed. Called by the queries that change a key.
+pub(super) fn key(conn: &mut DbConnection, key: &ApiKeyId) -> Result<(), DbError> {
+    notify(conn, &KeyChange::Key(key.clone()))
+}
+
+/// Announces, on commit, that every key of `workspace` may act differently now. Called by the
+/// queries that change what a key acts as: its creator's membership, its workspace.
+pub(super) fn workspace(conn: &mut DbConnection, workspace: &WorkspaceId) -> Result<(), DbError> {
+    notify(conn, &KeyChange::Workspace(workspace.clone()))
+}
+
+fn notify(conn: &mut DbConnection, change: &KeyChange) -> Result<(), DbError> {
+    if let DbConnection::Pg(_) = conn {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(CHANNEL)
+            .bind::<Text, _>(change.payload())
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// How often a quiet listener checks that its connection still answers: a connection closed
+/// by the server shows at once, one that silently stopped (a dropped network path) by this.
+const PING_EVERY: Duration = Duration::from_secs(1);
+
+/// A connection that `LISTEN`s for key changes.
+///
+/// libpq buffers notifications as they arrive and Diesel hands out what is buffered without
+/// waiting, so the owner polls ([`Listener::changes`]): each poll is one non-blocking read of
+/// the socket, sent nothing, and a closed connection fails the poll.
+pub struct Listener {
+    conn: diesel::PgConnection,
+    pinged: Instant,
+}
+
+impl Listener {
+    /// Connects and listens. `name` shows in `pg_stat_activity.application_name`, so that an
+    /// operator can tell which server a listener belongs to.
+    pub fn connect(url: &str, name: &str) -> Result<Self, DbError> {
+        let mut conn = diesel::PgConnection::establish(url)
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let name: String = name
+            .chars()
+            .filter(|c| c.is_ascii_graphic() && *c != '\'' && *c != '\\' || *c == ' ')
+            .take(60)
+            .collect();
+        // The service's own role, as on every other connection; it needs nothing more.
+        conn.batch_execute(&format!(
+            "SET application_name = '{name}'; SET ROLE socializer_app; LISTEN {CHANNEL}"
+        ))?;
+        Ok(Self {
+            conn,
+            pinged: Instant::now(),
+        })
+    }
+
+    /// The changes announced since the last call; an error when the connection is gone.
+    pub fn changes(&mut self) -> Result<Vec<KeyChange>, DbError> {
+        let mut changes = Vec::new();
+        for notification in self.conn.notifications_iter() {
+            let notification = notification.map_err(|e| DbError::Unavailable(e.to_string()))?;
+            if notification.channel == CHANNEL {
+                changes.push(KeyChange::parse(&notification.payload));
+            }
+        }
+        if changes.is_empty() && self.pinged.elapsed() >= PING_EVERY {
+            self.conn
+                .batch_execute("SELECT 1")
+                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            self.pinged = Instant::now();
+        }
+        Ok(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_read_back_and_anything_else_forgets_everything() {
+        let key = ApiKeyId::generate();
+        let workspace = WorkspaceId::generate();
+        for change in [
+            KeyChange::Key(key),
+            KeyChange::Workspace(workspace),
+            KeyChange::Everything,
+        ] {
+            assert_eq!(KeyChange::parse(&change.payload()), change);
+        }
+        for odd in ["", "key:", "key:nope", "workspace:", "plan:ws_1", "garbage"] {
+            assert_eq!(KeyChange::parse(odd), KeyChange::Everything, "{odd}");
+        }
+    }
+}
