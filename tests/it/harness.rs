@@ -297,6 +297,9 @@ impl Browser {
 
     fn built(base: &str, builder: reqwest::ClientBuilder) -> Self {
         let client = builder
+            // Under the server's 5 s keep-alive: a connection the server is closing is never
+            // picked for the next request (which would fail as an incomplete message).
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .cookie_store(true)
             .redirect(redirect::Policy::none())
             .build()
@@ -473,7 +476,10 @@ impl ApiClient {
     pub fn new(base: &str, key: &str) -> Self {
         Self {
             base: base.to_owned(),
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .build()
+                .expect("http client"),
             key: key.to_owned(),
         }
     }
