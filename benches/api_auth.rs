@@ -11,118 +11,12 @@
 
 mod support;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel::connection::SimpleConnection as _;
 use diesel::{Connection as _, RunQueryDsl as _, SqliteConnection};
 use socializer::auth::api_key::{KeyMode, NewApiKey};
 use socializer::keys::{CreateKey, Issuer};
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-
-const CONNECTIONS: usize = 64;
-
-struct Figures {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    statuses: HashMap<u16, usize>,
-}
-
-/// 64 connections, each sending requests back to back for `secs`.
-async fn load(url: &str, key: Option<&str>, secs: f64) -> Figures {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
-        .build()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs_f64(secs);
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (client, url, key) = (client.clone(), url.to_owned(), key.map(str::to_owned));
-            tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(50_000);
-                let mut statuses: HashMap<u16, usize> = HashMap::new();
-                while Instant::now() < deadline {
-                    let mut request = client.get(&url);
-                    if let Some(key) = &key {
-                        request = request.bearer_auth(key);
-                    }
-                    let sent = Instant::now();
-                    let response = request.send().await.unwrap();
-                    let status = response.status().as_u16();
-                    response.bytes().await.unwrap();
-                    latencies.push(sent.elapsed().as_micros() as u32);
-                    *statuses.entry(status).or_default() += 1;
-                }
-                (latencies, statuses)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut statuses: HashMap<u16, usize> = HashMap::new();
-    for task in tasks {
-        let (l, s) = task.await.unwrap();
-        latencies.extend(l);
-        for (code, n) in s {
-            *statuses.entry(code).or_default() += n;
-        }
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let at = |q: f64| {
-        latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)] as f64 / 1000.0
-    };
-    Figures {
-        rps: latencies.len() as f64 / elapsed,
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
-        statuses,
-    }
-}
-
-fn show(name: &str, f: &Figures) {
-    let mut statuses: Vec<_> = f.statuses.iter().collect();
-    statuses.sort();
-    println!(
-        "{name:<44} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   {statuses:?}",
-        f.rps, f.p50_ms, f.p99_ms
-    );
-}
-
-/// The comparison route: an actix-web handler returning the same JSON bytes from memory.
-fn start_baseline(body: String) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let body = web::Bytes::from(body);
-            let server = HttpServer::new(move || {
-                let body = body.clone();
-                App::new().route(
-                    "/v1/status",
-                    web::get().to(move || {
-                        let body = body.clone();
-                        async move {
-                            HttpResponse::Ok()
-                                .content_type("application/json")
-                                .body(body)
-                        }
-                    }),
-                )
-            })
-            .workers(
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1),
-            )
-            .bind("127.0.0.1:0")
-            .unwrap();
-            tx.send(server.addrs()[0]).unwrap();
-            server.run().await.unwrap();
-        })
-    });
-    rx.recv().unwrap()
-}
+use support::{CONNECTIONS, Figures, load, num_cores, show, start_baseline};
 
 fn start_socializer(dir: &std::path::Path, cache_keys: bool) -> SocketAddr {
     support::start_socializer(dir, &[], |config| config.cache_keys = cache_keys)
@@ -254,13 +148,13 @@ fn main() {
             ("/v1/status, no cache, 1,000,000 keys", &large_db, Some(&large_key)),
         ];
         for (_, url, key) in &cases {
-            load(url, key.map(String::as_str), 1.0).await; // warm up
+            load(&[url.as_str()], key.map(String::as_str), 1.0).await; // warm up
         }
         // Every case twice, in turn: the machine's drift shows on all sides, not as a difference.
         let mut figures: Vec<Vec<Figures>> = (0..cases.len()).map(|_| Vec::new()).collect();
         for _round in 0..2 {
             for (i, (name, url, key)) in cases.iter().enumerate() {
-                let f = load(url, key.map(String::as_str), secs).await;
+                let f = load(&[url.as_str()], key.map(String::as_str), secs).await;
                 show(name, &f);
                 figures[i].push(f);
             }
@@ -281,10 +175,4 @@ fn main() {
             rps(5) / rps(4)
         );
     });
-}
-
-fn num_cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
 }

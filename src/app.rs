@@ -61,9 +61,15 @@ impl Application {
             Some(path) => Some(lock_sqlite_file(path)?),
             None => None,
         };
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        // Sized for the cores: a query holds a connection only while it runs, off the async
+        // threads, and more connections than the machine can drive only queue inside the
+        // database instead. PostgreSQL gets a few per core for the time spent on the network.
         let pool_size = match config.database_url.backend() {
             crate::db::Backend::Sqlite => 8,
-            crate::db::Backend::Postgres => 16,
+            crate::db::Backend::Postgres => u32::try_from(cores * 4).unwrap_or(64).clamp(8, 64),
         };
         let url = config.database_url.clone();
         let db = tokio::task::spawn_blocking(move || Database::open(&url, pool_size))
@@ -99,9 +105,6 @@ impl Application {
                 .map_err(|e| StartupError::Other(e.to_string()))?,
         };
 
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
         // Half the cores at most hash passwords; the others keep answering requests.
         let hashing = PasswordHashing::new(config.hashing_threads.unwrap_or((cores / 2).max(1)))
             .map_err(|e| StartupError::Other(e.to_string()))?;

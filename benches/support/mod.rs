@@ -1,10 +1,13 @@
-//! What the benchmarks share: a Socializer of their own, started on a random port.
+//! What the benchmarks share: a Socializer of their own started on a random port, the bare
+//! route it is compared with, and the load generator.
+#![allow(dead_code)]
 
 use socializer::app::Application;
 use socializer::config::Config;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Starts the service on its own thread with its data under `dir`, no practical rate limit
 /// (the benchmarks measure other things than its refusals), `extra` settings on top, and
@@ -34,4 +37,114 @@ pub fn start_socializer(
         })
     });
     rx.recv().unwrap()
+}
+
+/// Keep-alive connections every measurement uses.
+pub const CONNECTIONS: usize = 64;
+
+pub struct Figures {
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub statuses: HashMap<u16, usize>,
+}
+
+/// [`CONNECTIONS`] connections, spread evenly over `urls`, each sending requests back to back
+/// for `secs`.
+pub async fn load(urls: &[&str], key: Option<&str>, secs: f64) -> Figures {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|i| {
+            let url = urls[i % urls.len()].to_owned();
+            let (client, key) = (client.clone(), key.map(str::to_owned));
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(50_000);
+                let mut statuses: HashMap<u16, usize> = HashMap::new();
+                while Instant::now() < deadline {
+                    let mut request = client.get(&url);
+                    if let Some(key) = &key {
+                        request = request.bearer_auth(key);
+                    }
+                    let sent = Instant::now();
+                    let response = request.send().await.unwrap();
+                    let status = response.status().as_u16();
+                    response.bytes().await.unwrap();
+                    latencies.push(sent.elapsed().as_micros() as u32);
+                    *statuses.entry(status).or_default() += 1;
+                }
+                (latencies, statuses)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut statuses: HashMap<u16, usize> = HashMap::new();
+    for task in tasks {
+        let (l, s) = task.await.unwrap();
+        latencies.extend(l);
+        for (code, n) in s {
+            *statuses.entry(code).or_default() += n;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)] as f64 / 1000.0
+    };
+    Figures {
+        rps: latencies.len() as f64 / elapsed,
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+        statuses,
+    }
+}
+
+pub fn show(name: &str, f: &Figures) {
+    let mut statuses: Vec<_> = f.statuses.iter().collect();
+    statuses.sort();
+    println!(
+        "{name:<44} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   {statuses:?}",
+        f.rps, f.p50_ms, f.p99_ms
+    );
+}
+
+/// The comparison route: an actix-web handler returning the same JSON bytes from memory.
+pub fn start_baseline(body: String) -> SocketAddr {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let body = web::Bytes::from(body);
+            let server = HttpServer::new(move || {
+                let body = body.clone();
+                App::new().route(
+                    "/v1/status",
+                    web::get().to(move || {
+                        let body = body.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(body)
+                        }
+                    }),
+                )
+            })
+            .workers(num_cores())
+            .bind("127.0.0.1:0")
+            .unwrap();
+            tx.send(server.addrs()[0]).unwrap();
+            server.run().await.unwrap();
+        })
+    });
+    rx.recv().unwrap()
+}
+
+pub fn num_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }

@@ -1,9 +1,12 @@
 //! API keys: workspace data, except the lookup by digest that authenticates a request.
 
 use super::schema::{api_keys, users};
-use super::{ByKeyDigest, DbError, InWorkspace, KeyLookupConn, MultiBackend, WorkspaceConn};
+use super::{
+    Backend, ByKeyDigest, Database, DbError, InWorkspace, KeyLookupConn, MultiBackend,
+    WorkspaceConn,
+};
 use crate::auth::api_key::KeyMode;
-use crate::domain::{ApiKeyId, Email, Scopes, UserId, WorkspaceId};
+use crate::domain::{ApiKeyId, Email, Plan, Role, Scopes, UserId, WorkspaceId};
 use diesel::prelude::*;
 
 /// A stored key: never its secret, which is not stored.
@@ -158,6 +161,83 @@ pub fn find_by_digest(conn: &mut KeyLookupConn<'_>) -> Result<Option<StoredKey>,
         .filter(api_keys::digest.eq(digest))
         .first(conn)
         .optional()?)
+}
+
+/// A key as authenticating a request needs it: the key, its workspace's name and plan, and its
+/// creator's role there (`None`: the creator is no longer a member).
+#[derive(Debug)]
+pub struct KeyForRequest {
+    pub key: StoredKey,
+    pub workspace_name: String,
+    pub plan: Plan,
+    pub creator_role: Option<Role>,
+}
+
+/// The key with `digest`, for a request: on PostgreSQL one statement and one round trip (no
+/// BEGIN, settings and COMMIT around it), a PL/pgSQL function that binds itself to the digest
+/// and then to the key's workspace under row-level security (see its migration); PL/pgSQL plans
+/// the queries inside it once per connection and keeps the plans. On SQLite the same reads in
+/// one read transaction.
+pub async fn for_request(db: &Database, digest: String) -> Result<Option<KeyForRequest>, DbError> {
+    if db.backend() == Backend::Postgres {
+        return db
+            .single_statement(move |pg| {
+                use diesel::sql_types::{BigInt, Nullable, Text};
+                type KeyColumns = (
+                    Text,
+                    Text,
+                    Nullable<Text>,
+                    Nullable<Text>,
+                    Text,
+                    Text,
+                    Text,
+                    Text,
+                    BigInt,
+                    Nullable<BigInt>,
+                    Nullable<BigInt>,
+                    Nullable<BigInt>,
+                    Nullable<Text>,
+                    Nullable<Text>,
+                );
+                let row: Option<(StoredKey, String, Plan, Option<Role>)> =
+                    diesel::dsl::sql::<(KeyColumns, Text, Text, Nullable<Text>)>(
+                        "SELECT * FROM socializer_key_for_request(",
+                    )
+                    .bind::<Text, _>(digest)
+                    .sql(")")
+                    .get_result(pg)
+                    .optional()?;
+                Ok(
+                    row.map(|(key, workspace_name, plan, creator_role)| KeyForRequest {
+                        key,
+                        workspace_name,
+                        plan,
+                        creator_role,
+                    }),
+                )
+            })
+            .await;
+    }
+    db.read(ByKeyDigest(digest), |conn| {
+        let Some(key) = find_by_digest(conn)? else {
+            return Ok(None);
+        };
+        let mut in_workspace = conn.enter_workspace(key.workspace_id.clone())?;
+        let Some(workspace) = super::workspaces::current(&mut in_workspace)? else {
+            return Ok(None);
+        };
+        let creator_role = match &key.created_by {
+            Some(creator) => super::memberships::role_of(&mut in_workspace, creator)?,
+            None => None,
+        };
+        Ok(Some(KeyForRequest {
+            key,
+            workspace_name: workspace.name.to_string(),
+            plan: workspace.plan,
+            creator_role,
+        }))
+    })
+    .await
 }
 
 /// Revokes every key of this workspace that `user` made, and every key those keys made in

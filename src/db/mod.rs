@@ -159,6 +159,29 @@ impl Database {
         .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
     }
 
+    /// Runs `f` on a bare PostgreSQL connection outside any transaction, off the async threads:
+    /// for the one statement that binds its own scope (`api_keys::for_request`). Never for
+    /// anything else, and never on SQLite.
+    async fn single_statement<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            match &mut *conn {
+                conn @ DbConnection::Pg(_) => f(conn),
+                DbConnection::Sqlite(_) => Err(DbError::Unavailable(
+                    "a single-statement read asked of SQLite".into(),
+                )),
+            }
+        })
+        .await
+        .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
+    }
+
     /// True when the role the database URL logs in as could step out of row-level security: a
     /// superuser or a `BYPASSRLS` role can `RESET ROLE` away from the service's role on a pooled
     /// connection. Always false on SQLite, which has no roles.

@@ -1,7 +1,7 @@
 use super::KeyCache;
 use super::manage::{KeyState, KeyView};
 use crate::auth::api_key::{KeyMode, PresentedKey};
-use crate::db::{ByKeyDigest, Database, DbError, api_keys, memberships, workspaces};
+use crate::db::{Database, DbError, api_keys};
 use crate::domain::{ApiKeyId, Plan, Role, Scopes, UserId, WorkspaceId, now};
 use std::sync::Arc;
 
@@ -49,20 +49,10 @@ pub async fn authenticate(
     }
     // Before the read: a revocation that commits after it also bumps the generation.
     let seen = cache.generation();
-    let (stored, workspace_row, creator_role) = db
-        .read(ByKeyDigest(presented.digest.clone()), |conn| {
-            let Some(key) = api_keys::find_by_digest(conn)? else {
-                return Err(AuthError::Invalid);
-            };
-            let mut in_workspace = conn.enter_workspace(key.workspace_id.clone())?;
-            let workspace = workspaces::current(&mut in_workspace)?;
-            let role = match &key.created_by {
-                Some(creator) => memberships::role_of(&mut in_workspace, creator)?,
-                None => None,
-            };
-            Ok((key, workspace.ok_or(AuthError::Invalid)?, role))
-        })
-        .await?;
+    let found = api_keys::for_request(db, presented.digest.clone())
+        .await?
+        .ok_or(AuthError::Invalid)?;
+    let (stored, creator_role) = (found.key, found.creator_role);
     let workspace = stored.workspace_id.clone();
     let created_by = stored.created_by.clone();
     let expires_at = stored.expires_at;
@@ -90,8 +80,8 @@ pub async fn authenticate(
         last4: view.last4,
         created_by,
         creator_role,
-        workspace_name: workspace_row.name.to_string(),
-        plan: workspace_row.plan,
+        workspace_name: found.workspace_name,
+        plan: found.plan,
         expires_at,
     });
     cache.put(seen, presented.digest, principal.clone(), expires_at);

@@ -1,0 +1,1 @@
+DROP FUNCTION socializer_key_for_request(TEXT);
