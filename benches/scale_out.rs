@@ -15,7 +15,7 @@
 mod support;
 
 use diesel::connection::SimpleConnection as _;
-use diesel::{Connection as _, PgConnection};
+use diesel::{Connection as _, PgConnection, RunQueryDsl as _};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,10 +32,14 @@ impl BenchDatabase {
     fn create(admin: &str) -> Self {
         let name = format!("socializer_bench_{}", std::process::id());
         let mut conn = PgConnection::establish(admin).expect("BENCH_DATABASE_URL connects");
-        conn.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-        ))
-        .unwrap();
+        // One statement each: several in one string would run as one transaction, which
+        // neither may run in.
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            diesel::sql_query(statement).execute(&mut conn).unwrap();
+        }
         let mut url = url::Url::parse(admin).unwrap();
         url.set_path(&format!("/{name}"));
         Self {
