@@ -3,16 +3,19 @@
 //! while Redis cannot be reached, in this process's memory.
 //!
 //! One request is one round trip: a script that increments the window's counter and sets its
-//! expiry when it is new, atomically, over one multiplexed connection that every request
-//! shares (requests never wait for a pool). A failed call falls back to the local count at
-//! once and marks Redis unreachable; a background task connects again.
+//! expiry when it is new, atomically, over a multiplexed connection that every request of a
+//! server worker thread shares (requests never wait for a pool, and a round trip never hops to
+//! another thread). A failed call falls back to the local count at once and marks Redis
+//! unreachable; a background task asks it again every second.
 
 use super::rate_limit::{Decision, RateLimiter, WINDOW_SECS};
 use crate::config::RedisUrl;
 use redis::aio::MultiplexedConnection;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A call slower than this counts as Redis being unreachable: a request never waits longer.
@@ -34,9 +37,16 @@ pub struct ApiLimits {
 }
 
 struct Shared {
+    /// Tells this limiter's connections apart from another's on the same thread (tests run
+    /// several servers in one process).
+    id: u64,
     client: redis::Client,
     script: redis::Script,
-    connection: RwLock<Option<MultiplexedConnection>>,
+    /// Whether Redis answered last time: while not, requests count locally at once instead of
+    /// waiting on a dead connection, and the background task asks again every second.
+    reachable: AtomicBool,
+    /// Bumped at every loss; connections from an earlier epoch are not used again.
+    epoch: AtomicU64,
     /// Whether the loss was logged (so it is said once, and its end once).
     reported_lost: AtomicBool,
 }
@@ -56,9 +66,11 @@ impl ApiLimits {
         Ok(Self {
             local: RateLimiter::default(),
             shared: Some(Arc::new(Shared {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 client,
                 script: redis::Script::new(COUNT),
-                connection: RwLock::new(None),
+                reachable: AtomicBool::new(false),
+                epoch: AtomicU64::new(0),
                 reported_lost: AtomicBool::new(false),
             })),
         })
@@ -114,25 +126,42 @@ impl ApiLimits {
     }
 }
 
+thread_local! {
+    /// Each server worker thread's own connections, by limiter: a request's round trip is
+    /// driven on the thread that awaits it, with no hop to another thread and back.
+    /// Each with the epoch it was opened in: a loss seen by any thread retires them all.
+    static CONNECTIONS: RefCell<HashMap<u64, (u64, MultiplexedConnection)>> =
+        RefCell::new(HashMap::new());
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 impl Shared {
     fn is_connected(&self) -> bool {
-        self.connection
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        self.reachable.load(Ordering::Acquire)
     }
 
-    async fn connect(&self) {
-        let config = redis::AsyncConnectionConfig::new()
+    fn config() -> redis::AsyncConnectionConfig {
+        redis::AsyncConnectionConfig::new()
             .set_connection_timeout(Some(RESPONSE_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        match self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-        {
-            Ok(connection) => {
-                *self.connection.write().unwrap_or_else(|p| p.into_inner()) = Some(connection);
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+    }
+
+    /// Whether Redis answers a `PING` now; marks it reachable or lost accordingly.
+    async fn connect(&self) {
+        let answered = async {
+            let mut connection = self
+                .client
+                .get_multiplexed_async_connection_with_config(&Self::config())
+                .await?;
+            redis::cmd("PING")
+                .query_async::<String>(&mut connection)
+                .await
+        }
+        .await;
+        match answered {
+            Ok(_) => {
+                self.reachable.store(true, Ordering::Release);
                 if self.reported_lost.swap(false, Ordering::AcqRel) {
                     log::info!("Redis is reachable again; rate limits are shared again");
                 }
@@ -142,7 +171,8 @@ impl Shared {
     }
 
     fn lost(&self, error: &redis::RedisError) {
-        *self.connection.write().unwrap_or_else(|p| p.into_inner()) = None;
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.reachable.store(false, Ordering::Release);
         if !self.reported_lost.swap(true, Ordering::AcqRel) {
             log::warn!(
                 "Redis is unreachable ({error}); rate limits are counted in each process until \
@@ -151,13 +181,40 @@ impl Shared {
         }
     }
 
+    /// This thread's connection, opened on first use (while Redis is known to be reachable).
+    async fn connection(&self) -> Option<MultiplexedConnection> {
+        if !self.is_connected() {
+            return None;
+        }
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let current = CONNECTIONS.with(|c| {
+            c.borrow()
+                .get(&self.id)
+                .filter(|(opened, _)| *opened == epoch)
+                .map(|(_, connection)| connection.clone())
+        });
+        if current.is_some() {
+            return current;
+        }
+        match self
+            .client
+            .get_multiplexed_async_connection_with_config(&Self::config())
+            .await
+        {
+            Ok(connection) => {
+                CONNECTIONS.with(|c| c.borrow_mut().insert(self.id, (epoch, connection.clone())));
+                Some(connection)
+            }
+            Err(e) => {
+                self.lost(&e);
+                None
+            }
+        }
+    }
+
     /// The decision from Redis, or `None` when Redis did not answer (the caller counts locally).
     async fn count(&self, bucket: &str, limit: u32, now: i64) -> Option<Decision> {
-        let mut connection = self
-            .connection
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()?;
+        let mut connection = self.connection().await?;
         let window = now - now.rem_euclid(WINDOW_SECS);
         let reset = window + WINDOW_SECS - now;
         let key = format!("socializer:rate:{bucket}:{window}");

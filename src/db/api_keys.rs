@@ -95,7 +95,6 @@ pub fn revoke(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId, now: i64) -> Result<b
     let changed = diesel::update(one_key(workspace, id).filter(api_keys::revoked_at.is_null()))
         .set(api_keys::revoked_at.eq(now))
         .execute(conn)?;
-    super::key_changes::key(conn, id)?;
     Ok(changed > 0)
 }
 
@@ -114,7 +113,6 @@ pub fn mark_rolled(
     )
     .set(api_keys::replaced_by.eq(replacement))
     .execute(conn)?;
-    super::key_changes::key(conn, id)?;
     Ok(changed == 1)
 }
 
@@ -130,7 +128,6 @@ pub fn expire_by(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId, at: i64) -> Result
     )
     .set(api_keys::expires_at.eq(at))
     .execute(conn)?;
-    super::key_changes::key(conn, id)?;
     Ok(())
 }
 
@@ -275,6 +272,5 @@ pub fn revoke_made_by(
     )
     .set(api_keys::revoked_at.eq(now))
     .execute(conn)?;
-    super::key_changes::workspace(conn, workspace)?;
     Ok(revoked)
 }

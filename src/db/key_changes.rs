@@ -1,15 +1,16 @@
-//! Telling every server process that keys changed, so that each drops what it has cached.
+//! Hearing that keys changed, so that each server process drops what it has cached.
 //!
-//! On PostgreSQL a change announces itself with `pg_notify` inside its own transaction:
-//! PostgreSQL delivers the notification when the transaction commits, and never for one rolled
-//! back. Each server process keeps one dedicated connection that `LISTEN`s ([`Listener`]). On
-//! SQLite there is one process, which forgets in place; announcing is a no-op there.
+//! On PostgreSQL every change that matters announces itself: triggers on `api_keys`,
+//! `memberships` and `workspaces` call `pg_notify` inside the change's transaction (see the
+//! migration `key_change_triggers`), and PostgreSQL delivers the notification when it commits,
+//! never for one rolled back, whoever made the change. Each server process keeps one dedicated
+//! connection that `LISTEN`s ([`Listener`]). On SQLite there is one process, which forgets in
+//! place.
 
-use super::{DbConnection, DbError};
+use super::DbError;
 use crate::domain::{ApiKeyId, WorkspaceId};
+use diesel::Connection as _;
 use diesel::connection::SimpleConnection as _;
-use diesel::sql_types::Text;
-use diesel::{Connection as _, RunQueryDsl as _};
 use std::time::{Duration, Instant};
 
 pub const CHANNEL: &str = "socializer_key_changes";
@@ -27,6 +28,7 @@ pub enum KeyChange {
 }
 
 impl KeyChange {
+    #[cfg(test)]
     fn payload(&self) -> String {
         match self {
             KeyChange::Key(id) => format!("key:{id}"),
@@ -43,27 +45,6 @@ impl KeyChange {
         };
         parsed.unwrap_or(KeyChange::Everything)
     }
-}
-
-/// Announces, on commit, that `key` changed. Called by the queries that change a key.
-pub(super) fn key(conn: &mut DbConnection, key: &ApiKeyId) -> Result<(), DbError> {
-    notify(conn, &KeyChange::Key(key.clone()))
-}
-
-/// Announces, on commit, that every key of `workspace` may act differently now. Called by the
-/// queries that change what a key acts as: its creator's membership, its workspace.
-pub(super) fn workspace(conn: &mut DbConnection, workspace: &WorkspaceId) -> Result<(), DbError> {
-    notify(conn, &KeyChange::Workspace(workspace.clone()))
-}
-
-fn notify(conn: &mut DbConnection, change: &KeyChange) -> Result<(), DbError> {
-    if let DbConnection::Pg(_) = conn {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<Text, _>(CHANNEL)
-            .bind::<Text, _>(change.payload())
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 /// How often a quiet listener checks that its connection still answers: a connection closed

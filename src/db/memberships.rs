@@ -111,8 +111,6 @@ pub fn set_role(conn: &mut WorkspaceConn<'_>, user: &UserId, role: Role) -> Resu
     )
     .set(memberships::role.eq(role))
     .execute(conn)?;
-    // Keys act with their creator's role.
-    super::key_changes::workspace(conn, workspace)?;
     Ok(changed == 1)
 }
 
@@ -125,7 +123,6 @@ pub fn remove(conn: &mut WorkspaceConn<'_>, user: &UserId) -> Result<bool, DbErr
             .filter(memberships::user_id.eq(user)),
     )
     .execute(conn)?;
-    super::key_changes::workspace(conn, workspace)?;
     Ok(removed == 1)
 }
 

@@ -64,8 +64,6 @@ pub fn rename(conn: &mut WorkspaceConn<'_>, name: &WorkspaceName) -> Result<bool
     let changed = diesel::update(workspaces::table.filter(workspaces::id.eq(id)))
         .set(workspaces::name.eq(name))
         .execute(conn)?;
-    // A key carries its workspace's name and plan.
-    super::key_changes::workspace(conn, id)?;
     Ok(changed == 1)
 }
 
@@ -74,7 +72,6 @@ pub fn set_plan(conn: &mut WorkspaceConn<'_>, plan: Plan) -> Result<bool, DbErro
     let changed = diesel::update(workspaces::table.filter(workspaces::id.eq(id)))
         .set(workspaces::plan.eq(plan))
         .execute(conn)?;
-    super::key_changes::workspace(conn, id)?;
     Ok(changed == 1)
 }
 
@@ -83,6 +80,5 @@ pub fn set_plan(conn: &mut WorkspaceConn<'_>, plan: Plan) -> Result<bool, DbErro
 pub fn delete(conn: &mut WorkspaceConn<'_>) -> Result<bool, DbError> {
     let (conn, InWorkspace(id)) = conn.split();
     let deleted = diesel::delete(workspaces::table.filter(workspaces::id.eq(id))).execute(conn)?;
-    super::key_changes::workspace(conn, id)?;
     Ok(deleted == 1)
 }

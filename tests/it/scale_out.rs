@@ -92,7 +92,14 @@ async fn a_key_revoked_through_one_process_is_refused_by_the_other_within_100_ms
         for _ in 0..3 {
             assert_eq!(status_of(there.get("/v1/status")).await, StatusCode::OK);
         }
-        revoke(&owner, &id).await;
+        // Every fifth through the operator's own SQL: the database announces it all the same.
+        if round % 5 == 4 {
+            first.db.execute_as_admin(&format!(
+                "UPDATE api_keys SET revoked_at = 1 WHERE id = '{id}'"
+            ));
+        } else {
+            revoke(&owner, &id).await;
+        }
         let late = refused_after(&there, Instant::now()).await;
         assert!(late < Duration::from_millis(100), "round {round}: {late:?}");
     }

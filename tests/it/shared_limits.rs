@@ -171,4 +171,52 @@ async fn while_redis_is_away_the_service_answers_on_its_own_limits_and_says_so()
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status_of(client.get("/v1/status")).await, StatusCode::OK);
+
+    // A Redis that hangs rather than goes: requests wait at most the quarter-second timeout,
+    // and Redis is not taken for back until it answers again (no flapping while it hangs).
+    // (This process's own count for the minute is spent by now: 429 is the right answer.)
+    let answered = |s: StatusCode| s == StatusCode::OK || s == StatusCode::TOO_MANY_REQUESTS;
+    pause_redis(port, 2_000);
+    let asked = Instant::now();
+    assert!(answered(status_of(client.get("/v1/status")).await));
+    assert!(
+        asked.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        asked.elapsed()
+    );
+    let until = Instant::now() + Duration::from_millis(1_400);
+    while Instant::now() < until {
+        assert_eq!(health(&app).await["redis"], "unreachable");
+        let asked = Instant::now();
+        assert!(answered(status_of(client.get("/v1/status")).await));
+        assert!(
+            asked.elapsed() < Duration::from_millis(100),
+            "{:?}",
+            asked.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while health(&app).await["redis"] != "ok" {
+        assert!(
+            Instant::now() < deadline,
+            "Redis never came back after its pause"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `CLIENT PAUSE ms ALL`: Redis keeps its connections but answers nothing for `ms`.
+fn pause_redis(port: u16, ms: u64) {
+    use std::io::{Read as _, Write as _};
+    let mut redis = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let ms = ms.to_string();
+    let command = format!(
+        "*4\r\n$6\r\nCLIENT\r\n$5\r\nPAUSE\r\n${}\r\n{ms}\r\n$3\r\nALL\r\n",
+        ms.len()
+    );
+    redis.write_all(command.as_bytes()).unwrap();
+    let mut answer = [0u8; 5];
+    redis.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"+OK\r\n");
 }
