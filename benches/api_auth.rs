@@ -14,51 +14,11 @@ mod support;
 use diesel::connection::SimpleConnection as _;
 use diesel::{Connection as _, RunQueryDsl as _, SqliteConnection};
 use socializer::auth::api_key::{KeyMode, NewApiKey};
-use socializer::keys::{CreateKey, Issuer};
 use std::net::SocketAddr;
 use support::{CONNECTIONS, Figures, load, num_cores, show, start_baseline};
 
 fn start_socializer(dir: &std::path::Path, cache_keys: bool) -> SocketAddr {
     support::start_socializer(dir, &[], |config| config.cache_keys = cache_keys)
-}
-
-/// A workspace with one real key, made through the service's own functions.
-fn seed_workspace_and_key(db_path: &std::path::Path) -> (String, String) {
-    let url =
-        socializer::db::DatabaseUrl::parse(&format!("sqlite://{}", db_path.display())).unwrap();
-    let db = socializer::db::Database::open(&url, 2).unwrap();
-    actix_web::rt::System::new().block_on(async move {
-        let workspace = socializer::domain::WorkspaceId::generate();
-        let name = socializer::domain::WorkspaceName::parse("Bench").unwrap();
-        let ws = workspace.clone();
-        // Keys act with their creator's role: the bench key has an owner behind it.
-        let owner = socializer::domain::UserId::generate();
-        let email = socializer::domain::Email::parse("bench@example.com").unwrap();
-        let (user, address) = (owner.clone(), email.clone());
-        db.write(socializer::db::Global, move |conn| {
-            socializer::db::users::insert(conn, &user, &address, None, 0)?;
-            let mut scoped = conn.enter_workspace(ws)?;
-            socializer::db::workspaces::create(&mut scoped, &name, 0)?;
-            socializer::db::memberships::add(&mut scoped, &user, socializer::domain::Role::Owner, 0)
-        })
-        .await
-        .unwrap();
-        let issuer = Issuer {
-            workspace: workspace.clone(),
-            user: Some(owner.clone()),
-            role: socializer::domain::Role::Owner,
-            key: None,
-            who: socializer::audit::Who::user(owner, email, "127.0.0.1"),
-        };
-        let request = CreateKey {
-            label: "bench".into(),
-            ..Default::default()
-        };
-        let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
-            .await
-            .unwrap();
-        (workspace.to_string(), secret.expose().to_owned())
-    })
 }
 
 /// Adds `count` more stored keys (their secrets are thrown away), in one transaction.
@@ -102,7 +62,8 @@ fn prepare(stored: usize) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("data").join("socializer.db");
     std::fs::create_dir_all(db_path.parent().unwrap()).unwrap();
-    let (workspace, key) = seed_workspace_and_key(&db_path);
+    let (workspace, key) =
+        support::seed_workspace_and_key(&format!("sqlite://{}", db_path.display()));
     add_keys(&db_path, &workspace, 0, stored - 1);
     (dir, key)
 }

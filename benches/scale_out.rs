@@ -111,44 +111,6 @@ impl Drop for Process {
     }
 }
 
-/// A workspace with an owner and one real key, through the service's own functions; answers
-/// (workspace id, plaintext).
-fn seed(database: &str) -> (String, String) {
-    use socializer::keys::{CreateKey, Issuer};
-    let url = socializer::db::DatabaseUrl::parse(database).unwrap();
-    let db = socializer::db::Database::open(&url, 2).unwrap();
-    actix_web::rt::System::new().block_on(async move {
-        let workspace = socializer::domain::WorkspaceId::generate();
-        let name = socializer::domain::WorkspaceName::parse("Bench").unwrap();
-        let owner = socializer::domain::UserId::generate();
-        let email = socializer::domain::Email::parse("bench@example.com").unwrap();
-        let (ws, user, address) = (workspace.clone(), owner.clone(), email.clone());
-        db.write(socializer::db::Global, move |conn| {
-            socializer::db::users::insert(conn, &user, &address, None, 0)?;
-            let mut scoped = conn.enter_workspace(ws)?;
-            socializer::db::workspaces::create(&mut scoped, &name, 0)?;
-            socializer::db::memberships::add(&mut scoped, &user, socializer::domain::Role::Owner, 0)
-        })
-        .await
-        .unwrap();
-        let issuer = Issuer {
-            workspace: workspace.clone(),
-            user: Some(owner.clone()),
-            role: socializer::domain::Role::Owner,
-            key: None,
-            who: socializer::audit::Who::user(owner, email, "127.0.0.1"),
-        };
-        let request = CreateKey {
-            label: "bench".into(),
-            ..Default::default()
-        };
-        let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
-            .await
-            .unwrap();
-        (workspace.to_string(), secret.expose().to_owned())
-    })
-}
-
 /// Brings the workspace to `total` stored keys (the added ones' secrets are never known).
 fn add_keys(admin_url: &str, workspace: &str, total: usize) {
     let mut conn = PgConnection::establish(admin_url).unwrap();
@@ -176,7 +138,7 @@ fn main() {
     let session_secret = "A".repeat(86) + "==";
     // The first process applies the migrations; the seed runs on the result.
     let first = Process::start(&database.url, &redis, root_key, &session_secret);
-    let (workspace, key) = seed(&database.url);
+    let (workspace, key) = support::seed_workspace_and_key(&database.url);
     add_keys(&database.url, &workspace, 1_000);
     let second = Process::start(&database.url, &redis, root_key, &session_secret);
     let urls: Vec<String> = [&first, &second]

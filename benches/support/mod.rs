@@ -148,3 +148,42 @@ pub fn num_cores() -> usize {
         .map(|n| n.get())
         .unwrap_or(1)
 }
+
+/// A workspace with an owner and one real key, through the service's own functions; answers
+/// (workspace id, plaintext).
+pub fn seed_workspace_and_key(database: &str) -> (String, String) {
+    use socializer::keys::{CreateKey, Issuer};
+    // Keys act with their creator's role: the key has an owner behind it.
+    let url = socializer::db::DatabaseUrl::parse(database).unwrap();
+    let db = socializer::db::Database::open(&url, 2).unwrap();
+    actix_web::rt::System::new().block_on(async move {
+        let workspace = socializer::domain::WorkspaceId::generate();
+        let name = socializer::domain::WorkspaceName::parse("Bench").unwrap();
+        let owner = socializer::domain::UserId::generate();
+        let email = socializer::domain::Email::parse("bench@example.com").unwrap();
+        let (ws, user, address) = (workspace.clone(), owner.clone(), email.clone());
+        db.write(socializer::db::Global, move |conn| {
+            socializer::db::users::insert(conn, &user, &address, None, 0)?;
+            let mut scoped = conn.enter_workspace(ws)?;
+            socializer::db::workspaces::create(&mut scoped, &name, 0)?;
+            socializer::db::memberships::add(&mut scoped, &user, socializer::domain::Role::Owner, 0)
+        })
+        .await
+        .unwrap();
+        let issuer = Issuer {
+            workspace: workspace.clone(),
+            user: Some(owner.clone()),
+            role: socializer::domain::Role::Owner,
+            key: None,
+            who: socializer::audit::Who::user(owner, email, "127.0.0.1"),
+        };
+        let request = CreateKey {
+            label: "bench".into(),
+            ..Default::default()
+        };
+        let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
+            .await
+            .unwrap();
+        (workspace.to_string(), secret.expose().to_owned())
+    })
+}

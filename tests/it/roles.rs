@@ -31,10 +31,21 @@ const EVERYONE: &[Role] = &[Role::Owner, Role::Admin, Role::Member];
 const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
 const OWNERS: &[Role] = &[Role::Owner];
 
-/// Each power of the table, in an order where nothing done earlier takes away what a later one
-/// needs (deleting the workspace comes last).
-#[derive(Clone, Copy, Debug)]
-enum Power {
+/// Declares the powers once: the enum, and the list of all of them in order.
+macro_rules! powers {
+    ($($power:ident),* $(,)?) => {
+        #[derive(Clone, Copy, Debug)]
+        enum Power {
+            $($power),*
+        }
+
+        const POWERS: &[Power] = &[$(Power::$power),*];
+    };
+}
+
+// Each power of the table, in an order where nothing done earlier takes away what a later one
+// needs (deleting the workspace comes last).
+powers!(
     SeeDashboard,
     SeeMembersPage,
     ListMembersApi,
@@ -64,7 +75,7 @@ enum Power {
     RemoveOwner,
     RenameWorkspace,
     DeleteWorkspace,
-}
+);
 
 /// Who may, per the table; and whether doing it changes the workspace.
 fn rule(power: Power) -> (&'static [Role], bool) {
@@ -83,41 +94,6 @@ fn rule(power: Power) -> (&'static [Role], bool) {
         }
     }
 }
-
-const POWERS: &[Power] = {
-    use Power::*;
-    &[
-        SeeDashboard,
-        SeeMembersPage,
-        ListMembersApi,
-        SeeAccountsPage,
-        ListAccountsApi,
-        ConnectAccount,
-        DisconnectAccountPage,
-        DisconnectAccountApi,
-        SeeKeysPage,
-        ListKeysApi,
-        CreateKeyPage,
-        CreateKeyApi,
-        RollKey,
-        RevokeKeyPage,
-        RevokeKeyApi,
-        InviteMember,
-        InviteAdmin,
-        ResendInvitation,
-        RevokeInvitation,
-        ChangeRoleBelowOwner,
-        RemoveMember,
-        SeeAuditPage,
-        ListAuditApi,
-        InviteOwner,
-        MakeOwner,
-        DemoteOwner,
-        RemoveOwner,
-        RenameWorkspace,
-        DeleteWorkspace,
-    ]
-};
 
 /// A workspace where `actor` holds the role under test, with someone of every kind to act on.
 struct Stage<'a> {
