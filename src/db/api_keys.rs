@@ -170,40 +170,17 @@ pub struct KeyForRequest {
     pub creator_role: Option<Role>,
 }
 
-/// The key with `digest`, for a request: on PostgreSQL one statement and one round trip (no
-/// BEGIN, settings and COMMIT around it), a PL/pgSQL function that binds itself to the digest
-/// and then to the key's workspace under row-level security (see its migration); PL/pgSQL plans
-/// the queries inside it once per connection and keeps the plans. On SQLite the same reads in
-/// one read transaction.
+/// The key with `digest`, for a request: on PostgreSQL one prepared statement and one round
+/// trip (no BEGIN, settings and COMMIT around it), a PL/pgSQL function that binds itself to the
+/// digest and then to the key's workspace under row-level security (see its migration); PL/pgSQL
+/// also keeps the plans of the queries inside it for the connection's life. On SQLite the same
+/// reads in one read transaction.
 pub async fn for_request(db: &Database, digest: String) -> Result<Option<KeyForRequest>, DbError> {
     if db.backend() == Backend::Postgres {
         return db
             .single_statement(move |pg| {
-                use diesel::sql_types::{BigInt, Nullable, Text};
-                type KeyColumns = (
-                    Text,
-                    Text,
-                    Nullable<Text>,
-                    Nullable<Text>,
-                    Text,
-                    Text,
-                    Text,
-                    Text,
-                    BigInt,
-                    Nullable<BigInt>,
-                    Nullable<BigInt>,
-                    Nullable<BigInt>,
-                    Nullable<Text>,
-                    Nullable<Text>,
-                );
                 let row: Option<(StoredKey, String, Plan, Option<Role>)> =
-                    diesel::dsl::sql::<(KeyColumns, Text, Text, Nullable<Text>)>(
-                        "SELECT * FROM socializer_key_for_request(",
-                    )
-                    .bind::<Text, _>(digest)
-                    .sql(")")
-                    .get_result(pg)
-                    .optional()?;
+                    KeyForRequestQuery { digest }.get_result(pg).optional()?;
                 Ok(
                     row.map(|(key, workspace_name, plan, creator_role)| KeyForRequest {
                         key,
@@ -236,6 +213,59 @@ pub async fn for_request(db: &Database, digest: String) -> Result<Option<KeyForR
     })
     .await
 }
+
+/// `SELECT * FROM socializer_key_for_request($1)`, as a query type of its own: its id is
+/// static, so Diesel prepares it once per connection and reuses the prepared statement (a
+/// literal SQL string would be parsed anew every time).
+#[derive(diesel::query_builder::QueryId)]
+struct KeyForRequestQuery {
+    digest: String,
+}
+
+mod key_for_request_columns {
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    /// The stored key's columns, in `StoredKey`'s order.
+    pub type Key = (
+        Text,
+        Text,
+        Nullable<Text>,
+        Nullable<Text>,
+        Text,
+        Text,
+        Text,
+        Text,
+        BigInt,
+        Nullable<BigInt>,
+        Nullable<BigInt>,
+        Nullable<BigInt>,
+        Nullable<Text>,
+        Nullable<Text>,
+    );
+    /// Then the workspace's name and plan, and the creator's role.
+    pub type Row = (Key, Text, Text, Nullable<Text>);
+}
+
+impl diesel::query_builder::Query for KeyForRequestQuery {
+    type SqlType = key_for_request_columns::Row;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for KeyForRequestQuery
+where
+    DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("SELECT * FROM socializer_key_for_request(");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.digest)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<C> RunQueryDsl<C> for KeyForRequestQuery {}
 
 /// Revokes every key of this workspace that `user` made, and every key those keys made in
 /// turn, however deep the chain; answers the keys it revoked (the ones not revoked already).

@@ -193,6 +193,70 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
 }
 
 #[actix_web::test]
+async fn a_request_s_key_is_read_by_one_prepared_statement_that_leaves_nothing_set() {
+    use socializer::keys::{CreateKey, Issuer};
+    let Some((_dir, test_db, _)) = postgres() else {
+        return;
+    };
+    // One connection, so that what the lookup leaves on it can be looked at.
+    let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 1).unwrap();
+    let (workspace, owner) = owned_workspace(&db, "Lookup").await;
+    let issuer = Issuer {
+        workspace: workspace.clone(),
+        user: Some(owner),
+        role: Role::Owner,
+        key: None,
+        who: socializer::audit::Who::operator(),
+    };
+    let request = CreateKey {
+        label: "looked up".into(),
+        ..Default::default()
+    };
+    let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
+        .await
+        .unwrap();
+    let digest = socializer::crypto::sha256_hex(secret.expose());
+    for _ in 0..3 {
+        let found = socializer::db::api_keys::for_request(&db, digest.clone())
+            .await
+            .unwrap()
+            .expect("the key");
+        assert_eq!(found.key.workspace_id, workspace);
+        assert_eq!(found.workspace_name, "Lookup");
+        assert_eq!(found.creator_role, Some(Role::Owner));
+    }
+    let unknown = socializer::crypto::sha256_hex("sk_live_nothing");
+    assert!(
+        socializer::db::api_keys::for_request(&db, unknown)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    #[derive(diesel::QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        settings: String,
+    }
+    // Four lookups, one statement prepared; and the lookup's settings did not outlive it.
+    let prepared = db
+        .read(InWorkspace(WorkspaceId::generate()), |conn| {
+            Ok::<_, DbError>(
+                diesel::sql_query(
+                    "SELECT (SELECT COUNT(*) FROM pg_prepared_statements                              WHERE statement LIKE '%socializer_key_for_request(%') AS n,                             '[' || COALESCE(current_setting('app.api_key_digest', true), '') || ']' AS settings",
+                )
+                .get_result::<Prepared>(conn.raw_for_isolation_tests())?,
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(prepared.n, 1);
+    assert_eq!(prepared.settings, "[]");
+}
+
+#[actix_web::test]
 async fn in_production_a_superuser_url_is_refused_and_a_login_role_of_its_own_serves() {
     let Some((dir, test_db, db)) = postgres() else {
         return;
