@@ -58,6 +58,25 @@ async fn owned_workspace(db: &Database, name: &str) -> (WorkspaceId, UserId) {
     (workspace, user)
 }
 
+/// A key made by the workspace's owner, through the service's own function; its plaintext.
+async fn owner_key(db: &Database, workspace: &WorkspaceId, owner: &UserId, label: &str) -> String {
+    let issuer = socializer::keys::Issuer {
+        workspace: workspace.clone(),
+        user: Some(owner.clone()),
+        role: Role::Owner,
+        key: None,
+        who: socializer::audit::Who::operator(),
+    };
+    let request = socializer::keys::CreateKey {
+        label: label.into(),
+        ..Default::default()
+    };
+    let (_, secret) = socializer::keys::create_key(db, &issuer, request)
+        .await
+        .unwrap();
+    secret.expose().to_owned()
+}
+
 #[actix_web::test]
 async fn a_query_without_a_workspace_filter_sees_only_the_current_workspace() {
     let Some((_dir, _test_db, db)) = postgres() else {
@@ -138,7 +157,6 @@ async fn without_a_workspace_no_workspace_rows_are_visible() {
 
 #[actix_web::test]
 async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
-    use socializer::keys::{CreateKey, Issuer};
     let Some((_dir, test_db, db)) = postgres() else {
         return;
     };
@@ -146,22 +164,8 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
     let mut workspaces = Vec::new();
     for name in ["Alpha", "Beta"] {
         let (workspace, owner) = owned_workspace(&db, name).await;
-        let issuer = Issuer {
-            workspace: workspace.clone(),
-            user: Some(owner),
-            role: Role::Owner,
-            key: None,
-            who: socializer::audit::Who::operator(),
-        };
         for label in ["one", "two"] {
-            let request = CreateKey {
-                label: label.into(),
-                ..Default::default()
-            };
-            let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
-                .await
-                .unwrap();
-            secrets.push(secret.expose().to_owned());
+            secrets.push(owner_key(&db, &workspace, &owner, label).await);
         }
         workspaces.push(workspace);
     }
@@ -194,28 +198,14 @@ async fn api_keys_are_isolated_and_a_digest_shows_only_its_own_key() {
 
 #[actix_web::test]
 async fn a_request_s_key_is_read_by_one_prepared_statement_that_leaves_nothing_set() {
-    use socializer::keys::{CreateKey, Issuer};
     let Some((_dir, test_db, _)) = postgres() else {
         return;
     };
     // One connection, so that what the lookup leaves on it can be looked at.
     let db = Database::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 1).unwrap();
     let (workspace, owner) = owned_workspace(&db, "Lookup").await;
-    let issuer = Issuer {
-        workspace: workspace.clone(),
-        user: Some(owner),
-        role: Role::Owner,
-        key: None,
-        who: socializer::audit::Who::operator(),
-    };
-    let request = CreateKey {
-        label: "looked up".into(),
-        ..Default::default()
-    };
-    let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
-        .await
-        .unwrap();
-    let digest = socializer::crypto::sha256_hex(secret.expose());
+    let secret = owner_key(&db, &workspace, &owner, "looked up").await;
+    let digest = socializer::crypto::sha256_hex(&secret);
     for _ in 0..3 {
         let found = socializer::db::api_keys::for_request(&db, digest.clone())
             .await
