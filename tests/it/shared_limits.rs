@@ -82,7 +82,8 @@ async fn two_processes_share_one_workspace_limit_through_redis() {
         redis_url()
     );
     let key = key_for(&first).await;
-    let mut answered = Vec::new();
+    let bad_key = format!("{}x", &key[..key.len() - 1]);
+    let (mut answered, mut unknown) = (Vec::new(), Vec::new());
     if db.is_postgres() {
         // Both serve at once, the requests alternating between them.
         let second = TestApp::spawn_on(db.clone(), limited(redis_url())).await;
@@ -90,21 +91,38 @@ async fn two_processes_share_one_workspace_limit_through_redis() {
             ApiClient::new(&first.base, &key),
             ApiClient::new(&second.base, &key),
         ];
+        let strangers = [
+            ApiClient::new(&first.base, &bad_key),
+            ApiClient::new(&second.base, &bad_key),
+        ];
         for i in 0..3 * LIMIT {
             answered.push(status_of(clients[i % 2].get("/v1/status")).await);
+            unknown.push(status_of(strangers[i % 2].get("/v1/status")).await);
         }
     } else {
         // SQLite serves one process at a time: the second starts once the first has stopped,
-        // and finds the count the first left in Redis.
+        // and finds the counts the first left in Redis.
         answered.extend(statuses(&ApiClient::new(&first.base, &key), LIMIT / 2).await);
+        unknown.extend(statuses(&ApiClient::new(&first.base, &bad_key), LIMIT / 2).await);
         drop(first);
         let second = TestApp::spawn_on(db.clone(), limited(redis_url())).await;
         answered.extend(statuses(&ApiClient::new(&second.base, &key), 2 * LIMIT).await);
+        unknown.extend(statuses(&ApiClient::new(&second.base, &bad_key), 2 * LIMIT).await);
     }
     assert_eq!(
         ok_count(&answered),
         LIMIT,
         "one limit, not one per process: {answered:?}"
+    );
+    // Without a valid key the client address is the bucket, shared the same way: its first
+    // requests are told the key is bad, then it is limited like anyone.
+    let refused = unknown
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        refused <= LIMIT && unknown.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "one address limit for both processes: {unknown:?}"
     );
 }
 
