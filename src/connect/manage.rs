@@ -351,15 +351,22 @@ impl Connector {
         self.db
             .write(InWorkspace(workspace.clone()), move |conn| {
                 let now = now();
+                // The lease first, the row after: on PostgreSQL a row read before the lease
+                // could be the one the previous holder has just replaced, and its refresh
+                // token already spent.
+                if !accounts::take_lease(conn, &id, &lease, now, now + LEASE_SECS)? {
+                    return match accounts::get(conn, &id)? {
+                        None => Err(ConnectError::NotFound),
+                        Some(_) => Ok(Taken::Busy),
+                    };
+                }
                 let row = accounts::get(conn, &id)?.ok_or(ConnectError::NotFound)?;
                 if row.status != AccountStatus::Active
                     || row.refresh_token.is_none()
                     || !near_expiry(&row)
                 {
+                    accounts::give_back_lease(conn, &id, &lease)?;
                     return Ok(Taken::NotDue);
-                }
-                if !accounts::take_lease(conn, &id, &lease, now, now + LEASE_SECS)? {
-                    return Ok(Taken::Busy);
                 }
                 let workspace = conn.workspace_id().clone();
                 let key = vault::data_key(conn, &keyring)?;

@@ -182,6 +182,22 @@ pub fn take_lease(
     Ok(taken > 0)
 }
 
+/// Gives `lease` back untouched, when its holder found nothing left to do.
+pub fn give_back_lease(
+    conn: &mut WorkspaceConn<'_>,
+    id: &AccountId,
+    lease: &str,
+) -> Result<(), DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    diesel::update(one_account(workspace, id).filter(ca::refresh_lease.eq(lease)))
+        .set((
+            ca::refresh_lease.eq(None::<String>),
+            ca::refresh_lease_until.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Stores refreshed tokens and gives the lease back, only while `lease` is still held.
 pub fn store_refreshed(
     conn: &mut WorkspaceConn<'_>,
