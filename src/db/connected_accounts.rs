@@ -182,6 +182,16 @@ pub fn take_lease(
     Ok(taken > 0)
 }
 
+type LeaseReleased = (
+    diesel::dsl::Eq<ca::refresh_lease, Option<String>>,
+    diesel::dsl::Eq<ca::refresh_lease_until, Option<i64>>,
+);
+
+/// The columns that say nobody holds the refresh lease.
+fn lease_released() -> LeaseReleased {
+    (ca::refresh_lease.eq(None), ca::refresh_lease_until.eq(None))
+}
+
 /// Gives `lease` back untouched, when its holder found nothing left to do.
 pub fn give_back_lease(
     conn: &mut WorkspaceConn<'_>,
@@ -190,10 +200,7 @@ pub fn give_back_lease(
 ) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     diesel::update(one_account(workspace, id).filter(ca::refresh_lease.eq(lease)))
-        .set((
-            ca::refresh_lease.eq(None::<String>),
-            ca::refresh_lease_until.eq(None::<i64>),
-        ))
+        .set(lease_released())
         .execute(conn)?;
     Ok(())
 }
@@ -224,8 +231,7 @@ pub fn store_refreshed(
             ca::refresh_failures.eq(0),
             ca::next_refresh_at.eq(None::<i64>),
             ca::last_error.eq(None::<String>),
-            ca::refresh_lease.eq(None::<String>),
-            ca::refresh_lease_until.eq(None::<i64>),
+            lease_released(),
         ))
         .execute(conn)?;
     Ok(changed > 0)
@@ -251,8 +257,7 @@ pub fn record_failure(
                 ca::last_error.eq(error),
                 ca::next_refresh_at.eq(retry_at),
                 ca::updated_at.eq(now),
-                ca::refresh_lease.eq(None::<String>),
-                ca::refresh_lease_until.eq(None::<i64>),
+                lease_released(),
             ))
             .execute(conn)?,
         None => diesel::update(row)
@@ -284,8 +289,7 @@ pub fn mark_unusable(
             ca::refresh_token.eq(None::<Vec<u8>>),
             ca::last_error.eq(error),
             ca::updated_at.eq(now),
-            ca::refresh_lease.eq(None::<String>),
-            ca::refresh_lease_until.eq(None::<i64>),
+            lease_released(),
             ca::next_refresh_at.eq(None::<i64>),
         ))
         .execute(conn)?;
