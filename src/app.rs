@@ -191,6 +191,7 @@ impl Application {
                 .service(crate::api::scope().wrap(web::session_middleware(&state, &secret)))
                 .service(
                     actix_web::web::scope("")
+                        .wrap(actix_web::middleware::from_fn(web::frame::signed_in_frame))
                         .wrap(web::session_middleware(&state, &secret))
                         .configure(web::configure_pages)
                         .default_service(actix_web::web::to(web::not_found)),

@@ -22,7 +22,7 @@ crate::named_enum! {
 }
 
 impl KeyMode {
-    fn prefix(self) -> &'static str {
+    pub fn prefix(self) -> &'static str {
         match self {
             KeyMode::Live => LIVE_PREFIX,
             KeyMode::Test => TEST_PREFIX,

@@ -15,6 +15,7 @@ pub(crate) const SESSION_ID: &str = "session_id";
 const WORKSPACE_ID: &str = "workspace_id";
 const EMAIL: &str = "email";
 const CSRF_TOKEN: &str = "csrf";
+const FLASH: &str = "flash";
 
 /// Who signed in, from where.
 pub struct SignIn<'a> {
@@ -88,6 +89,18 @@ impl SessionState {
         self.text(CSRF_TOKEN).is_some_and(|expected| {
             !submitted.is_empty() && constant_time_eq(expected.as_bytes(), submitted.as_bytes())
         })
+    }
+
+    /// A one-line message for the next page the user sees ("Key 'CI' revoked."), shown once.
+    pub fn flash(&self, message: impl Into<String>) -> Result<(), SessionInsertError> {
+        self.0.insert(FLASH, message.into())
+    }
+
+    /// The message left for this page, if any; it is gone afterwards.
+    pub fn take_flash(&self) -> Option<String> {
+        let message = self.text(FLASH)?;
+        self.0.remove(FLASH);
+        Some(message)
     }
 
     /// Ends the session: its row is deleted and the cookie cleared.

@@ -80,6 +80,15 @@ pub fn list(conn: &mut WorkspaceConn<'_>) -> Result<Vec<StoredKey>, DbError> {
         .load(conn)?)
 }
 
+/// How many keys the workspace has made, revoked and expired ones included.
+pub fn count(conn: &mut WorkspaceConn<'_>) -> Result<i64, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    Ok(api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn get(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId) -> Result<Option<StoredKey>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     Ok(keys_with_creator()

@@ -56,6 +56,15 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
+/// How many accounts the workspace has connected now, in either mode.
+pub fn count(conn: &mut WorkspaceConn<'_>) -> Result<i64, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    Ok(ca::table
+        .filter(ca::workspace_id.eq(workspace))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn get(conn: &mut WorkspaceConn<'_>, id: &AccountId) -> Result<Option<StoredAccount>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     Ok(one_account(workspace, id)

@@ -87,6 +87,15 @@ pub fn open(conn: &mut WorkspaceConn<'_>) -> Result<Vec<Invitation>, DbError> {
         .load(conn)?)
 }
 
+/// How many invitations the workspace has ever sent, whatever became of them.
+pub fn count(conn: &mut WorkspaceConn<'_>) -> Result<i64, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    Ok(invitations::table
+        .filter(invitations::workspace_id.eq(workspace))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn get(conn: &mut WorkspaceConn<'_>, id: &InvitationId) -> Result<Option<Invitation>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
     Ok(with_inviter()

@@ -355,14 +355,30 @@ pub async fn list_keys(db: &Database, issuer: &Issuer) -> Result<Vec<KeyView>, K
         .collect())
 }
 
+/// One key of the workspace that `issuer` may see; another workspace's key ids are not found.
+pub async fn key(db: &Database, issuer: &Issuer, id: &str) -> Result<KeyView, KeyError> {
+    let id = ApiKeyId::parse(id.trim()).ok_or(KeyError::NotFound)?;
+    let key = db
+        .read(InWorkspace(issuer.workspace.clone()), move |conn| {
+            api_keys::get(conn, &id)
+        })
+        .await?
+        .ok_or(KeyError::NotFound)?;
+    let view = KeyView::from_stored(key, now());
+    if !issuer.sees(view.mode) {
+        return Err(KeyError::NotFound);
+    }
+    Ok(view)
+}
+
 /// Revokes at once: the next request with the key is refused. Another workspace's key ids are
-/// not found.
+/// not found. Answers the key as it was before.
 pub async fn revoke_key(
     db: &Database,
     cache: &KeyCache,
     issuer: &Issuer,
     id: &str,
-) -> Result<(), KeyError> {
+) -> Result<KeyView, KeyError> {
     if !issuer.role.can_manage() {
         return Err(KeyError::Forbidden(
             "Only owners and admins manage API keys.",
@@ -372,21 +388,22 @@ pub async fn revoke_key(
     let revoked = id.clone();
     let caller = issuer.clone();
     // Checked and revoked in one transaction, so the key checked is the key revoked.
-    db.write(InWorkspace(issuer.workspace.clone()), move |conn| {
-        let target = api_keys::get(conn, &id)?.ok_or(KeyError::NotFound)?;
-        let name = subject(&target);
-        let view = KeyView::from_stored(target, now());
-        may_touch(&caller, &view)?;
-        // Revoking a revoked key again changes nothing, and says nothing in the log.
-        if view.revoked_at.is_none() {
-            api_keys::revoke(conn, &id, now())?;
-            audit::record(conn, &caller.who, Event::KeyRevoked, &name, None)?;
-        }
-        Ok::<_, KeyError>(())
-    })
-    .await?;
+    let view = db
+        .write(InWorkspace(issuer.workspace.clone()), move |conn| {
+            let target = api_keys::get(conn, &id)?.ok_or(KeyError::NotFound)?;
+            let name = subject(&target);
+            let view = KeyView::from_stored(target, now());
+            may_touch(&caller, &view)?;
+            // Revoking a revoked key again changes nothing, and says nothing in the log.
+            if view.revoked_at.is_none() {
+                api_keys::revoke(conn, &id, now())?;
+                audit::record(conn, &caller.who, Event::KeyRevoked, &name, None)?;
+            }
+            Ok::<_, KeyError>(view)
+        })
+        .await?;
     cache.forget(&revoked);
-    Ok(())
+    Ok(view)
 }
 
 /// Whether `issuer` may revoke or roll `target`: a test key never touches a live key (to it,

@@ -25,5 +25,6 @@ pub use signin::{SignedIn, sign_in, sign_out_everywhere};
 pub use signup::{SignUp, SignedUp, resend_verification, sign_up, verify_email};
 pub use workspace_admin::{delete_workspace, rename_workspace, set_plan};
 pub use workspaces::{
-    Dashboard, MemberContext, create_workspace, dashboard, member_context, switch_workspace,
+    Dashboard, MemberContext, Progress, create_workspace, dashboard, member_context,
+    switch_workspace, workspaces_of,
 };

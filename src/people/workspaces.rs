@@ -2,7 +2,10 @@ use super::AccountError;
 use super::signin::create_own_workspace;
 use crate::db::memberships::Member;
 use crate::db::workspaces::Workspace;
-use crate::db::{AsUser, Database, Global, InWorkspace, memberships, users, workspaces};
+use crate::db::{
+    AsUser, Database, Global, InWorkspace, api_keys, connected_accounts, invitations, memberships,
+    users, workspaces,
+};
 use crate::domain::{Role, UserId, WorkspaceId, WorkspaceName};
 
 /// A signed-in user as seen inside their current workspace.
@@ -41,49 +44,79 @@ pub struct Dashboard {
     pub members: Vec<Member>,
     /// Every workspace the user belongs to, for the switcher.
     pub workspaces: Vec<(Workspace, Role)>,
+    pub progress: Progress,
+}
+
+/// How far a workspace has come from new: what its first steps have left behind.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Keys ever made, revoked ones included.
+    pub keys: i64,
+    /// Accounts connected now, sandbox ones included.
+    pub accounts: i64,
+    /// Invitations ever sent.
+    pub invitations: i64,
 }
 
 pub async fn dashboard(db: &Database, ctx: &MemberContext) -> Result<Dashboard, AccountError> {
-    let members = db
-        .read(InWorkspace(ctx.workspace.id.clone()), memberships::members)
+    let (members, progress) = db
+        .read(InWorkspace(ctx.workspace.id.clone()), |conn| {
+            let members = memberships::members(conn)?;
+            let progress = Progress {
+                keys: api_keys::count(conn)?,
+                accounts: connected_accounts::count(conn)?,
+                invitations: invitations::count(conn)?,
+            };
+            Ok::<_, AccountError>((members, progress))
+        })
         .await?;
     let user = ctx.user.clone();
     let email_verified = db
         .read(Global, move |conn| users::find(conn, &user))
         .await?
         .is_some_and(|u| u.email_verified);
-    let workspaces = db
-        .read(AsUser(ctx.user.clone()), workspaces::list_for_user)
-        .await?;
+    let workspaces = workspaces_of(db, &ctx.user).await?;
     Ok(Dashboard {
         email_verified,
         members,
         workspaces,
+        progress,
     })
 }
 
-/// Any user can create a further workspace; they own it.
+/// Every workspace `user` belongs to, with their role in it.
+pub async fn workspaces_of(
+    db: &Database,
+    user: &UserId,
+) -> Result<Vec<(Workspace, Role)>, AccountError> {
+    Ok(db
+        .read(AsUser(user.clone()), workspaces::list_for_user)
+        .await?)
+}
+
+/// Any user can create a further workspace; they own it. Answers its id and its name as
+/// stored.
 pub async fn create_workspace(
     db: &Database,
     user: &UserId,
     name: &str,
-) -> Result<WorkspaceId, AccountError> {
+) -> Result<(WorkspaceId, WorkspaceName), AccountError> {
     let name = WorkspaceName::parse(name)?;
-    create_own_workspace(db, user, name).await
+    let id = create_own_workspace(db, user, name.clone()).await?;
+    Ok((id, name))
 }
 
-/// Checks that the user may switch to `workspace` (they are a member of it).
+/// Checks that the user may switch to `workspace` (they are a member of it), and answers it.
 pub async fn switch_workspace(
     db: &Database,
     user: &UserId,
     workspace: &str,
-) -> Result<WorkspaceId, AccountError> {
-    let workspace = WorkspaceId::parse(workspace.trim()).ok_or(AccountError::NotMember)?;
-    let target = workspace.clone();
-    let role = db
-        .read(AsUser(user.clone()), move |conn| {
-            memberships::role_in(conn, &target)
-        })
-        .await?;
-    role.map(|_| workspace).ok_or(AccountError::NotMember)
+) -> Result<Workspace, AccountError> {
+    let id = WorkspaceId::parse(workspace.trim()).ok_or(AccountError::NotMember)?;
+    workspaces_of(db, user)
+        .await?
+        .into_iter()
+        .map(|(workspace, _)| workspace)
+        .find(|workspace| workspace.id == id)
+        .ok_or(AccountError::NotMember)
 }

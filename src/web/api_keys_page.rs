@@ -1,10 +1,12 @@
-//! The API keys settings page: owners and admins only.
+//! The API keys settings pages: the list with the create form, each key's own page, and the
+//! confirmations of roll and revoke. Owners and admins only.
 
 use super::PageError;
+use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
-use super::layout::{Layout, human_time};
+use super::layout::{Layout, Section, human_time};
 use crate::auth::api_key::NewApiKey;
 use crate::domain::{ApiKeyId, Scope};
 use crate::keys::{self, CreateKey, Issuer, KeyError, KeyState, KeyView};
@@ -13,6 +15,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 #[derive(Template)]
 #[template(path = "api_keys.html")]
@@ -23,6 +26,15 @@ struct ApiKeysPage {
     new_key: Option<ShownOnce>,
     error: Option<String>,
     all_scopes: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "api_key.html")]
+struct ApiKeyPage {
+    layout: Layout,
+    key: KeyRow,
+    roll: Confirmation,
+    revoke: Confirmation,
 }
 
 struct KeyRow {
@@ -42,7 +54,7 @@ struct KeyRow {
 }
 
 impl KeyRow {
-    fn new(key: KeyView, parents: &std::collections::HashMap<ApiKeyId, String>) -> Self {
+    fn new(key: KeyView, parents: &HashMap<ApiKeyId, String>) -> Self {
         KeyRow {
             via_key: key.created_by_key.as_ref().map(|id| {
                 parents
@@ -73,10 +85,14 @@ impl KeyRow {
     }
 }
 
-/// The one showing of a new key's plaintext.
+/// The one showing of a new key's plaintext, with what to do next.
 struct ShownOnce {
     label: String,
     plaintext: String,
+    /// `sk_live_` or `sk_test_`, as the key itself starts.
+    prefix: &'static str,
+    /// The service's own address, for the example command lines.
+    api_url: String,
 }
 
 fn issuer(member: &SignedInMember) -> Result<Issuer, PageError> {
@@ -94,6 +110,27 @@ fn issuer(member: &SignedInMember) -> Result<Issuer, PageError> {
     })
 }
 
+/// "key “CI” (sk_live_…a1b2)", by id, for the "via" line of keys that keys made.
+fn parent_names(keys: &[KeyView]) -> HashMap<ApiKeyId, String> {
+    keys.iter()
+        .map(|k| {
+            (
+                k.id.clone(),
+                format!("key \u{201c}{}\u{201d} ({})", k.label, k.masked()),
+            )
+        })
+        .collect()
+}
+
+/// Keeps a page that may hold a key's one showing out of every cache.
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 async fn page(
     state: &AppState,
     member: &SignedInMember,
@@ -104,33 +141,22 @@ async fn page(
     let keys = keys::list_keys(&state.db, &issuer(member)?)
         .await
         .map_err(key_error)?;
-    let parents: std::collections::HashMap<_, _> = keys
-        .iter()
-        .map(|k| {
-            (
-                k.id.clone(),
-                format!("key \u{201c}{}\u{201d} ({})", k.label, k.masked()),
-            )
-        })
-        .collect();
+    let parents = parent_names(&keys);
+    let api_url = state.public_url.as_str().trim_end_matches('/').to_owned();
     let page = ApiKeysPage {
-        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        layout: Layout::for_member(state, member, Section::ApiKeys).await?,
         workspace: member.ctx.workspace.name.to_string(),
         keys: keys.into_iter().map(|k| KeyRow::new(k, &parents)).collect(),
         new_key: new_key.map(|(view, secret)| ShownOnce {
+            prefix: view.mode.prefix(),
             label: view.label,
             plaintext: secret.expose().to_owned(),
+            api_url,
         }),
         error,
         all_scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
     };
-    let mut response = render(status, &page)?;
-    // The page may hold a key's one showing: no cache may keep it.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    Ok(no_store(render(status, &page)?))
 }
 
 /// The page after creating or rolling: the new key shown once, or the form's error.
@@ -167,6 +193,52 @@ fn key_error(err: KeyError) -> PageError {
     }
 }
 
+/// A key of the member's workspace, or 404 (also for another workspace's key).
+async fn one_key(
+    state: &AppState,
+    member: &SignedInMember,
+    id: &str,
+) -> Result<KeyView, PageError> {
+    keys::key(&state.db, &issuer(member)?, id)
+        .await
+        .map_err(key_error)
+}
+
+fn quoted(label: &str) -> String {
+    format!("\u{201c}{label}\u{201d}")
+}
+
+fn revoke_confirmation(key: &KeyView) -> Confirmation {
+    Confirmation {
+        heading: format!("Revoke the key {}?", quoted(&key.label)),
+        detail: format!(
+            "{} stops working at once: the next request with it is refused with 401. This cannot be undone.",
+            key.masked()
+        ),
+        action: format!("/settings/api-keys/{}/revoke", key.id),
+        button: "Revoke key",
+        cancel: format!("/settings/api-keys/{}", key.id),
+        hidden: None,
+        grace_hours: false,
+    }
+}
+
+fn roll_confirmation(key: &KeyView) -> Confirmation {
+    Confirmation {
+        heading: format!("Roll the key {}?", quoted(&key.label)),
+        detail: format!(
+            "A new key with the same label, mode and scopes is made and shown once. {} keeps \
+             working for the grace period you choose, then stops.",
+            key.masked()
+        ),
+        action: format!("/settings/api-keys/{}/roll", key.id),
+        button: "Roll key",
+        cancel: format!("/settings/api-keys/{}", key.id),
+        hidden: None,
+        grace_hours: true,
+    }
+}
+
 #[get("/settings/api-keys")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -174,6 +246,51 @@ pub async fn list(
 ) -> Result<HttpResponse, PageError> {
     issuer(&member)?;
     page(&state, &member, StatusCode::OK, None, None).await
+}
+
+#[get("/settings/api-keys/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let key = one_key(&state, &member, &id).await?;
+    let all = keys::list_keys(&state.db, &issuer(&member)?)
+        .await
+        .map_err(key_error)?;
+    let page = ApiKeyPage {
+        layout: Layout::for_member(&state, &member, Section::ApiKeys).await?,
+        roll: roll_confirmation(&key),
+        revoke: revoke_confirmation(&key),
+        key: KeyRow::new(key, &parent_names(&all)),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[get("/settings/api-keys/{id}/revoke")]
+pub async fn confirm_revoke(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let key = one_key(&state, &member, &id).await?;
+    if key.state == KeyState::Revoked {
+        return Ok(see_other(&format!("/settings/api-keys/{}", key.id)));
+    }
+    confirm::page(&state, &member, Section::ApiKeys, revoke_confirmation(&key)).await
+}
+
+#[get("/settings/api-keys/{id}/roll")]
+pub async fn confirm_roll(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let key = one_key(&state, &member, &id).await?;
+    if key.state != KeyState::Active {
+        return Ok(see_other(&format!("/settings/api-keys/{}", key.id)));
+    }
+    confirm::page(&state, &member, Section::ApiKeys, roll_confirmation(&key)).await
 }
 
 /// The create form sends `scopes` once per ticked box, so it is read as pairs.
@@ -207,9 +324,12 @@ pub async fn revoke(
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let issuer = issuer(&member)?;
-    keys::revoke_key(&state.db, &state.key_cache, &issuer, &id)
+    let key = keys::revoke_key(&state.db, &state.key_cache, &issuer, &id)
         .await
         .map_err(key_error)?;
+    member
+        .session
+        .flash(format!("Key {} revoked.", quoted(&key.label)))?;
     Ok(see_other("/settings/api-keys"))
 }
 
@@ -228,5 +348,17 @@ pub async fn roll(
 ) -> Result<HttpResponse, PageError> {
     let issuer = issuer(&member)?;
     let result = keys::roll_key(&state.db, &state.key_cache, &issuer, &id, &form.grace_hours).await;
+    if let Ok((new, _)) = &result {
+        // The roll took the grace period, so it reads as a number here.
+        let old = match form.grace_hours.trim().parse::<u32>().unwrap_or_default() {
+            0 => "the old one has stopped working".to_owned(),
+            1 => "the old one works for one more hour".to_owned(),
+            hours => format!("the old one works for {hours} more hours"),
+        };
+        member.session.flash(format!(
+            "Key {} rolled: the new key is below; {old}.",
+            quoted(&new.label)
+        ))?;
+    }
     shown_once(&state, &member, result).await
 }

@@ -2,10 +2,11 @@
 //! and the way back, and Disconnect. Any member may connect accounts.
 
 use super::PageError;
+use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
-use super::errors::{MessagePage, render, see_other};
+use super::errors::{MessagePage, render, render_message, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};
-use super::layout::{Layout, human_time};
+use super::layout::{Layout, Section, human_time};
 use crate::auth::api_key::KeyMode;
 use crate::connect::{AccountStatus, AccountView, Actor, ConnectError, Finisher, Platform};
 use crate::domain::{AccountId, now};
@@ -26,6 +27,8 @@ struct AccountsPage {
     live: Vec<AccountRow>,
     test: Vec<AccountRow>,
     connect: Vec<ConnectButton>,
+    /// Owners and admins are told how the missing platforms get configured; members are not.
+    manages: bool,
 }
 
 struct ConnectButton {
@@ -43,6 +46,7 @@ struct AccountRow {
     expires: String,
     warning: Option<String>,
     last_error: Option<String>,
+    disconnect: Confirmation,
 }
 
 impl AccountRow {
@@ -66,6 +70,7 @@ impl AccountRow {
             _ => None,
         };
         AccountRow {
+            disconnect: disconnect_confirmation(&account),
             id: account.id.to_string(),
             platform: account.platform.display_name(),
             handle: account.handle,
@@ -81,6 +86,41 @@ impl AccountRow {
             last_error: account.last_error,
         }
     }
+}
+
+/// "@ada on X".
+fn account_name(account: &AccountView) -> String {
+    format!("{} on {}", account.handle, account.platform.display_name())
+}
+
+fn disconnect_confirmation(account: &AccountView) -> Confirmation {
+    Confirmation {
+        heading: format!("Disconnect {}?", account_name(account)),
+        detail: "Its tokens are erased from here at once and revoked at the platform. You can \
+                 connect it again later."
+            .into(),
+        action: format!("/settings/accounts/{}/disconnect", account.id),
+        button: "Disconnect",
+        cancel: "/settings/accounts".into(),
+        hidden: None,
+        grace_hours: false,
+    }
+}
+
+/// An account the member's workspace has connected, or 404.
+async fn one_account(
+    state: &AppState,
+    member: &SignedInMember,
+    id: &str,
+) -> Result<AccountView, PageError> {
+    let id = AccountId::parse(id.trim()).ok_or(PageError::NotFound)?;
+    state
+        .connector
+        .list(&actor(member))
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(PageError::NotFound)
 }
 
 fn actor(member: &SignedInMember) -> Actor {
@@ -100,7 +140,7 @@ pub async fn list(
     let (test, live): (Vec<_>, Vec<_>) =
         accounts.into_iter().partition(|a| a.mode == KeyMode::Test);
     let page = AccountsPage {
-        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        layout: Layout::for_member(&state, &member, Section::Accounts).await?,
         workspace: member.ctx.workspace.name.to_string(),
         live: live.into_iter().map(|a| AccountRow::new(a, now)).collect(),
         test: test.into_iter().map(|a| AccountRow::new(a, now)).collect(),
@@ -114,6 +154,7 @@ pub async fn list(
                 name: p.display_name(),
             })
             .collect(),
+        manages: member.ctx.role.can_manage(),
     };
     render(StatusCode::OK, &page)
 }
@@ -186,7 +227,7 @@ pub async fn callback(
             link_text: "Back to connected accounts",
             ..MessagePage::new("Not connected", message)
         };
-        return render(StatusCode::OK, &page);
+        return render_message(StatusCode::OK, &page);
     }
     let (Some(code), Some(flow_state)) = (&query.code, &query.state) else {
         return Err(PageError::BadRequest(
@@ -205,7 +246,14 @@ pub async fn callback(
         .finish(finisher, platform, code, flow_state, &who)
         .await
     {
-        Ok(_) => Ok(see_other("/settings/accounts")),
+        Ok(account) => {
+            if let Some(member) = &member {
+                member
+                    .session
+                    .flash(format!("Connected {}.", account_name(&account)))?;
+            }
+            Ok(see_other("/settings/accounts"))
+        }
         Err(ConnectError::SignInRequired) => Err(PageError::LoginRequired {
             next: req
                 .uri()
@@ -223,10 +271,24 @@ pub async fn disconnect(
     id: web::Path<String>,
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    let id = AccountId::parse(&id).ok_or(PageError::NotFound)?;
+    let account = one_account(&state, &member, &id).await?;
     state
         .connector
-        .disconnect(&actor(&member), &id, &member.who)
+        .disconnect(&actor(&member), &account.id, &member.who)
         .await?;
+    member
+        .session
+        .flash(format!("Disconnected {}.", account_name(&account)))?;
     Ok(see_other("/settings/accounts"))
+}
+
+#[get("/settings/accounts/{id}/disconnect")]
+pub async fn confirm_disconnect(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let account = one_account(&state, &member, &id).await?;
+    let confirmation = disconnect_confirmation(&account);
+    confirm::page(&state, &member, Section::Accounts, confirmation).await
 }

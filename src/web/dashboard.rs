@@ -1,13 +1,15 @@
-//! The dashboard: the current workspace, its members, switching and creating workspaces.
+//! The dashboard: the current workspace, the first steps a new one has left, its members,
+//! switching and creating workspaces.
 
 use super::PageError;
 use super::current::SignedInMember;
 use super::current::client_address;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, Done, NoFields, PageQuery};
-use super::layout::{Layout, Say, human_time};
+use super::layout::{Layout, Say, Section, human_time};
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
-use crate::people::{self, AccountError};
+use crate::domain::{Action, Role};
+use crate::people::{self, AccountError, Progress};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -22,24 +24,55 @@ struct DashboardPage {
     role: &'static str,
     plan: &'static str,
     members: Vec<MemberRow>,
-    workspaces: Vec<WorkspaceRow>,
     email: String,
-    email_verified: bool,
+    /// The first steps, while any is left; empty once all are done.
+    steps: Vec<Step>,
+    steps_done: usize,
     notice: Option<String>,
     error: Option<String>,
+}
+
+/// One first step of a new workspace, ticked off by what the workspace holds.
+struct Step {
+    id: &'static str,
+    title: &'static str,
+    done: bool,
+}
+
+/// The first steps this member's role can take, in order. Each ticks itself off from the
+/// workspace's own data, so nothing is stored for the checklist itself.
+fn first_steps(role: Role, email_verified: bool, members: usize, progress: Progress) -> Vec<Step> {
+    let mut steps = vec![Step {
+        id: "verify-email",
+        title: "Confirm your email address",
+        done: email_verified,
+    }];
+    if role.may(Action::ManageKeys) {
+        steps.push(Step {
+            id: "create-key",
+            title: "Create an API key",
+            done: progress.keys > 0,
+        });
+    }
+    steps.push(Step {
+        id: "connect-account",
+        title: "Connect an account",
+        done: progress.accounts > 0,
+    });
+    if role.may(Action::Invite { role: Role::Member }) {
+        steps.push(Step {
+            id: "invite",
+            title: "Invite a teammate",
+            done: members > 1 || progress.invitations > 0,
+        });
+    }
+    steps
 }
 
 struct MemberRow {
     email: String,
     role: &'static str,
     joined: String,
-}
-
-struct WorkspaceRow {
-    id: String,
-    name: String,
-    role: &'static str,
-    current: bool,
 }
 
 async fn page(
@@ -51,8 +84,18 @@ async fn page(
     let (notice, error) = say.split();
     let data = people::dashboard(&state.db, &member.ctx).await?;
     let ctx = &member.ctx;
+    let mut steps = first_steps(
+        ctx.role,
+        data.email_verified,
+        data.members.len(),
+        data.progress,
+    );
+    let steps_done = steps.iter().filter(|s| s.done).count();
+    if steps_done == steps.len() {
+        steps.clear();
+    }
     let page = DashboardPage {
-        layout: Layout::signed_in(member.csrf()?, member.email.clone(), ctx),
+        layout: Layout::for_member(state, member, Section::Dashboard).await?,
         workspace: ctx.workspace.name.to_string(),
         role: ctx.role.as_str(),
         plan: ctx.workspace.plan.as_str(),
@@ -65,18 +108,9 @@ async fn page(
                 joined: human_time(m.joined_at),
             })
             .collect(),
-        workspaces: data
-            .workspaces
-            .into_iter()
-            .map(|(w, role)| WorkspaceRow {
-                current: w.id == ctx.workspace.id,
-                id: w.id.to_string(),
-                name: w.name.to_string(),
-                role: role.as_str(),
-            })
-            .collect(),
         email: member.email.clone(),
-        email_verified: data.email_verified,
+        steps,
+        steps_done,
         notice,
         error,
     };
@@ -95,7 +129,6 @@ pub async fn dashboard(
              once, within 24 hours.",
             member.email
         )),
-        Some("left") => Say::Notice("You left the workspace.".into()),
         Some("joined") => Say::Notice("You joined the workspace.".into()),
         Some("workspace-deleted") => Say::Notice(
             "The workspace was deleted, with its keys, connected accounts and invitations.".into(),
@@ -125,8 +158,11 @@ pub async fn create_workspace(
     form: CheckedForm<CreateWorkspaceForm>,
 ) -> Result<HttpResponse, PageError> {
     match people::create_workspace(&state.db, &member.ctx.user, &form.name).await {
-        Ok(workspace) => {
+        Ok((workspace, name)) => {
             member.session.set_workspace(&workspace)?;
+            member.session.flash(format!(
+                "Workspace \u{201c}{name}\u{201d} created: you are in it now, as its owner."
+            ))?;
             Ok(see_other("/dashboard"))
         }
         Err(AccountError::Invalid(invalid)) => {
@@ -156,7 +192,10 @@ pub async fn switch_workspace(
 ) -> Result<HttpResponse, PageError> {
     let workspace =
         people::switch_workspace(&state.db, &member.ctx.user, &form.workspace_id).await?;
-    member.session.set_workspace(&workspace)?;
+    member.session.set_workspace(&workspace.id)?;
+    member
+        .session
+        .flash(format!("Switched to \u{201c}{}\u{201d}.", workspace.name))?;
     Ok(see_other("/dashboard"))
 }
 

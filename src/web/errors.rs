@@ -96,7 +96,39 @@ pub struct MessagePage {
     pub link_text: &'static str,
 }
 
+/// What a message page says, kept on its response so that the frame can redraw the page with
+/// the navigation of a signed-in visitor (see `frame`).
+#[derive(Clone)]
+pub struct MessageContent {
+    pub heading: &'static str,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub link_href: &'static str,
+    pub link_text: &'static str,
+}
+
 impl MessagePage {
+    fn content(&self) -> MessageContent {
+        MessageContent {
+            heading: self.heading,
+            message: self.message.clone(),
+            request_id: self.request_id.clone(),
+            link_href: self.link_href,
+            link_text: self.link_text,
+        }
+    }
+
+    pub fn redrawn(content: MessageContent, layout: Layout) -> Self {
+        Self {
+            layout,
+            heading: content.heading,
+            message: content.message,
+            request_id: content.request_id,
+            link_href: content.link_href,
+            link_text: content.link_text,
+        }
+    }
+
     pub fn new(heading: &'static str, message: impl Into<String>) -> Self {
         Self {
             layout: Layout::anonymous(String::new()),
@@ -114,6 +146,13 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, 
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(page.render()?))
+}
+
+/// A message page with the given status, marked so that the frame can redraw it.
+pub fn render_message(status: StatusCode, page: &MessagePage) -> Result<HttpResponse, PageError> {
+    let mut response = render(status, page)?;
+    response.extensions_mut().insert(page.content());
+    Ok(response)
 }
 
 /// A 303 to a local path.
@@ -192,7 +231,11 @@ impl ResponseError for PageError {
             response.insert_header((header::RETRY_AFTER, secs));
         }
         match page.render() {
-            Ok(body) => response.content_type("text/html; charset=utf-8").body(body),
+            Ok(body) => {
+                let mut response = response.content_type("text/html; charset=utf-8").body(body);
+                response.extensions_mut().insert(page.content());
+                response
+            }
             Err(e) => {
                 log::error!("error page could not be rendered: {e}");
                 response

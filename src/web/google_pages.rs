@@ -4,7 +4,7 @@
 use super::PageError;
 use super::anonymous;
 use super::current::client_address;
-use super::errors::{MessagePage, render, see_other};
+use super::errors::{MessagePage, render_message, see_other};
 use super::extract::PageQuery;
 use super::sign_in_pages::{NextQuery, start_session};
 use crate::auth::session_state::SessionState;
@@ -221,7 +221,7 @@ async fn finish(
 
 /// A plain page that signs nobody in.
 fn refused(status: StatusCode, message: &str) -> Result<HttpResponse, PageError> {
-    render(
+    render_message(
         status,
         &MessagePage {
             link_href: "/login",

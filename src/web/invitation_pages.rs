@@ -5,7 +5,7 @@
 use super::PageError;
 use super::anonymous::{self, AnonymousForm};
 use super::current::{SignedInMember, client_address};
-use super::errors::{MessagePage, render, see_other};
+use super::errors::{MessagePage, render, render_message, see_other};
 use super::extract::{CheckedForm, PageForm, PageQuery};
 use super::layout::Layout;
 use super::sign_in_pages::{TokenQuery, start_session};
@@ -121,7 +121,7 @@ fn closed_page(err: AccountError) -> Result<HttpResponse, PageError> {
     let mut page = MessagePage::new(heading, message);
     page.link_href = "/login";
     page.link_text = "Sign in";
-    render(status, &page)
+    render_message(status, &page)
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,9 @@
+use super::PageError;
 use super::assets::{css_path, js_path};
-use crate::people::MemberContext;
+use super::current::SignedInMember;
+use crate::domain::{Action, Role};
+use crate::people;
+use crate::state::AppState;
 
 /// What the shared page frame shows.
 pub struct Layout {
@@ -7,13 +11,98 @@ pub struct Layout {
     pub js: &'static str,
     pub csrf: String,
     pub nav: Option<Nav>,
+    /// The one-line message a change left for this page ("Key 'CI' revoked.").
+    pub flash: Option<String>,
 }
 
+/// The header and settings navigation of a signed-in member.
 pub struct Nav {
     pub email: String,
     pub workspace: String,
-    /// Owners and admins see the API keys page.
-    pub manages: bool,
+    pub section: Section,
+    /// Every workspace the user belongs to, the current one marked.
+    pub workspaces: Vec<SwitchTarget>,
+    /// The settings pages this member's role may open.
+    pub settings: Vec<NavLink>,
+}
+
+impl Nav {
+    pub fn on_dashboard(&self) -> bool {
+        self.section == Section::Dashboard
+    }
+
+    pub fn in_settings(&self) -> bool {
+        self.section != Section::Dashboard && self.section != Section::Elsewhere
+    }
+}
+
+pub struct SwitchTarget {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+    pub current: bool,
+}
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// Which part of the product a page belongs to, so the navigation can mark it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Dashboard,
+    Settings,
+    Security,
+    Workspace,
+    Members,
+    ApiKeys,
+    Accounts,
+    Audit,
+    /// A message or result page: the frame, nothing marked.
+    Elsewhere,
+}
+
+/// The settings pages, in the order the side navigation lists them.
+fn settings_links(role: Role, section: Section) -> Vec<NavLink> {
+    let pages = [
+        (
+            Section::Security,
+            "/settings/security",
+            "Profile and security",
+            true,
+        ),
+        (Section::Workspace, "/settings/workspace", "Workspace", true),
+        (Section::Members, "/settings/members", "Members", true),
+        (
+            Section::ApiKeys,
+            "/settings/api-keys",
+            "API keys",
+            role.may(Action::ManageKeys),
+        ),
+        (
+            Section::Accounts,
+            "/settings/accounts",
+            "Connected accounts",
+            true,
+        ),
+        (
+            Section::Audit,
+            "/settings/audit",
+            "Audit log",
+            role.may(Action::SeeAudit),
+        ),
+    ];
+    pages
+        .into_iter()
+        .filter(|(_, _, _, shown)| *shown)
+        .map(|(page, href, label, _)| NavLink {
+            href,
+            label,
+            current: page == section,
+        })
+        .collect()
 }
 
 impl Layout {
@@ -23,21 +112,42 @@ impl Layout {
             js: js_path(),
             csrf,
             nav: None,
+            flash: None,
         }
     }
 
-    pub fn signed_in(csrf: String, email: String, ctx: &MemberContext) -> Self {
+    /// The frame of a signed-in page: header with the workspace switcher, settings navigation,
+    /// and the message the last change left (taken from the session, so it shows once).
+    pub async fn for_member(
+        state: &AppState,
+        member: &SignedInMember,
+        section: Section,
+    ) -> Result<Self, PageError> {
+        let ctx = &member.ctx;
+        let workspaces = people::workspaces_of(&state.db, &ctx.user)
+            .await?
+            .into_iter()
+            .map(|(w, role)| SwitchTarget {
+                current: w.id == ctx.workspace.id,
+                id: w.id.to_string(),
+                name: w.name.to_string(),
+                role: role.as_str(),
+            })
+            .collect();
         let nav = Nav {
-            email,
+            email: member.email.clone(),
             workspace: ctx.workspace.name.to_string(),
-            manages: ctx.role.can_manage(),
+            section,
+            workspaces,
+            settings: settings_links(ctx.role, section),
         };
-        Self {
+        Ok(Self {
             css: css_path(),
             js: js_path(),
-            csrf,
+            csrf: member.csrf()?,
             nav: Some(nav),
-        }
+            flash: member.session.take_flash(),
+        })
     }
 }
 

@@ -3,10 +3,12 @@
 //! allows, and anyone may leave.
 
 use super::PageError;
+use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, Done, NoFields, PageQuery};
-use super::layout::{Layout, Say, human_time};
+use super::extract::{CheckedForm, NoFields};
+use super::layout::{Layout, Say, Section, human_time};
+use crate::db::memberships::Member;
 use crate::domain::{Action, Role, now};
 use crate::people::{self, AccountError, MemberChange, Post};
 use crate::state::AppState;
@@ -23,6 +25,7 @@ struct MembersPage {
     invitations: Vec<InvitationRow>,
     /// The roles the viewer may invite with; empty: no invite form.
     invite_roles: Vec<Role>,
+    leave: Confirmation,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -36,7 +39,8 @@ struct MemberRow {
     you: bool,
     /// The roles the viewer may give this member (their current one included, first).
     roles: Vec<Role>,
-    removable: bool,
+    /// The confirmation of removing them, when the viewer may.
+    remove: Option<Confirmation>,
 }
 
 struct InvitationRow {
@@ -46,8 +50,8 @@ struct InvitationRow {
     invited_by: String,
     expires: String,
     expired: bool,
-    /// Whether the viewer may send it again or revoke it.
-    manageable: bool,
+    /// The confirmation of revoking it, when the viewer may send it again or revoke it.
+    revoke: Option<Confirmation>,
 }
 
 async fn page(
@@ -82,7 +86,8 @@ async fn page(
                 last_active: m
                     .last_active_at
                     .map_or_else(|| "not recently".into(), human_time),
-                removable: !you && viewer.may(Action::ManageMember { holds, to: None }),
+                remove: (!you && viewer.may(Action::ManageMember { holds, to: None }))
+                    .then(|| remove_confirmation(&m)),
                 roles,
                 you,
             }
@@ -105,14 +110,17 @@ async fn page(
                 .map_or_else(|| "a former member".into(), |e| e.to_string()),
             expires: human_time(i.expires_at),
             expired: i.expires_at <= now,
-            manageable: invite_roles.contains(&i.role),
+            revoke: invite_roles
+                .contains(&i.role)
+                .then(|| revoke_invitation_confirmation(i.id.as_str(), i.email.as_str())),
         })
         .collect();
     let page = MembersPage {
-        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        layout: Layout::for_member(state, member, Section::Members).await?,
         members,
         invitations,
         invite_roles,
+        leave: leave_confirmation(member.ctx.workspace.name.as_str()),
         notice,
         error,
     };
@@ -123,34 +131,22 @@ async fn page(
 pub async fn list(
     state: web::Data<AppState>,
     member: SignedInMember,
-    done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    let say = match done.done() {
-        Some("role-changed") => Say::Notice("The role was changed.".into()),
-        Some("removed") => Say::Notice(
-            "The member was removed from the workspace, and the API keys they made were revoked."
-                .into(),
-        ),
-        Some("invited") => Say::Notice("The invitation was sent.".into()),
-        Some("resent") => Say::Notice("The invitation was sent again, with a new link.".into()),
-        Some("invitation-revoked") => {
-            Say::Notice("The invitation was revoked: its link no longer works.".into())
-        }
-        _ => Say::Nothing,
-    };
-    page(&state, &member, StatusCode::OK, say).await
+    page(&state, &member, StatusCode::OK, Say::Nothing).await
 }
 
-/// The refusals this page explains in place, on the page itself; anything else is a plain
-/// error page.
+/// After a change: its one-line message on the list; the refusals this page explains in place,
+/// on the page itself; anything else is a plain error page.
 async fn answer(
     state: &AppState,
     member: &SignedInMember,
-    outcome: Result<(), AccountError>,
-    done: &str,
+    outcome: Result<String, AccountError>,
 ) -> Result<HttpResponse, PageError> {
     let (status, why) = match outcome {
-        Ok(()) => return Ok(see_other(&format!("/settings/members?done={done}"))),
+        Ok(message) => {
+            member.session.flash(message)?;
+            return Ok(see_other("/settings/members"));
+        }
         Err(AccountError::LastOwner) => (
             StatusCode::CONFLICT,
             "A workspace always keeps an owner: make someone else an owner first.".to_owned(),
@@ -180,6 +176,117 @@ async fn answer(
     Ok(response)
 }
 
+/// A member of this workspace by the id in the address, or 404.
+async fn one_member(
+    state: &AppState,
+    member: &SignedInMember,
+    user_id: &str,
+) -> Result<Member, PageError> {
+    people::members(&state.db, &member.ctx.workspace.id)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id.as_str() == user_id.trim())
+        .ok_or(PageError::NotFound)
+}
+
+fn remove_confirmation(target: &Member) -> Confirmation {
+    Confirmation {
+        heading: format!("Remove {} from the workspace?", target.email),
+        detail: "They lose access at once, and the API keys they made are revoked. They can \
+                 come back only with a new invitation."
+            .into(),
+        action: format!("/settings/members/{}/remove", target.user_id),
+        button: "Remove member",
+        cancel: "/settings/members".into(),
+        hidden: None,
+        grace_hours: false,
+    }
+}
+
+fn revoke_invitation_confirmation(id: &str, email: &str) -> Confirmation {
+    Confirmation {
+        heading: format!("Revoke the invitation to {email}?"),
+        detail: "Its link stops working at once. You can invite them again later.".into(),
+        action: format!("/settings/members/invitations/{id}/revoke"),
+        button: "Revoke invitation",
+        cancel: "/settings/members".into(),
+        hidden: None,
+        grace_hours: false,
+    }
+}
+
+fn leave_confirmation(workspace: &str) -> Confirmation {
+    Confirmation {
+        heading: format!("Leave {workspace}?"),
+        detail: "You lose access to it at once, and the API keys you made in it are revoked. \
+                 You keep your account and your other workspaces."
+            .into(),
+        action: "/settings/members/leave".into(),
+        button: "Leave workspace",
+        cancel: "/settings/members".into(),
+        hidden: None,
+        grace_hours: false,
+    }
+}
+
+#[get("/settings/members/{user_id}/remove")]
+pub async fn confirm_remove(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    user_id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let target = one_member(&state, &member, &user_id).await?;
+    if target.user_id == member.ctx.user
+        || !member.ctx.role.may(Action::ManageMember {
+            holds: target.role,
+            to: None,
+        })
+    {
+        return Err(PageError::Forbidden(
+            "Your role in this workspace does not allow this.",
+        ));
+    }
+    confirm::page(
+        &state,
+        &member,
+        Section::Members,
+        remove_confirmation(&target),
+    )
+    .await
+}
+
+#[get("/settings/members/invitations/{id}/revoke")]
+pub async fn confirm_revoke(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let invitation = people::open_invitations(&state.db, &member.ctx.workspace.id)
+        .await?
+        .into_iter()
+        .find(|i| i.id.as_str() == id.trim())
+        .ok_or(PageError::NotFound)?;
+    if !member.ctx.role.may(Action::Invite {
+        role: invitation.role,
+    }) {
+        return Err(PageError::Forbidden(
+            "Your role in this workspace does not allow this.",
+        ));
+    }
+    let confirmation =
+        revoke_invitation_confirmation(invitation.id.as_str(), invitation.email.as_str());
+    confirm::page(&state, &member, Section::Members, confirmation).await
+}
+
+#[get("/settings/members/leave")]
+pub async fn confirm_leave(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+) -> Result<HttpResponse, PageError> {
+    let confirmation = leave_confirmation(member.ctx.workspace.name.as_str());
+    confirm::page(&state, &member, Section::Members, confirmation).await
+}
+
 #[derive(Deserialize)]
 pub struct RoleForm {
     #[serde(default)]
@@ -198,9 +305,12 @@ pub async fn change_role(
             "Choose one of the roles: owner, admin or member.".into(),
         ));
     };
+    let target = one_member(&state, &member, &user_id).await?;
     let change = MemberChange::Role(role);
-    let outcome = change_member(&state, &member, &user_id, change).await;
-    answer(&state, &member, outcome, "role-changed").await
+    let outcome = change_member(&state, &member, &user_id, change)
+        .await
+        .map(|()| format!("{} is now {} {role}.", target.email, article(role)));
+    answer(&state, &member, outcome).await
 }
 
 #[post("/settings/members/{user_id}/remove")]
@@ -210,8 +320,16 @@ pub async fn remove(
     user_id: web::Path<String>,
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    let outcome = change_member(&state, &member, &user_id, MemberChange::Remove).await;
-    answer(&state, &member, outcome, "removed").await
+    let target = one_member(&state, &member, &user_id).await?;
+    let outcome = change_member(&state, &member, &user_id, MemberChange::Remove)
+        .await
+        .map(|()| {
+            format!(
+                "{} was removed from the workspace; the API keys they made were revoked.",
+                target.email
+            )
+        });
+    answer(&state, &member, outcome).await
 }
 
 async fn change_member(
@@ -242,7 +360,10 @@ pub async fn leave(
     match people::leave_workspace(&state.db, &state.key_cache, workspace, &member.who).await {
         Ok(next) => {
             member.session.set_workspace(&next)?;
-            Ok(see_other("/dashboard?done=left"))
+            member
+                .session
+                .flash(format!("You left {}.", member.ctx.workspace.name.as_str()))?;
+            Ok(see_other("/dashboard"))
         }
         Err(AccountError::LastOwner) => {
             let why =
@@ -283,8 +404,8 @@ pub async fn invite(
         &form.role,
     )
     .await
-    .map(drop);
-    answer(&state, &member, outcome, "invited").await
+    .map(|email| format!("An invitation was sent to {email}."));
+    answer(&state, &member, outcome).await
 }
 
 #[post("/settings/members/invitations/{id}/resend")]
@@ -302,8 +423,8 @@ pub async fn resend(
         &id,
     )
     .await
-    .map(drop);
-    answer(&state, &member, outcome, "resent").await
+    .map(|email| format!("The invitation to {email} was sent again, with a new link."));
+    answer(&state, &member, outcome).await
 }
 
 #[post("/settings/members/invitations/{id}/revoke")]
@@ -315,8 +436,16 @@ pub async fn revoke(
 ) -> Result<HttpResponse, PageError> {
     let outcome = people::revoke_invitation(&state.db, &member.ctx.workspace.id, &member.who, &id)
         .await
-        .map(drop);
-    answer(&state, &member, outcome, "invitation-revoked").await
+        .map(|email| format!("The invitation to {email} was revoked: its link no longer works."));
+    answer(&state, &member, outcome).await
+}
+
+/// "an admin", "a member", "an owner".
+fn article(role: Role) -> &'static str {
+    match role {
+        Role::Admin | Role::Owner => "an",
+        Role::Member => "a",
+    }
 }
 
 fn post_office(state: &AppState) -> Post<'_> {

@@ -4,11 +4,13 @@
 mod anonymous;
 mod api_keys_page;
 mod assets;
+mod confirm;
 mod connected_accounts_page;
 mod current;
 mod dashboard;
 mod errors;
 mod extract;
+pub mod frame;
 mod google_pages;
 mod health;
 mod invitation_pages;
@@ -21,6 +23,7 @@ pub mod request_log;
 mod sandbox_page;
 pub mod security_headers;
 mod security_page;
+mod settings_page;
 mod sign_in_pages;
 mod user_agent;
 mod workspace_pages;
@@ -90,11 +93,14 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(dashboard::create_workspace)
         .service(dashboard::switch_workspace)
         .service(members_page::list)
+        .service(members_page::confirm_leave)
         .service(members_page::leave)
         .service(members_page::change_role)
+        .service(members_page::confirm_remove)
         .service(members_page::remove)
         .service(members_page::invite)
         .service(members_page::resend)
+        .service(members_page::confirm_revoke)
         .service(members_page::revoke)
         .service(workspace_pages::show)
         .service(workspace_pages::rename)
@@ -104,17 +110,25 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(invitation_pages::accept)
         .service(invitation_pages::sign_up)
         .service(security_page::show)
+        .service(security_page::confirm_end_session)
         .service(security_page::end_session)
+        .service(security_page::confirm_sign_out_everywhere)
         .service(security_page::sign_out_everywhere)
         .service(security_page::change_password)
+        .service(security_page::confirm_unlink_google)
         .service(security_page::unlink_google)
+        .service(settings_page::index)
         .service(api_keys_page::list)
         .service(api_keys_page::create)
+        .service(api_keys_page::show)
+        .service(api_keys_page::confirm_revoke)
         .service(api_keys_page::revoke)
+        .service(api_keys_page::confirm_roll)
         .service(api_keys_page::roll)
         .service(connected_accounts_page::list)
         .service(connected_accounts_page::callback)
         .service(connected_accounts_page::connect)
+        .service(connected_accounts_page::confirm_disconnect)
         .service(connected_accounts_page::disconnect)
         .service(sandbox_page::authorize_page)
         .service(sandbox_page::decide);

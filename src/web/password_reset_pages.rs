@@ -3,7 +3,7 @@
 use super::PageError;
 use super::anonymous::{self, AnonymousForm};
 use super::current::client_address;
-use super::errors::{MessagePage, render, see_other};
+use super::errors::{MessagePage, render, render_message, see_other};
 use super::extract::{PageForm, PageQuery};
 use super::layout::Layout;
 use super::sign_in_pages::{TokenQuery, start_session};
@@ -71,7 +71,7 @@ fn link_not_valid() -> Result<HttpResponse, PageError> {
     );
     page.link_href = "/forgot-password";
     page.link_text = "Ask for a new link";
-    render(StatusCode::BAD_REQUEST, &page)
+    render_message(StatusCode::BAD_REQUEST, &page)
 }
 
 fn reset_page(
@@ -124,7 +124,7 @@ pub async fn forgot_password(
             );
             page.link_href = "/login";
             page.link_text = "Back to sign in";
-            render(StatusCode::OK, &page)
+            render_message(StatusCode::OK, &page)
         }
         Err(AccountError::Invalid(invalid)) => forgot_page(
             &req,

@@ -2,10 +2,11 @@
 //! password, and the linked Google identity.
 
 use super::PageError;
+use super::confirm::{self, Confirmation};
 use super::current::{SignedInMember, client_address};
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, Done, NoFields, PageQuery};
-use super::layout::{Layout, Say, human_time};
+use super::layout::{Layout, Say, Section, human_time};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
 use crate::people::{self, AccountError, PasswordChange};
@@ -22,14 +23,15 @@ struct SecurityPage {
     sessions: Vec<SessionRow>,
     has_password: bool,
     identities: Vec<IdentityRow>,
+    everywhere: Confirmation,
     notice: Option<String>,
     error: Option<String>,
 }
 
 struct IdentityRow {
-    issuer: String,
     email: String,
     linked: String,
+    unlink: Confirmation,
 }
 
 struct SessionRow {
@@ -39,6 +41,7 @@ struct SessionRow {
     signed_in: String,
     last_seen: String,
     current: bool,
+    end: Confirmation,
 }
 
 async fn page(
@@ -51,13 +54,18 @@ async fn page(
     let security = people::security(&state.db, &member.ctx.user).await?;
     let current = member.session.session_id();
     let page = SecurityPage {
-        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        layout: Layout::for_member(state, member, Section::Security).await?,
         sessions: security
             .sessions
             .into_iter()
             .map(|s| SessionRow {
                 current: current.as_ref() == Some(&s.id),
                 id: s.id.to_string(),
+                end: end_confirmation(
+                    s.id.as_str(),
+                    &device_name(s.user_agent.as_deref().unwrap_or("")),
+                    current.as_ref() == Some(&s.id),
+                ),
                 device: device_name(s.user_agent.as_deref().unwrap_or("")),
                 address: s.ip.unwrap_or_else(|| "unknown".into()),
                 signed_in: human_time(s.created_at),
@@ -69,15 +77,60 @@ async fn page(
             .identities
             .into_iter()
             .map(|i| IdentityRow {
-                issuer: i.issuer,
+                unlink: unlink_confirmation(&i.issuer),
                 email: i.email.unwrap_or_else(|| "no email shared".into()),
                 linked: human_time(i.linked_at),
             })
             .collect(),
+        everywhere: everywhere_confirmation(),
         notice,
         error,
     };
     render(status, &page)
+}
+
+fn end_confirmation(id: &str, device: &str, current: bool) -> Confirmation {
+    Confirmation {
+        heading: format!("End the session on {device}?"),
+        detail: if current {
+            "This is the session you are using now: you will be signed out here.".into()
+        } else {
+            "That device is signed out at once; signing in again there starts a new session.".into()
+        },
+        action: format!("/settings/security/sessions/{id}/end"),
+        button: "End session",
+        cancel: "/settings/security".into(),
+        hidden: None,
+        grace_hours: false,
+    }
+}
+
+fn everywhere_confirmation() -> Confirmation {
+    Confirmation {
+        heading: "Sign out everywhere?".into(),
+        detail: "Every session of your account ends at once, this one too: you sign in again \
+                 on each device you use."
+            .into(),
+        action: "/settings/security/sign-out-everywhere".into(),
+        button: "Sign out everywhere",
+        cancel: "/settings/security".into(),
+        hidden: None,
+        grace_hours: false,
+    }
+}
+
+fn unlink_confirmation(issuer: &str) -> Confirmation {
+    Confirmation {
+        heading: "Unlink Google?".into(),
+        detail: "Continue with Google no longer signs you in to this account: you sign in \
+                 with your email and password."
+            .into(),
+        action: "/settings/security/google/unlink".into(),
+        button: "Unlink Google",
+        cancel: "/settings/security".into(),
+        hidden: Some(("issuer", issuer.to_owned())),
+        grace_hours: false,
+    }
 }
 
 fn notice(done: &Done) -> Say {
@@ -99,6 +152,54 @@ pub async fn show(
     done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
     page(&state, &member, StatusCode::OK, notice(&done)).await
+}
+
+#[get("/settings/security/sessions/{id}/end")]
+pub async fn confirm_end_session(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let security = people::security(&state.db, &member.ctx.user).await?;
+    let session = security
+        .sessions
+        .into_iter()
+        .find(|s| s.id.as_str() == id.as_str())
+        .ok_or(PageError::NotFound)?;
+    let current = member.session.session_id().as_ref() == Some(&session.id);
+    let device = device_name(session.user_agent.as_deref().unwrap_or(""));
+    let confirmation = end_confirmation(session.id.as_str(), &device, current);
+    confirm::page(&state, &member, Section::Security, confirmation).await
+}
+
+#[get("/settings/security/sign-out-everywhere")]
+pub async fn confirm_sign_out_everywhere(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+) -> Result<HttpResponse, PageError> {
+    confirm::page(
+        &state,
+        &member,
+        Section::Security,
+        everywhere_confirmation(),
+    )
+    .await
+}
+
+#[get("/settings/security/google/unlink")]
+pub async fn confirm_unlink_google(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    query: PageQuery<UnlinkForm>,
+) -> Result<HttpResponse, PageError> {
+    let security = people::security(&state.db, &member.ctx.user).await?;
+    let identity = security
+        .identities
+        .into_iter()
+        .find(|i| i.issuer == query.issuer)
+        .ok_or(PageError::NotFound)?;
+    let confirmation = unlink_confirmation(&identity.issuer);
+    confirm::page(&state, &member, Section::Security, confirmation).await
 }
 
 #[post("/settings/security/sessions/{id}/end")]

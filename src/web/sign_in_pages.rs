@@ -3,7 +3,7 @@
 use super::PageError;
 use super::anonymous::{self, AnonymousForm};
 use super::current::client_address;
-use super::errors::{MessagePage, render, see_other};
+use super::errors::{MessagePage, render, render_message, see_other};
 use super::extract::{CheckedForm, NoFields, PageForm, PageQuery};
 use super::layout::Layout;
 use crate::auth::session_state::{SessionState, SignIn};
@@ -168,6 +168,10 @@ pub async fn signup(
     let error = match people::sign_up(&state.db, &state.hashing, &state.mailer, &state.public_url, request).await {
         Ok(done) => {
             start_session(&req, &state, &session, &done.user, &done.workspace, done.email.as_str())?;
+            session.flash(format!(
+                "Welcome! We sent a confirmation link to {}: follow it to confirm your address.",
+                done.email
+            ))?;
             return Ok(see_other("/dashboard"));
         }
         Err(AccountError::Invalid(invalid)) => invalid.message,
@@ -284,14 +288,14 @@ pub async fn verify_email(
     query: PageQuery<TokenQuery>,
 ) -> Result<HttpResponse, PageError> {
     match people::verify_email(&state.db, &query.token).await {
-        Ok(()) => render(
+        Ok(()) => render_message(
             StatusCode::OK,
             &MessagePage::new(
                 "Email confirmed",
                 "Thank you: your email address is confirmed.",
             ),
         ),
-        Err(AccountError::InvalidToken) => render(
+        Err(AccountError::InvalidToken) => render_message(
             StatusCode::BAD_REQUEST,
             &MessagePage::new(
                 "Link not valid",

@@ -5,7 +5,7 @@ use super::PageError;
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, Done, PageQuery};
-use super::layout::{Layout, Say, human_time};
+use super::layout::{Layout, Say, Section, human_time};
 use crate::audit::{self, AuditError, EventView};
 use crate::domain::{Action, Plan};
 use crate::people::{self, AccountError};
@@ -37,7 +37,7 @@ async fn workspace_page(
     let (notice, error) = say.split();
     let workspace = &member.ctx.workspace;
     let page = WorkspacePage {
-        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        layout: Layout::for_member(state, member, Section::Workspace).await?,
         name: workspace.name.to_string(),
         plan: workspace.plan,
         rate_limit: match workspace.plan {
@@ -180,7 +180,7 @@ pub async fn audit_log(
         AuditError::Storage(e) => PageError::Internal(e.to_string()),
     })?;
     let view = AuditPage {
-        layout: Layout::signed_in(member.csrf()?, member.email.clone(), &member.ctx),
+        layout: Layout::for_member(&state, &member, Section::Audit).await?,
         events: page.events.into_iter().map(EventRow::from).collect(),
         next_href: page
             .next_cursor

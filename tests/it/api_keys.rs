@@ -2,7 +2,7 @@
 //! tokens, scoped, revoked at once, rolled, and the JSON API's errors and limits.
 
 use crate::harness::{
-    ApiClient, Browser, TestApp, error_of, json, location, status_of, texts, unique_email,
+    ApiClient, Browser, TestApp, attr_of, error_of, json, location, status_of, texts, unique_email,
 };
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
@@ -124,26 +124,28 @@ async fn revoking_on_the_page_refuses_the_next_request() {
     let api = ApiClient::new(&app.base, &key);
     assert_eq!(json(api.get("/v1/status")).await.0, StatusCode::OK);
 
-    let html = browser
-        .get("/settings/api-keys")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let doc = scraper::Html::parse_document(&html);
-    let selector = scraper::Selector::parse(r#"form[action$="/revoke"]"#).unwrap();
-    let action = doc
-        .select(&selector)
-        .next()
-        .unwrap()
-        .value()
-        .attr("action")
-        .unwrap()
-        .to_owned();
+    // The list leads to the key's own page, whose Revoke leads to a page that asks first;
+    // asking changes nothing.
+    let list = browser.page("/settings/api-keys").await;
+    let key_page = attr_of(&list, "td.row-action a", "href");
+    let page = browser.page(&key_page).await;
+    let confirm = attr_of(&page, "a[data-confirm-action$='/revoke']", "href");
+    let html = browser.page(&confirm).await;
+    assert_eq!(
+        texts(&html, "main h1"),
+        vec!["Revoke the key \u{201c}short-lived\u{201d}?"]
+    );
+    assert_eq!(json(api.get("/v1/status")).await.0, StatusCode::OK);
+    let action = attr_of(&html, "#confirm-page-form", "action");
     let token = crate::harness::csrf_in(&html);
     let response = browser.post_form(&action, &[("csrf_token", &token)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(response.headers()), "/settings/api-keys");
+    let html = browser.page("/settings/api-keys").await;
+    assert_eq!(
+        texts(&html, ".flash"),
+        vec!["Key \u{201c}short-lived\u{201d} revoked."]
+    );
 
     let (status, headers, body) = json(api.get("/v1/status")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -557,7 +559,7 @@ async fn a_rolled_key_lives_through_its_grace_period() {
 async fn members_may_not_manage_keys() {
     let app = TestApp::spawn().await;
     let owner_browser = owner(&app, "Owned").await;
-    let html = owner_browser.dashboard().await;
+    let html = owner_browser.page("/settings").await;
     let workspace_id = {
         let key = owner_browser.create_key("probe", "live", &[]).await;
         let (_, _, status) = json(ApiClient::new(&app.base, &key).get("/v1/status")).await;
@@ -582,6 +584,11 @@ async fn members_may_not_manage_keys() {
         .await;
     let html = member.dashboard().await;
     assert_eq!(texts(&html, ".role"), vec!["member"]);
+    assert!(
+        !html.contains("/settings/api-keys"),
+        "members are not sent to the keys"
+    );
+    let html = member.page("/settings").await;
     assert!(
         !html.contains("/settings/api-keys"),
         "members do not see the link"

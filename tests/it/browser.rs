@@ -155,6 +155,29 @@ async fn click_to(browser: &Client, css: &str, expected: &str) {
     );
 }
 
+/// Goes to a settings page the way a person does, through the header's Settings and the side
+/// navigation, and waits until that page is the one marked current.
+async fn open_settings(browser: &Client, label: &str) {
+    click(browser, ".main-nav a[href='/settings']").await;
+    wait_for(
+        browser,
+        Locator::XPath("//main//h1[normalize-space()='Settings']"),
+    )
+    .await;
+    let link = format!("//nav[@aria-label='Settings']//a[normalize-space()='{label}']");
+    click_on(browser, Locator::XPath(&link)).await;
+    let current = format!(
+        "//nav[@aria-label='Settings']//a[@aria-current='page' and normalize-space()='{label}']"
+    );
+    wait_for(browser, Locator::XPath(&current)).await;
+}
+
+/// Signs out through the account menu in the header.
+async fn sign_out(browser: &Client) {
+    click(browser, ".menu.account summary").await;
+    click_to(browser, "#sign-out", "/login").await;
+}
+
 async fn text(browser: &Client, css: &str) -> String {
     browser
         .find(Locator::Css(css))
@@ -190,7 +213,7 @@ async fn sign_up_sign_out_and_sign_in_through_the_pages() {
     assert_eq!(text(&browser, "h1").await, "Browser Co");
     assert_eq!(text(&browser, ".role").await, "owner");
 
-    click_to(&browser, "header button", "/login").await;
+    sign_out(&browser).await;
     assert_eq!(text(&browser, "h1").await, "Sign in");
 
     fill(&browser, "email", &email).await;
@@ -228,7 +251,7 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
     fill(&browser, "password", PASSWORD).await;
     click_to(&browser, "main button[type=submit]", "/dashboard").await;
 
-    follow(&browser, "API keys", "label").await;
+    open_settings(&browser, "API keys").await;
     fill(&browser, "label", "From the browser").await;
     click(&browser, r#"input[value="keys:read"]"#).await;
     click(&browser, r#"form[action="/settings/api-keys"] button"#).await;
@@ -259,19 +282,21 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
         .await
         .unwrap();
     assert!(!browser.source().await.unwrap().contains(&key));
-    click(&browser, r#"form[action$="/revoke"] button"#).await;
-    // Same address before and after: wait for the page to say so.
-    let mut state = String::new();
-    for _ in 0..100 {
-        if let Ok(cell) = browser.find(Locator::Css(".key-state")).await {
-            state = cell.text().await.unwrap_or_default();
-            if state == "revoked" {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(state, "revoked");
+    // The key's own page; Revoke asks in a dialog, and the list then says what happened.
+    click(&browser, "td.row-action a").await;
+    click(&browser, "a[data-confirm-action$='/revoke']").await;
+    wait_for(&browser, Locator::Css("dialog[open]")).await;
+    assert_eq!(
+        crate::harness::json(api.get("/v1/api-keys")).await.0,
+        reqwest::StatusCode::OK,
+        "asking changes nothing"
+    );
+    click_to(&browser, "#confirm-submit", "/settings/api-keys").await;
+    assert_eq!(
+        flash(&browser).await,
+        "Key \u{201c}From the browser\u{201d} revoked."
+    );
+    assert_eq!(text(&browser, ".key-state").await, "revoked");
 
     let (status, _, body) = crate::harness::json(api.get("/v1/api-keys")).await;
     assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
@@ -307,7 +332,7 @@ async fn connect_sandbox_x_and_linkedin_through_the_pages() {
 
     let driver = ChromeDriver::start().await;
     let browser = signed_in_browser(&driver, &app, &email).await;
-    follow(&browser, "Accounts", "connect-sandbox").await;
+    open_settings(&browser, "Connected accounts").await;
 
     // The sandbox: its own authorization page, Approve, and back to the list.
     click_to(&browser, "#connect-sandbox", "/sandbox/authorize").await;
@@ -318,7 +343,7 @@ async fn connect_sandbox_x_and_linkedin_through_the_pages() {
     assert_eq!(
         text(
             &browser,
-            "#test-mode-heading + p + .table-wrap .account-handle"
+            "section[aria-labelledby=test-mode-heading] .account-handle"
         )
         .await,
         "@pagetester"
@@ -391,7 +416,7 @@ async fn forgot_password_reset_by_email_then_the_security_page() {
     click_to(&browser, "main button[type=submit]", "/dashboard").await;
     assert_eq!(text(&browser, "h1").await, "Reset Co");
 
-    follow(&browser, "Security", "current_password").await;
+    open_settings(&browser, "Profile and security").await;
     assert!(
         text(&browser, "tr.current")
             .await
@@ -449,7 +474,7 @@ async fn continue_with_google_signs_a_new_person_in_and_the_security_page_shows_
     assert_eq!(path(&browser).await, "/dashboard");
     assert!(text(&browser, "body").await.contains(&email));
 
-    follow(&browser, "Security", "main").await;
+    open_settings(&browser, "Profile and security").await;
     let identity = text(&browser, ".identity").await;
     assert!(identity.contains(&email), "{identity}");
     browser.close().await.unwrap();
@@ -603,7 +628,11 @@ async fn a_team_of_three_is_built_from_invitations_and_each_role_sees_its_powers
     // deleting for owners; a member gets 403 where they have no business.
     let nav = |b: &Client| {
         let b = b.clone();
-        async move { text(&b, "nav[aria-label=Main]").await }
+        let settings = format!("{}/settings", app.base);
+        async move {
+            b.goto(&settings).await.unwrap();
+            text(&b, "nav[aria-label=Settings]").await
+        }
     };
     assert!(nav(&owner).await.contains("Audit log"));
     assert!(nav(&admin).await.contains("API keys"));
@@ -634,4 +663,162 @@ async fn a_team_of_three_is_built_from_invitations_and_each_role_sees_its_powers
     for b in [owner, admin, member] {
         b.close().await.unwrap();
     }
+}
+
+/// Waits until the page says `flash` in its one-line message.
+async fn flash(browser: &Client) -> String {
+    wait_for(browser, Locator::Css(".flash"))
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Every kind of page a team uses, visited as a new owner would, each checked by axe-core at
+/// 1280 and 375 px, for sideways scrolling at phone width and for visible focus, and
+/// photographed under target/screenshots/.
+#[actix_web::test]
+async fn every_page_is_accessible_fits_a_phone_and_shows_focus() {
+    use crate::page_checks::check_page;
+    let app = TestApp::spawn().await;
+    let driver = ChromeDriver::start().await;
+    let browser = driver.browser().await;
+    let base = &app.base;
+    let go = |path: &str| {
+        let browser = browser.clone();
+        let url = format!("{base}{path}");
+        async move { browser.goto(&url).await.unwrap() }
+    };
+
+    for (path, name) in [
+        ("/login", "sign-in"),
+        ("/signup", "sign-up"),
+        ("/forgot-password", "forgot-password"),
+    ] {
+        go(path).await;
+        check_page(&browser, name).await;
+    }
+
+    // A new owner, straight after signing up: the welcome message and the first steps.
+    let email = unique_email("tour");
+    go("/signup").await;
+    fill(&browser, "email", &email).await;
+    fill(&browser, "password", PASSWORD).await;
+    fill(&browser, "workspace", "Tour Co").await;
+    click_to(&browser, "main button[type=submit]", "/dashboard").await;
+    assert!(flash(&browser).await.contains("confirmation link"));
+    assert!(text(&browser, "#checklist").await.contains("0 of 4 done"));
+    check_page(&browser, "dashboard-new").await;
+
+    click(&browser, ".main-nav a[href='/settings']").await;
+    wait_for(
+        &browser,
+        Locator::XPath("//main//h1[normalize-space()='Settings']"),
+    )
+    .await;
+    check_page(&browser, "settings").await;
+    for (link, name) in [
+        ("Profile and security", "security"),
+        ("Workspace", "workspace"),
+    ] {
+        open_settings(&browser, link).await;
+        check_page(&browser, name).await;
+    }
+
+    // Members, with an invitation waiting.
+    open_settings(&browser, "Members").await;
+    fill(&browser, "invite-email", &unique_email("invited")).await;
+    // The same address before and after: the message tells the new page.
+    click(
+        &browser,
+        "form[action='/settings/members/invitations'] button",
+    )
+    .await;
+    assert!(flash(&browser).await.contains("invitation was sent"));
+    check_page(&browser, "members").await;
+
+    // A test key: its one showing names its own prefix and the next steps.
+    open_settings(&browser, "API keys").await;
+    fill(&browser, "label", "CI deploys").await;
+    browser
+        .find(Locator::Id("mode"))
+        .await
+        .unwrap()
+        .select_by_value("test")
+        .await
+        .unwrap();
+    click(&browser, "form#create-key button").await;
+    wait_for(&browser, Locator::Id("new-key")).await;
+    assert!(text(&browser, "#next-curl").await.contains("sk_test_"));
+    assert!(
+        text(&browser, "#next-cli")
+            .await
+            .contains("socializer login")
+    );
+    check_page(&browser, "api-key-created").await;
+    go("/settings/api-keys").await;
+    check_page(&browser, "api-keys").await;
+
+    // The key's own page; Revoke asks first, in a dialog.
+    click(&browser, "td.row-action a").await;
+    wait_for(&browser, Locator::Css("dl.facts")).await;
+    check_page(&browser, "api-key").await;
+    click(&browser, "a[data-confirm-action$='/revoke']").await;
+    let dialog = wait_for(&browser, Locator::Css("dialog[open]")).await;
+    assert!(dialog.text().await.unwrap().contains("Revoke the key"));
+    check_page(&browser, "revoke-dialog").await;
+    click(&browser, "#confirm-cancel").await;
+    assert!(browser.find(Locator::Css("dialog[open]")).await.is_err());
+    assert_eq!(
+        text(&browser, ".key-state").await,
+        "active",
+        "cancel changes nothing"
+    );
+    // Without the script the same link is a page that asks.
+    let confirm = browser
+        .find(Locator::Css("a[data-confirm-action$='/revoke']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    go(&confirm).await;
+    check_page(&browser, "revoke-confirmation").await;
+    click_to(&browser, "#confirm-yes", "/settings/api-keys").await;
+    assert_eq!(
+        flash(&browser).await,
+        "Key \u{201c}CI deploys\u{201d} revoked."
+    );
+
+    // Connected accounts, with a sandbox account.
+    open_settings(&browser, "Connected accounts").await;
+    check_page(&browser, "accounts-empty").await;
+    click_to(&browser, "#connect-sandbox", "/sandbox/authorize").await;
+    check_page(&browser, "sandbox-authorize").await;
+    click_to(&browser, "#approve", "/settings/accounts").await;
+    assert!(flash(&browser).await.starts_with("Connected "));
+    check_page(&browser, "accounts").await;
+
+    open_settings(&browser, "Audit log").await;
+    check_page(&browser, "audit").await;
+
+    // The dashboard ticks off what was done; only the email is left.
+    go("/dashboard").await;
+    assert!(text(&browser, "#checklist").await.contains("3 of 4 done"));
+    assert!(
+        browser
+            .find(Locator::Css("#step-create-key.done"))
+            .await
+            .is_ok()
+    );
+    check_page(&browser, "dashboard").await;
+
+    // A page that does not exist keeps the navigation of someone signed in.
+    go("/no-such-page").await;
+    assert_eq!(text(&browser, "main h1").await, "Page not found");
+    assert!(browser.find(Locator::Css("header .switcher")).await.is_ok());
+    check_page(&browser, "not-found").await;
+
+    browser.close().await.unwrap();
 }

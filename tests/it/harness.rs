@@ -420,6 +420,16 @@ pub fn texts(html: &str, css: &str) -> Vec<String> {
         .collect()
 }
 
+/// The attribute `name` of the first element matching `css`, which must have it.
+pub fn attr_of(html: &str, css: &str, name: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(css).expect("selector");
+    doc.select(&selector)
+        .find_map(|e| e.value().attr(name))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no {css} with {name} in the page"))
+}
+
 /// A header's value as text, or empty when it is missing.
 pub fn header_value(headers: &HeaderMap, name: &str) -> String {
     headers

@@ -4,11 +4,13 @@
 mod harness;
 mod mailbox;
 mod oidc_provider;
+mod page_checks;
 
 mod accounts;
 mod api_keys;
 mod browser;
 mod cli;
+mod confirmations;
 mod connect;
 mod dashboard_api;
 mod durability;

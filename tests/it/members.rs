@@ -1,7 +1,7 @@
 //! The members page: roles as the table of powers says, removal, leaving, and a workspace that
 //! always keeps an owner.
 
-use crate::harness::{Browser, TestApp, all_at_once, location, unique_email};
+use crate::harness::{Browser, TestApp, all_at_once, location, texts, unique_email};
 use crate::invitations::{app_with_mail, joined};
 use reqwest::StatusCode;
 
@@ -120,9 +120,15 @@ async fn roles_change_as_the_table_of_powers_allows() {
 
     // Removing: the admin removes the member, whose session in this workspace ends with it.
     let removed = remove(&admin, &member_id_).await;
-    assert_eq!(
-        location(removed.headers()),
-        "/settings/members?done=removed"
+    assert_eq!(location(removed.headers()), "/settings/members");
+    let said = texts(&admin.page("/settings/members").await, ".flash");
+    assert_eq!(said.len(), 1);
+    assert!(
+        said[0].ends_with("was removed from the workspace; the API keys they made were revoked.")
+    );
+    assert!(
+        texts(&admin.page("/settings/members").await, ".flash").is_empty(),
+        "the message shows once"
     );
     assert_eq!(
         member.get("/settings/members").await.status(),
@@ -175,11 +181,15 @@ async fn the_last_owner_stays() {
     let left = owner
         .submit("/settings/members", "/settings/members/leave", &[])
         .await;
-    assert_eq!(location(left.headers()), "/dashboard?done=left");
+    assert_eq!(location(left.headers()), "/dashboard");
     // The one who left is in a workspace of their own now.
-    let dashboard = owner.page("/dashboard?done=left").await;
-    assert!(dashboard.contains("You left the workspace."));
-    assert!(!dashboard.contains("Solo"));
+    let dashboard = owner.page("/dashboard").await;
+    assert_eq!(texts(&dashboard, ".flash"), vec!["You left Solo."]);
+    assert_ne!(texts(&dashboard, "main h1"), vec!["Solo"]);
+    assert!(
+        !texts(&dashboard, ".switcher li").concat().contains("Solo"),
+        "the switcher no longer offers it"
+    );
 }
 
 #[actix_web::test]

@@ -307,7 +307,7 @@ impl Stage<'_> {
 
 /// Connects a sandbox account through the pages, as `browser`; answers the last status and
 /// where it led.
-async fn connect_sandbox(browser: &Browser, account: &str) -> (StatusCode, String) {
+pub async fn connect_sandbox(browser: &Browser, account: &str) -> (StatusCode, String) {
     let begun = browser.get("/connect/sandbox").await;
     if begun.status() != StatusCode::SEE_OTHER {
         return (begun.status(), String::new());

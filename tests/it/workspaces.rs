@@ -3,14 +3,22 @@
 use crate::harness::{TestApp, texts, unique_email};
 use reqwest::StatusCode;
 
+/// The id the header's workspace switcher posts for the workspace named `name`.
 fn option_value(html: &str, name: &str) -> String {
     let doc = scraper::Html::parse_document(html);
-    let selector = scraper::Selector::parse("#workspace_id option").unwrap();
-    doc.select(&selector)
-        .find(|o| o.text().collect::<String>().starts_with(name))
-        .and_then(|o| o.value().attr("value"))
+    let form = scraper::Selector::parse(".switcher form").unwrap();
+    let button = scraper::Selector::parse("button").unwrap();
+    let id = scraper::Selector::parse("input[name=workspace_id]").unwrap();
+    doc.select(&form)
+        .find(|f| {
+            f.select(&button)
+                .next()
+                .is_some_and(|b| b.text().collect::<String>().starts_with(name))
+        })
+        .and_then(|f| f.select(&id).next())
+        .and_then(|i| i.value().attr("value"))
         .map(str::to_owned)
-        .unwrap_or_else(|| panic!("no workspace option {name:?}"))
+        .unwrap_or_else(|| panic!("no workspace {name:?} to switch to"))
 }
 
 #[actix_web::test]
@@ -30,6 +38,11 @@ async fn a_user_creates_a_second_workspace_and_switches_between_them() {
         "a new workspace becomes the current one"
     );
     assert_eq!(texts(&html, ".role"), vec!["owner"]);
+    assert_eq!(
+        texts(&html, ".flash"),
+        vec!["Workspace \u{201c}Second\u{201d} created: you are in it now, as its owner."]
+    );
+    assert!(texts(&html, ".switcher [aria-current]")[0].starts_with("Second"));
 
     let first = option_value(&html, "First");
     let response = browser
@@ -40,7 +53,15 @@ async fn a_user_creates_a_second_workspace_and_switches_between_them() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(texts(&browser.dashboard().await, "h1"), vec!["First"]);
+    let html = browser.dashboard().await;
+    assert_eq!(texts(&html, "h1"), vec!["First"]);
+    assert_eq!(
+        texts(&html, ".flash"),
+        vec!["Switched to \u{201c}First\u{201d}."]
+    );
+    assert!(texts(&html, ".switcher [aria-current]")[0].starts_with("First"));
+    // The other workspace is offered for switching back.
+    option_value(&html, "Second");
 }
 
 #[actix_web::test]
@@ -59,7 +80,9 @@ async fn switching_to_a_workspace_one_is_not_a_member_of_is_refused() {
             ],
         )
         .await;
-    let victims_workspace = option_value(&victim.dashboard().await, "Victim's second");
+    let victims_workspace = app
+        .db
+        .first_text_as_admin("SELECT id AS v FROM workspaces WHERE name = 'Victim''s second'");
 
     for target in [
         victims_workspace.as_str(),

@@ -1,0 +1,347 @@
+//! Destructive actions ask first: each has a confirmation page at its own address (GET asks,
+//! POST does it), which changes nothing by being shown, finds only the viewer's own things, and
+//! is refused to roles that may not act. Afterwards the next page says what happened, once.
+
+use crate::harness::{ApiClient, Browser, TestApp, attr_of, json, location, texts, unique_email};
+use crate::invitations::{app_with_mail, invite, joined};
+use crate::members::member_id;
+use crate::roles::connect_sandbox;
+use reqwest::StatusCode;
+
+/// The first `data-*` id on `path`'s rows matching `css`.
+async fn row_id(browser: &Browser, path: &str, css: &str, attr: &str) -> String {
+    attr_of(&browser.page(path).await, css, attr)
+}
+
+/// What the service holds that a confirmation must not touch, counted.
+fn holdings(app: &TestApp) -> Vec<i64> {
+    [
+        "api_keys WHERE revoked_at IS NULL",
+        "memberships",
+        "invitations WHERE revoked_at IS NULL",
+        "connected_accounts",
+        "sessions",
+        "audit_events",
+    ]
+    .iter()
+    .map(|table| {
+        app.db
+            .count_as_admin(&format!("SELECT COUNT(*) AS n FROM {table}"))
+    })
+    .collect()
+}
+
+#[actix_web::test]
+async fn every_destructive_action_asks_first_and_asking_changes_nothing() {
+    let (app, mailbox) = app_with_mail().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("owner"), "Careful Co").await;
+    let key = owner.create_key("CI deploys", "live", &[]).await;
+    let (_member, member_email) = joined(&app, &mailbox, &owner, "member").await;
+    let pending = unique_email("pending");
+    assert_eq!(
+        invite(&owner, &pending, "admin").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        connect_sandbox(&owner, "careful").await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    let key_id = row_id(
+        &owner,
+        "/settings/api-keys",
+        "tr[data-key-id]",
+        "data-key-id",
+    )
+    .await;
+    let user_id = member_id(&owner, &member_email).await;
+    let invitation = row_id(
+        &owner,
+        "/settings/members",
+        "tr.invitation",
+        "data-invitation-id",
+    )
+    .await;
+    let account = row_id(
+        &owner,
+        "/settings/accounts",
+        "tr.account",
+        "data-account-id",
+    )
+    .await;
+    let session = row_id(
+        &owner,
+        "/settings/security",
+        "tr.session",
+        "data-session-id",
+    )
+    .await;
+
+    let before = holdings(&app);
+    let asks: Vec<(String, String)> = vec![
+        (
+            format!("/settings/api-keys/{key_id}/revoke"),
+            "Revoke the key \u{201c}CI deploys\u{201d}?".into(),
+        ),
+        (
+            format!("/settings/api-keys/{key_id}/roll"),
+            "Roll the key \u{201c}CI deploys\u{201d}?".into(),
+        ),
+        (
+            format!("/settings/members/{user_id}/remove"),
+            format!("Remove {member_email} from the workspace?"),
+        ),
+        (
+            format!("/settings/members/invitations/{invitation}/revoke"),
+            format!("Revoke the invitation to {pending}?"),
+        ),
+        ("/settings/members/leave".into(), "Leave Careful Co?".into()),
+        (
+            format!("/settings/accounts/{account}/disconnect"),
+            "Disconnect @careful on Sandbox?".into(),
+        ),
+        (
+            format!("/settings/security/sessions/{session}/end"),
+            "End the session on ".into(),
+        ),
+        (
+            "/settings/security/sign-out-everywhere".into(),
+            "Sign out everywhere?".into(),
+        ),
+    ];
+    for (path, question) in &asks {
+        let html = owner.page(path).await;
+        let heading = texts(&html, "main h1");
+        assert_eq!(heading.len(), 1, "{path}");
+        assert!(
+            heading[0].starts_with(question.as_str()),
+            "{path}: {heading:?}"
+        );
+        // The page's own form posts to the same address, with the session's token.
+        assert_eq!(attr_of(&html, "#confirm-page-form", "action"), *path);
+        assert!(!attr_of(&html, "#confirm-page-form input[name=csrf_token]", "value").is_empty());
+        // Cancel leads back, and the page keeps the settings navigation.
+        assert!(!attr_of(&html, "main a.secondary", "href").ends_with(path.as_str()));
+        assert_eq!(texts(&html, "nav[aria-label=Settings]").len(), 1, "{path}");
+    }
+    assert_eq!(holdings(&app), before, "asking changed nothing");
+    let api = ApiClient::new(&app.base, &key);
+    assert_eq!(json(api.get("/v1/status")).await.0, StatusCode::OK);
+
+    // Rolling asks how long the old key lives on.
+    let roll = owner
+        .page(&format!("/settings/api-keys/{key_id}/roll"))
+        .await;
+    assert_eq!(
+        attr_of(&roll, "#confirm-page-form input[name=grace_hours]", "max"),
+        "168"
+    );
+
+    // Confirming does it, and the next page says so once.
+    let done = owner
+        .submit(
+            &format!("/settings/accounts/{account}/disconnect"),
+            &format!("/settings/accounts/{account}/disconnect"),
+            &[],
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(done.headers()), "/settings/accounts");
+    let html = owner.page("/settings/accounts").await;
+    assert_eq!(
+        texts(&html, ".flash"),
+        vec!["Disconnected @careful on Sandbox."]
+    );
+    assert!(texts(&html, "tr.account").is_empty());
+    assert!(
+        texts(&owner.page("/settings/accounts").await, ".flash").is_empty(),
+        "the message is shown once"
+    );
+
+    let page = format!("/settings/members/invitations/{invitation}/revoke");
+    let done = owner.submit(&page, &page, &[]).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        texts(&owner.page("/settings/members").await, ".flash"),
+        vec![format!(
+            "The invitation to {pending} was revoked: its link no longer works."
+        )]
+    );
+}
+
+#[actix_web::test]
+async fn confirmations_find_only_ones_own_things_and_only_for_those_who_may_act() {
+    let (app, mailbox) = app_with_mail().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("owner"), "Mine").await;
+    owner.create_key("mine", "live", &[]).await;
+    let (member, member_email) = joined(&app, &mailbox, &owner, "member").await;
+    let owner_id = row_id(&owner, "/settings/members", "tr.member", "data-user-id").await;
+
+    // Another workspace, with a key, a member, an invitation, an account and a session.
+    let stranger = app.browser();
+    stranger.sign_up(&unique_email("stranger"), "Theirs").await;
+    stranger.create_key("theirs", "live", &[]).await;
+    let (_, their_member) = joined(&app, &mailbox, &stranger, "admin").await;
+    invite(&stranger, &unique_email("their-pending"), "member").await;
+    connect_sandbox(&stranger, "theirs").await;
+    let ids = [
+        row_id(
+            &stranger,
+            "/settings/api-keys",
+            "tr[data-key-id]",
+            "data-key-id",
+        )
+        .await,
+        member_id(&stranger, &their_member).await,
+        row_id(
+            &stranger,
+            "/settings/members",
+            "tr.invitation",
+            "data-invitation-id",
+        )
+        .await,
+        row_id(
+            &stranger,
+            "/settings/accounts",
+            "tr.account",
+            "data-account-id",
+        )
+        .await,
+        row_id(
+            &stranger,
+            "/settings/security",
+            "tr.session",
+            "data-session-id",
+        )
+        .await,
+    ];
+    let theirs = [
+        format!("/settings/api-keys/{}", ids[0]),
+        format!("/settings/api-keys/{}/revoke", ids[0]),
+        format!("/settings/api-keys/{}/roll", ids[0]),
+        format!("/settings/members/{}/remove", ids[1]),
+        format!("/settings/members/invitations/{}/revoke", ids[2]),
+        format!("/settings/accounts/{}/disconnect", ids[3]),
+        format!("/settings/security/sessions/{}/end", ids[4]),
+        "/settings/api-keys/key_nonexistent/revoke".to_owned(),
+        "/settings/api-keys/%E2%80%AEkey/roll".to_owned(),
+        "/settings/security/google/unlink?issuer=https://accounts.google.com".to_owned(),
+    ];
+    let before = holdings(&app);
+    for path in &theirs {
+        let answer = owner.get(path).await;
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
+        let html = answer.text().await.unwrap();
+        assert!(
+            !html.contains("Theirs") && !html.contains("theirs"),
+            "{path}"
+        );
+    }
+
+    // A member may not ask to do what only owners and admins do.
+    let own_key = row_id(
+        &owner,
+        "/settings/api-keys",
+        "tr[data-key-id]",
+        "data-key-id",
+    )
+    .await;
+    for path in [
+        format!("/settings/api-keys/{own_key}"),
+        format!("/settings/api-keys/{own_key}/revoke"),
+        format!("/settings/api-keys/{own_key}/roll"),
+        format!("/settings/members/{owner_id}/remove"),
+    ] {
+        assert_eq!(
+            member.get(&path).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    // Nobody is asked to remove themselves (that is leaving).
+    let own = member_id(&member, &member_email).await;
+    assert_eq!(
+        member
+            .get(&format!("/settings/members/{own}/remove"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Signed out, a confirmation leads to signing in and back.
+    let visitor = Browser::new(&app.base);
+    let answer = visitor
+        .get(&format!("/settings/api-keys/{own_key}/revoke"))
+        .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert!(location(answer.headers()).starts_with("/login?next="));
+    assert_eq!(holdings(&app), before, "nothing changed");
+
+    // A key revoked already has nothing left to confirm: its own page says so.
+    let revoke = format!("/settings/api-keys/{own_key}/revoke");
+    assert_eq!(
+        owner.submit(&revoke, &revoke, &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let again = owner.get(&revoke).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(again.headers()),
+        format!("/settings/api-keys/{own_key}")
+    );
+}
+
+#[actix_web::test]
+async fn rolling_through_its_confirmation_shows_the_new_key_once_and_says_so() {
+    let app = TestApp::spawn().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("owner"), "Rolling").await;
+    let old = owner.create_key("deploys", "test", &[]).await;
+    let key_id = row_id(
+        &owner,
+        "/settings/api-keys",
+        "tr[data-key-id]",
+        "data-key-id",
+    )
+    .await;
+    let page = format!("/settings/api-keys/{key_id}/roll");
+
+    for bad in ["", "-1", "169", "1e3", "\u{202e}5"] {
+        let answer = owner.submit(&page, &page, &[("grace_hours", bad)]).await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    let rolled = owner.submit(&page, &page, &[("grace_hours", "0")]).await;
+    assert_eq!(rolled.status(), StatusCode::OK);
+    assert_eq!(
+        rolled.headers().get("cache-control").unwrap(),
+        "no-store",
+        "the page holds the new key"
+    );
+    let html = rolled.text().await.unwrap();
+    let new = attr_of(&html, "#new-key", "value");
+    assert!(new.starts_with("sk_test_") && new != old);
+    assert_eq!(
+        texts(&html, ".flash"),
+        vec![
+            "Key \u{201c}deploys\u{201d} rolled: the new key is below; the old one has stopped working."
+        ]
+    );
+    assert!(texts(&html, "#next-curl")[0].contains("sk_test_"));
+    assert_eq!(
+        json(ApiClient::new(&app.base, &old).get("/v1/status"))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        json(ApiClient::new(&app.base, &new).get("/v1/status"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let later = owner.page("/settings/api-keys").await;
+    assert!(!later.contains(&new), "shown once");
+    assert!(texts(&later, ".flash").is_empty());
+}
