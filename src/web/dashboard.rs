@@ -5,7 +5,7 @@ use super::PageError;
 use super::current::SignedInMember;
 use super::current::client_address;
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, Done, NoFields, PageQuery};
+use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, Say, Section, human_time};
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
 use crate::domain::{Action, Role};
@@ -28,7 +28,6 @@ struct DashboardPage {
     /// The first steps, while any is left; empty once all are done.
     steps: Vec<Step>,
     steps_done: usize,
-    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -81,7 +80,7 @@ async fn page(
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let (notice, error) = say.split();
+    let error = say.error();
     let data = people::dashboard(&state.db, &member.ctx).await?;
     let ctx = &member.ctx;
     let mut steps = first_steps(
@@ -111,7 +110,6 @@ async fn page(
         email: member.email.clone(),
         steps,
         steps_done,
-        notice,
         error,
     };
     render(status, &page)
@@ -121,28 +119,8 @@ async fn page(
 pub async fn dashboard(
     state: web::Data<AppState>,
     member: SignedInMember,
-    done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    let say = match done.done() {
-        Some("verification-sent") => Say::Notice(format!(
-            "We sent a new confirmation link to {}, unless it is confirmed already. It works \
-             once, within 24 hours.",
-            member.email
-        )),
-        Some("joined") => Say::Notice("You joined the workspace.".into()),
-        Some("workspace-deleted") => Say::Notice(
-            "The workspace was deleted, with its keys, connected accounts and invitations.".into(),
-        ),
-        Some("google-linked") => Say::Notice(
-            "Your Google account is now linked, and your email address counts as confirmed. \
-             Nobody had confirmed it before, so the password on this account was removed and \
-             every other session ended: sign in with Google from now on, or set a new password \
-             with \"Forgot your password?\" on the sign-in page."
-                .into(),
-        ),
-        _ => Say::Nothing,
-    };
-    page(&state, &member, StatusCode::OK, say).await
+    page(&state, &member, StatusCode::OK, Say::Nothing).await
 }
 
 #[derive(Deserialize)]
@@ -216,7 +194,14 @@ pub async fn resend_verification(
     )
     .await;
     match sent {
-        Ok(()) => Ok(see_other("/dashboard?done=verification-sent")),
+        Ok(()) => {
+            member.session.flash(format!(
+                "We sent a new confirmation link to {}, unless it is confirmed already. It works \
+                 once, within 24 hours.",
+                member.email
+            ))?;
+            Ok(see_other("/dashboard"))
+        }
         Err(AccountError::Throttled) => Err(PageError::TooManyRequests {
             retry_after: EMAIL_REQUEST_WINDOW_SECS,
         }),

@@ -199,16 +199,3 @@ mod tests {
         assert!(!is_strict_utf8(b"ok=1&%C3=2"));
     }
 }
-
-/// What a form just did, named in the address it redirects to (`?done=…`), so that the page
-/// shown afterwards can say so and reloading it does not do it again.
-#[derive(serde::Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
-impl Done {
-    pub fn done(&self) -> Option<&str> {
-        self.done.as_deref()
-    }
-}

@@ -211,12 +211,19 @@ async fn finish(
         &signed_in.workspace,
         signed_in.email.as_str(),
     )?;
+    if password_removed {
+        session.flash(
+            "Your Google account is now linked, and your email address counts as confirmed. \
+             Nobody had confirmed it before, so the password on this account was removed and \
+             every other session ended: sign in with Google from now on, or set a new password \
+             with \"Forgot your password?\" on the sign-in page.",
+        )?;
+        return Ok(see_other("/dashboard"));
+    }
     let next = pending.next_path.as_deref().and_then(LocalPath::parse);
-    Ok(see_other(match &next {
-        _ if password_removed => "/dashboard?done=google-linked",
-        Some(next) => next.as_str(),
-        None => "/dashboard",
-    }))
+    Ok(see_other(
+        next.as_ref().map_or("/dashboard", |n| n.as_str()),
+    ))
 }
 
 /// A plain page that signs nobody in.

@@ -7,7 +7,7 @@ use super::anonymous::{self, AnonymousForm};
 use super::current::{SignedInMember, client_address};
 use super::errors::{MessagePage, render, render_message, see_other};
 use super::extract::{CheckedForm, PageForm, PageQuery};
-use super::layout::Layout;
+use super::layout::{Layout, Section};
 use super::sign_in_pages::{TokenQuery, start_session};
 use crate::auth::session_state::SessionState;
 use crate::auth::throttle;
@@ -15,7 +15,7 @@ use crate::domain::Role;
 use crate::people::{self, AccountError, LinkState};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{FromRequest as _, HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -70,8 +70,13 @@ async fn show(
         Some(_) => session.csrf_token()?,
         None => anonymous.token.clone(),
     };
+    // Someone signed in keeps their navigation here, as on every page of theirs.
+    let layout = match SignedInMember::extract(req).await {
+        Ok(member) => Layout::for_member(state, &member, Section::Elsewhere).await?,
+        Err(_) => Layout::anonymous(csrf),
+    };
     let page = InvitationPage {
-        layout: Layout::anonymous(csrf),
+        layout,
         token: token.trim().to_owned(),
         workspace: workspace_name,
         role: invitation.role,
@@ -141,7 +146,8 @@ pub async fn accept(
     match people::accept_invitation(&state.db, &token, &member.who).await {
         Ok(workspace) => {
             member.session.set_workspace(&workspace)?;
-            Ok(see_other("/dashboard?done=joined"))
+            member.session.flash("You joined the workspace.")?;
+            Ok(see_other("/dashboard"))
         }
         Err(AccountError::OtherAccount(invited)) => {
             let why = format!(
@@ -196,7 +202,8 @@ pub async fn sign_up(
                     &done.workspace,
                     done.email.as_str(),
                 )?;
-                return Ok(see_other("/dashboard?done=joined"));
+                session.flash("You joined the workspace.")?;
+                return Ok(see_other("/dashboard"));
             }
             Err(AccountError::Invalid(invalid)) => invalid.message,
             Err(AccountError::EmailTaken) => {

@@ -160,20 +160,19 @@ pub fn human_time(unix: i64) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// What a signed-in page says above its content: a confirmation, or why a form was refused.
+/// What a signed-in page says above its content: nothing, or why a form was refused. (What a
+/// change did is said by the next page, from the session: `SessionState::flash`.)
 pub enum Say {
     Nothing,
-    Notice(String),
     Error(String),
 }
 
 impl Say {
-    /// The page's notice and error lines.
-    pub fn split(self) -> (Option<String>, Option<String>) {
+    /// The page's error line.
+    pub fn error(self) -> Option<String> {
         match self {
-            Say::Nothing => (None, None),
-            Say::Notice(notice) => (Some(notice), None),
-            Say::Error(error) => (None, Some(error)),
+            Say::Nothing => None,
+            Say::Error(error) => Some(error),
         }
     }
 }

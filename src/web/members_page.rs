@@ -26,7 +26,6 @@ struct MembersPage {
     /// The roles the viewer may invite with; empty: no invite form.
     invite_roles: Vec<Role>,
     leave: Confirmation,
-    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -60,7 +59,7 @@ async fn page(
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let (notice, error) = say.split();
+    let error = say.error();
     let viewer = member.ctx.role;
     let workspace = &member.ctx.workspace.id;
     let members = people::members(&state.db, workspace)
@@ -121,7 +120,6 @@ async fn page(
         invitations,
         invite_roles,
         leave: leave_confirmation(member.ctx.workspace.name.as_str()),
-        notice,
         error,
     };
     render(status, &page)

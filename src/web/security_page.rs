@@ -5,7 +5,7 @@ use super::PageError;
 use super::confirm::{self, Confirmation};
 use super::current::{SignedInMember, client_address};
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, Done, NoFields, PageQuery};
+use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{Layout, Say, Section, human_time};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
@@ -24,7 +24,6 @@ struct SecurityPage {
     has_password: bool,
     identities: Vec<IdentityRow>,
     everywhere: Confirmation,
-    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -50,7 +49,7 @@ async fn page(
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let (notice, error) = say.split();
+    let error = say.error();
     let security = people::security(&state.db, &member.ctx.user).await?;
     let current = member.session.session_id();
     let page = SecurityPage {
@@ -83,7 +82,6 @@ async fn page(
             })
             .collect(),
         everywhere: everywhere_confirmation(),
-        notice,
         error,
     };
     render(status, &page)
@@ -133,25 +131,18 @@ fn unlink_confirmation(issuer: &str) -> Confirmation {
     }
 }
 
-fn notice(done: &Done) -> Say {
-    let notice = match done.done() {
-        Some("session-ended") => "The session was ended.",
-        Some("password-changed") => "Your password was changed, and every other session was ended.",
-        Some("google-unlinked") => {
-            "Google is unlinked: sign in with your email and password from now on."
-        }
-        _ => return Say::Nothing,
-    };
-    Say::Notice(notice.into())
-}
-
 #[get("/settings/security")]
 pub async fn show(
     state: web::Data<AppState>,
     member: SignedInMember,
-    done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    page(&state, &member, StatusCode::OK, notice(&done)).await
+    page(&state, &member, StatusCode::OK, Say::Nothing).await
+}
+
+/// Back to the page, which says `message` once.
+fn done(member: &SignedInMember, message: &str) -> Result<HttpResponse, PageError> {
+    member.session.flash(message)?;
+    Ok(see_other("/settings/security"))
 }
 
 #[get("/settings/security/sessions/{id}/end")]
@@ -218,7 +209,7 @@ pub async fn end_session(
         member.session.end();
         return Ok(see_other("/login"));
     }
-    Ok(see_other("/settings/security?done=session-ended"))
+    done(&member, "The session was ended.")
 }
 
 #[post("/settings/security/sign-out-everywhere")]
@@ -273,7 +264,12 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(()) => return Ok(see_other("/settings/security?done=password-changed")),
+        Ok(()) => {
+            return done(
+                &member,
+                "Your password was changed, and every other session was ended.",
+            );
+        }
         Err(AccountError::Invalid(invalid)) => (StatusCode::BAD_REQUEST, invalid.message),
         Err(AccountError::BadCredentials) => (
             StatusCode::BAD_REQUEST,
@@ -302,7 +298,10 @@ pub async fn unlink_google(
     form: CheckedForm<UnlinkForm>,
 ) -> Result<HttpResponse, PageError> {
     match people::unlink_identity(&state.db, &member.ctx.user, &form.0.issuer).await {
-        Ok(()) => Ok(see_other("/settings/security?done=google-unlinked")),
+        Ok(()) => done(
+            &member,
+            "Google is unlinked: sign in with your email and password from now on.",
+        ),
         Err(AccountError::PasswordNeeded) => {
             let why = "Google is how you sign in: set a password first (sign out, then use \
                        \"Forgot your password?\"), and unlink Google after.";

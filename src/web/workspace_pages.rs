@@ -4,7 +4,7 @@
 use super::PageError;
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, Done, PageQuery};
+use super::extract::{CheckedForm, PageQuery};
 use super::layout::{Layout, Say, Section, human_time};
 use crate::audit::{self, AuditError, EventView};
 use crate::domain::{Action, Plan};
@@ -24,7 +24,6 @@ struct WorkspacePage {
     rate_limit: u32,
     may_rename: bool,
     may_delete: bool,
-    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -34,7 +33,7 @@ async fn workspace_page(
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let (notice, error) = say.split();
+    let error = say.error();
     let workspace = &member.ctx.workspace;
     let page = WorkspacePage {
         layout: Layout::for_member(state, member, Section::Workspace).await?,
@@ -46,7 +45,6 @@ async fn workspace_page(
         },
         may_rename: member.ctx.role.may(Action::RenameWorkspace),
         may_delete: member.ctx.role.may(Action::DeleteWorkspace),
-        notice,
         error,
     };
     render(status, &page)
@@ -56,13 +54,8 @@ async fn workspace_page(
 pub async fn show(
     state: web::Data<AppState>,
     member: SignedInMember,
-    done: PageQuery<Done>,
 ) -> Result<HttpResponse, PageError> {
-    let say = match done.done() {
-        Some("renamed") => Say::Notice("The workspace was renamed.".into()),
-        _ => Say::Nothing,
-    };
-    workspace_page(&state, &member, StatusCode::OK, say).await
+    workspace_page(&state, &member, StatusCode::OK, Say::Nothing).await
 }
 
 #[derive(Deserialize)]
@@ -79,7 +72,10 @@ pub async fn rename(
 ) -> Result<HttpResponse, PageError> {
     let workspace = &member.ctx.workspace.id;
     match people::rename_workspace(&state.db, workspace, &member.who, &form.0.name).await {
-        Ok(()) => Ok(see_other("/settings/workspace?done=renamed")),
+        Ok(()) => {
+            member.session.flash("The workspace was renamed.")?;
+            Ok(see_other("/settings/workspace"))
+        }
         Err(AccountError::Invalid(invalid)) => {
             let say = Say::Error(invalid.message);
             workspace_page(&state, &member, StatusCode::BAD_REQUEST, say).await
@@ -108,7 +104,11 @@ pub async fn delete(
         Ok(()) => {
             let next = people::workspace_after_leaving(&state.db, &member.ctx.user).await?;
             member.session.set_workspace(&next)?;
-            Ok(see_other("/dashboard?done=workspace-deleted"))
+            member.session.flash(format!(
+                "The workspace \u{201c}{}\u{201d} was deleted, with its keys, connected accounts and invitations.",
+                member.ctx.workspace.name
+            ))?;
+            Ok(see_other("/dashboard"))
         }
         Err(AccountError::Invalid(invalid)) => {
             let say = Say::Error(invalid.message);

@@ -597,6 +597,7 @@ async fn invite_from_members_page(browser: &Client, base: &str, email: &str, rol
 async fn join_through_link(driver: &ChromeDriver, base: &str, link: &str) -> Client {
     let browser = driver.browser().await;
     browser.goto(&format!("{base}{link}")).await.unwrap();
+    crate::page_checks::check_page(&browser, "invitation").await;
     fill(&browser, "password", PASSWORD).await;
     click_to(&browser, "main button[type=submit]", "/dashboard").await;
     browser
@@ -660,6 +661,11 @@ async fn a_team_of_three_is_built_from_invitations_and_each_role_sees_its_powers
     assert_eq!(log.matches("joined").count(), 2, "{log}");
     assert!(log.contains(&admin_email) && log.contains(&member_email));
 
+    owner
+        .goto(&format!("{}/settings/members", app.base))
+        .await
+        .unwrap();
+    crate::page_checks::check_page(&owner, "members-team").await;
     for b in [owner, admin, member] {
         b.close().await.unwrap();
     }

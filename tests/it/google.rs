@@ -127,10 +127,11 @@ async fn a_verified_email_links_to_an_unconfirmed_account_whose_password_and_ses
     let owner = app.browser();
     let callback = through_google(&app, &owner, &format!("verified:{email}")).await;
     let done = owner.get(&callback).await;
-    assert_eq!(location(done.headers()), "/dashboard?done=google-linked");
-    let page = owner.page("/dashboard?done=google-linked").await;
+    assert_eq!(location(done.headers()), "/dashboard");
+    let page = owner.page("/dashboard").await;
+    let said = texts(&page, ".flash");
     assert!(
-        page.contains("password on this account was removed"),
+        said.len() == 1 && said[0].contains("password on this account was removed"),
         "{page}"
     );
 
@@ -186,9 +187,10 @@ async fn a_verified_email_links_to_a_confirmed_account_which_keeps_its_password(
             &[("issuer", &issuer)],
         )
         .await;
+    assert_eq!(location(unlinked.headers()), "/settings/security");
     assert_eq!(
-        location(unlinked.headers()),
-        "/settings/security?done=google-unlinked"
+        texts(&browser.page("/settings/security").await, ".flash"),
+        vec!["Google is unlinked: sign in with your email and password from now on."]
     );
     assert_eq!(app.db.rows("identities"), 0);
     let again = browser

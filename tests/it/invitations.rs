@@ -54,7 +54,7 @@ pub async fn sign_up_through(app: &TestApp, link: &str) -> Browser {
         )
         .await;
     assert_eq!(joined.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(joined.headers()), "/dashboard?done=joined");
+    assert_eq!(location(joined.headers()), "/dashboard");
     browser
 }
 
@@ -199,6 +199,11 @@ async fn a_link_opened_by_someone_signed_in_as_another_address_joins_nobody() {
     };
     let page = stranger.get(&link).await.text().await.unwrap();
     assert!(page.contains("Sign out"), "{page}");
+    // Signed in, the page keeps their own navigation, with their workspace marked.
+    assert_eq!(
+        texts(&page, ".switcher [aria-current]"),
+        vec!["Elsewhere (owner, current)"]
+    );
     let refused = accept(&stranger, &link).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(role_of(&app, &stranger_email, "Acme").is_empty());
