@@ -409,9 +409,20 @@ async fn forgot_password_reset_by_email_then_the_security_page() {
         .for_element(Locator::XPath("//main//h1[text()='Check your email']"))
         .await;
     assert!(answered.is_ok(), "the form was answered");
+    crate::page_checks::check_page(&browser, "forgot-password-sent").await;
+
+    // The confirmation link sent at sign-up, followed while signed out.
+    let verify = mailbox.link(&email, "/verify-email", 1).await;
+    browser
+        .goto(&format!("{}{verify}", app.base))
+        .await
+        .unwrap();
+    assert_eq!(text(&browser, "main h1").await, "Email confirmed");
+    crate::page_checks::check_page(&browser, "email-confirmed").await;
 
     let link = mailbox.link(&email, "/reset-password", 1).await;
     browser.goto(&format!("{}{link}", app.base)).await.unwrap();
+    crate::page_checks::check_page(&browser, "reset-password").await;
     fill(&browser, "password", "a fresh browser passphrase").await;
     click_to(&browser, "main button[type=submit]", "/dashboard").await;
     assert_eq!(text(&browser, "h1").await, "Reset Co");
@@ -800,6 +811,13 @@ async fn every_page_is_accessible_fits_a_phone_and_shows_focus() {
     // Connected accounts, with a sandbox account.
     open_settings(&browser, "Connected accounts").await;
     check_page(&browser, "accounts-empty").await;
+    // Denied at the platform: a plain page that says so, in the member's frame.
+    click_to(&browser, "#connect-sandbox", "/sandbox/authorize").await;
+    click_to(&browser, "#deny", "/connect/sandbox/callback").await;
+    assert_eq!(text(&browser, "main h1").await, "Not connected");
+    assert!(browser.find(Locator::Css("header .switcher")).await.is_ok());
+    check_page(&browser, "connect-denied").await;
+    open_settings(&browser, "Connected accounts").await;
     click_to(&browser, "#connect-sandbox", "/sandbox/authorize").await;
     check_page(&browser, "sandbox-authorize").await;
     click_to(&browser, "#approve", "/settings/accounts").await;
