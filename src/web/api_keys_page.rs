@@ -209,34 +209,31 @@ fn quoted(label: &str) -> String {
 }
 
 fn revoke_confirmation(key: &KeyView) -> Confirmation {
-    Confirmation {
-        heading: format!("Revoke the key {}?", quoted(&key.label)),
-        detail: format!(
+    Confirmation::new(
+        format!("Revoke the key {}?", quoted(&key.label)),
+        format!(
             "{} stops working at once: the next request with it is refused with 401. This cannot be undone.",
             key.masked()
         ),
-        action: format!("/settings/api-keys/{}/revoke", key.id),
-        button: "Revoke key",
-        cancel: format!("/settings/api-keys/{}", key.id),
-        hidden: None,
-        grace_hours: false,
-    }
+        format!("/settings/api-keys/{}/revoke", key.id),
+        "Revoke key",
+        format!("/settings/api-keys/{}", key.id),
+    )
 }
 
 fn roll_confirmation(key: &KeyView) -> Confirmation {
-    Confirmation {
-        heading: format!("Roll the key {}?", quoted(&key.label)),
-        detail: format!(
+    Confirmation::new(
+        format!("Roll the key {}?", quoted(&key.label)),
+        format!(
             "A new key with the same label, mode and scopes is made and shown once. {} keeps \
              working for the grace period you choose, then stops.",
             key.masked()
         ),
-        action: format!("/settings/api-keys/{}/roll", key.id),
-        button: "Roll key",
-        cancel: format!("/settings/api-keys/{}", key.id),
-        hidden: None,
-        grace_hours: true,
-    }
+        format!("/settings/api-keys/{}/roll", key.id),
+        "Roll key",
+        format!("/settings/api-keys/{}", key.id),
+    )
+    .asking_grace_hours()
 }
 
 #[get("/settings/api-keys")]

@@ -30,6 +30,36 @@ pub struct Confirmation {
 }
 
 impl Confirmation {
+    pub fn new(
+        heading: impl Into<String>,
+        detail: impl Into<String>,
+        action: impl Into<String>,
+        button: &'static str,
+        cancel: impl Into<String>,
+    ) -> Self {
+        Self {
+            heading: heading.into(),
+            detail: detail.into(),
+            action: action.into(),
+            button,
+            cancel: cancel.into(),
+            hidden: None,
+            grace_hours: false,
+        }
+    }
+
+    /// The action needs `name` = `value` besides the token.
+    pub fn with_field(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.hidden = Some((name, value.into()));
+        self
+    }
+
+    /// The action asks how long the old key lives on (rolling a key).
+    pub fn asking_grace_hours(mut self) -> Self {
+        self.grace_hours = true;
+        self
+    }
+
     /// The confirmation page's address.
     pub fn href(&self) -> String {
         match &self.hidden {

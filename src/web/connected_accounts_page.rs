@@ -94,17 +94,14 @@ fn account_name(account: &AccountView) -> String {
 }
 
 fn disconnect_confirmation(account: &AccountView) -> Confirmation {
-    Confirmation {
-        heading: format!("Disconnect {}?", account_name(account)),
-        detail: "Its tokens are erased from here at once and revoked at the platform. You can \
-                 connect it again later."
-            .into(),
-        action: format!("/settings/accounts/{}/disconnect", account.id),
-        button: "Disconnect",
-        cancel: "/settings/accounts".into(),
-        hidden: None,
-        grace_hours: false,
-    }
+    Confirmation::new(
+        format!("Disconnect {}?", account_name(account)),
+        "Its tokens are erased from here at once and revoked at the platform. You can \
+                 connect it again later.",
+        format!("/settings/accounts/{}/disconnect", account.id),
+        "Disconnect",
+        "/settings/accounts",
+    )
 }
 
 /// An account the member's workspace has connected, or 404.

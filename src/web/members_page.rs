@@ -188,43 +188,35 @@ async fn one_member(
 }
 
 fn remove_confirmation(target: &Member) -> Confirmation {
-    Confirmation {
-        heading: format!("Remove {} from the workspace?", target.email),
-        detail: "They lose access at once, and the API keys they made are revoked. They can \
-                 come back only with a new invitation."
-            .into(),
-        action: format!("/settings/members/{}/remove", target.user_id),
-        button: "Remove member",
-        cancel: "/settings/members".into(),
-        hidden: None,
-        grace_hours: false,
-    }
+    Confirmation::new(
+        format!("Remove {} from the workspace?", target.email),
+        "They lose access at once, and the API keys they made are revoked. They can \
+                 come back only with a new invitation.",
+        format!("/settings/members/{}/remove", target.user_id),
+        "Remove member",
+        "/settings/members",
+    )
 }
 
 fn revoke_invitation_confirmation(id: &str, email: &str) -> Confirmation {
-    Confirmation {
-        heading: format!("Revoke the invitation to {email}?"),
-        detail: "Its link stops working at once. You can invite them again later.".into(),
-        action: format!("/settings/members/invitations/{id}/revoke"),
-        button: "Revoke invitation",
-        cancel: "/settings/members".into(),
-        hidden: None,
-        grace_hours: false,
-    }
+    Confirmation::new(
+        format!("Revoke the invitation to {email}?"),
+        "Its link stops working at once. You can invite them again later.",
+        format!("/settings/members/invitations/{id}/revoke"),
+        "Revoke invitation",
+        "/settings/members",
+    )
 }
 
 fn leave_confirmation(workspace: &str) -> Confirmation {
-    Confirmation {
-        heading: format!("Leave {workspace}?"),
-        detail: "You lose access to it at once, and the API keys you made in it are revoked. \
-                 You keep your account and your other workspaces."
-            .into(),
-        action: "/settings/members/leave".into(),
-        button: "Leave workspace",
-        cancel: "/settings/members".into(),
-        hidden: None,
-        grace_hours: false,
-    }
+    Confirmation::new(
+        format!("Leave {workspace}?"),
+        "You lose access to it at once, and the API keys you made in it are revoked. \
+                 You keep your account and your other workspaces.",
+        "/settings/members/leave",
+        "Leave workspace",
+        "/settings/members",
+    )
 }
 
 #[get("/settings/members/{user_id}/remove")]

@@ -88,47 +88,40 @@ async fn page(
 }
 
 fn end_confirmation(id: &str, device: &str, current: bool) -> Confirmation {
-    Confirmation {
-        heading: format!("End the session on {device}?"),
-        detail: if current {
-            "This is the session you are using now: you will be signed out here.".into()
+    Confirmation::new(
+        format!("End the session on {device}?"),
+        if current {
+            "This is the session you are using now: you will be signed out here."
         } else {
-            "That device is signed out at once; signing in again there starts a new session.".into()
+            "That device is signed out at once; signing in again there starts a new session."
         },
-        action: format!("/settings/security/sessions/{id}/end"),
-        button: "End session",
-        cancel: "/settings/security".into(),
-        hidden: None,
-        grace_hours: false,
-    }
+        format!("/settings/security/sessions/{id}/end"),
+        "End session",
+        "/settings/security",
+    )
 }
 
 fn everywhere_confirmation() -> Confirmation {
-    Confirmation {
-        heading: "Sign out everywhere?".into(),
-        detail: "Every session of your account ends at once, this one too: you sign in again \
-                 on each device you use."
-            .into(),
-        action: "/settings/security/sign-out-everywhere".into(),
-        button: "Sign out everywhere",
-        cancel: "/settings/security".into(),
-        hidden: None,
-        grace_hours: false,
-    }
+    Confirmation::new(
+        "Sign out everywhere?",
+        "Every session of your account ends at once, this one too: you sign in again \
+                 on each device you use.",
+        "/settings/security/sign-out-everywhere",
+        "Sign out everywhere",
+        "/settings/security",
+    )
 }
 
 fn unlink_confirmation(issuer: &str) -> Confirmation {
-    Confirmation {
-        heading: "Unlink Google?".into(),
-        detail: "Continue with Google no longer signs you in to this account: you sign in \
-                 with your email and password."
-            .into(),
-        action: "/settings/security/google/unlink".into(),
-        button: "Unlink Google",
-        cancel: "/settings/security".into(),
-        hidden: Some(("issuer", issuer.to_owned())),
-        grace_hours: false,
-    }
+    Confirmation::new(
+        "Unlink Google?",
+        "Continue with Google no longer signs you in to this account: you sign in \
+                 with your email and password.",
+        "/settings/security/google/unlink",
+        "Unlink Google",
+        "/settings/security",
+    )
+    .with_field("issuer", issuer.to_owned())
 }
 
 #[get("/settings/security")]
