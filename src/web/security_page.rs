@@ -7,6 +7,7 @@ use super::current::{SignedInMember, client_address};
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{Layout, Say, Section, human_time};
+use super::sign_in_pages::{SIGNED_OUT, SIGNED_OUT_EVERYWHERE};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
 use crate::people::{self, AccountError, PasswordChange};
@@ -200,7 +201,7 @@ pub async fn end_session(
         .is_some_and(|own| own.as_str() == id.as_str())
     {
         member.session.end();
-        return Ok(see_other("/login"));
+        return Ok(see_other(SIGNED_OUT));
     }
     done(&member, "The session was ended.")
 }
@@ -214,7 +215,7 @@ pub async fn sign_out_everywhere(
     people::sign_out_everywhere(&state.db, &member.ctx.user).await?;
     // This browser's session row is gone with the others; forget its cookie too.
     member.session.end();
-    Ok(see_other("/login"))
+    Ok(see_other(SIGNED_OUT_EVERYWHERE))
 }
 
 #[derive(Deserialize)]

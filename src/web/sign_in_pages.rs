@@ -23,6 +23,8 @@ struct LoginPage {
     action: String,
     email: String,
     error: Option<&'static str>,
+    /// Why the visitor is here after signing out, in words chosen here (never from the address).
+    signed_out: Option<&'static str>,
     /// "Continue with Google", when it is configured.
     google_href: Option<String>,
 }
@@ -40,13 +42,28 @@ struct SignupPage {
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    /// Set by the redirects that end sessions (`here` or `everywhere`).
+    signed_out: Option<String>,
 }
 
 impl NextQuery {
     pub(super) fn local(&self) -> Option<LocalPath> {
         self.next.as_deref().and_then(LocalPath::parse)
     }
+
+    fn signed_out(&self) -> Option<&'static str> {
+        match self.signed_out.as_deref()? {
+            "here" => Some("You are signed out."),
+            "everywhere" => Some("You are signed out on every device."),
+            _ => None,
+        }
+    }
 }
+
+/// Where a browser goes when its own session has ended.
+pub const SIGNED_OUT: &str = "/login?signed_out=here";
+/// Where a browser goes when every session of its user has ended.
+pub const SIGNED_OUT_EVERYWHERE: &str = "/login?signed_out=everywhere";
 
 // Every field defaults to empty, so that a missing one is refused by the rules below with a
 // clear message (and a missing CSRF token with 403) rather than by the form parser.
@@ -209,6 +226,7 @@ pub async fn login_page(
         action: login_action(query.local().as_ref()),
         email: String::new(),
         error: None,
+        signed_out: query.signed_out(),
         google_href: google_href(&state, query.local().as_ref()),
     };
     form.attach(render(StatusCode::OK, &page)?)
@@ -256,6 +274,7 @@ pub async fn login(
         action: login_action(next.as_ref()),
         email,
         error: Some(error),
+        signed_out: None,
         google_href: google_href(&state, next.as_ref()),
     };
     let mut response = form.attach(render(status, &page)?)?;
@@ -273,7 +292,7 @@ pub async fn logout(
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     session.end();
-    Ok(see_other("/login"))
+    Ok(see_other(SIGNED_OUT))
 }
 
 #[derive(Deserialize)]

@@ -215,6 +215,7 @@ async fn sign_up_sign_out_and_sign_in_through_the_pages() {
 
     sign_out(&browser).await;
     assert_eq!(text(&browser, "h1").await, "Sign in");
+    assert_eq!(text(&browser, ".notice").await, "You are signed out.");
 
     fill(&browser, "email", &email).await;
     fill(&browser, "password", "not my password").await;

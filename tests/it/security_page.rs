@@ -114,7 +114,7 @@ async fn ending_a_session_signs_that_device_out_and_only_the_owner_can() {
         )
         .await;
     assert_eq!(own_end.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(own_end.headers()), "/login");
+    assert_eq!(location(own_end.headers()), "/login?signed_out=here");
     assert_eq!(
         laptop.get("/dashboard").await.status(),
         StatusCode::SEE_OTHER

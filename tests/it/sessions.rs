@@ -1,6 +1,6 @@
 //! Server-side sessions, cookies, expiry, CSRF, pages that need a session.
 
-use crate::harness::{Browser, PASSWORD, TestApp, location, status_of, unique_email};
+use crate::harness::{Browser, PASSWORD, TestApp, location, status_of, texts, unique_email};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 
@@ -337,7 +337,17 @@ async fn sign_out_everywhere_ends_every_session_of_the_user_only() {
         .submit("/dashboard", "/settings/security/sign-out-everywhere", &[])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(response.headers()), "/login");
+    assert_eq!(location(response.headers()), "/login?signed_out=everywhere");
+    let html = phone.page("/login?signed_out=everywhere").await;
+    assert_eq!(
+        texts(&html, ".notice"),
+        vec!["You are signed out on every device."]
+    );
+    let html = phone.page("/login?signed_out=%3Cscript%3E").await;
+    assert!(
+        texts(&html, ".notice").is_empty(),
+        "only the service's own words"
+    );
     assert_eq!(
         phone.get("/dashboard").await.status(),
         StatusCode::SEE_OTHER
