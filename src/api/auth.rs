@@ -5,7 +5,7 @@
 use super::caller::{Caller, SignedInUser, Via};
 use super::error::ApiError;
 use super::rate_limit::Decision;
-use crate::auth::session_state::SessionState;
+use crate::auth::session_state::{SessionState, TokenCheck};
 use crate::domain::{Email, Plan, now};
 use crate::keys::{self, AuthError};
 use crate::people;
@@ -171,12 +171,22 @@ async fn signed_in(
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if !session.csrf_matches(token) {
-            return Err(ApiError::Forbidden(
-                "A request with the session cookie and this method needs the session's \
-                 X-CSRF-Token header"
-                    .into(),
-            ));
+        match session.check_token(token) {
+            TokenCheck::Valid => {}
+            TokenCheck::Refused => {
+                return Err(ApiError::Forbidden(
+                    "A request with the session cookie and this method needs the session's \
+                     X-CSRF-Token header"
+                        .into(),
+                ));
+            }
+            TokenCheck::OtherWorkspace => {
+                return Err(ApiError::Forbidden(
+                    "The page that sent this request belongs to another workspace than the \
+                     session's current one; reload it"
+                        .into(),
+                ));
+            }
         }
     }
     let member = people::member_context(&state.db, user, workspace)

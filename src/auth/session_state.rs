@@ -17,6 +17,17 @@ const EMAIL: &str = "email";
 const CSRF_TOKEN: &str = "csrf";
 const FLASH: &str = "flash";
 
+/// A submitted CSRF token against the session's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// Not this session's token: refused.
+    Refused,
+    /// This session's, from a page of the current workspace (or of no workspace).
+    Valid,
+    /// This session's, from a page of a workspace that is no longer the current one.
+    OtherWorkspace,
+}
+
 /// Who signed in, from where.
 pub struct SignIn<'a> {
     pub user: &'a UserId,
@@ -84,11 +95,30 @@ impl SessionState {
         Ok(token)
     }
 
-    /// True only when the session has a token and `submitted` is exactly it.
-    pub fn csrf_matches(&self, submitted: &str) -> bool {
-        self.text(CSRF_TOKEN).is_some_and(|expected| {
-            !submitted.is_empty() && constant_time_eq(expected.as_bytes(), submitted.as_bytes())
-        })
+    /// The token of a page shown in `workspace`: the session's token bound to that workspace,
+    /// so that a form posted from a page of another workspace (the user switched in another tab
+    /// since) is told apart from a forged one and refused without acting on the wrong workspace.
+    pub fn page_token(&self, workspace: &WorkspaceId) -> Result<String, SessionInsertError> {
+        Ok(format!("{}.{}", self.csrf_token()?, workspace.as_str()))
+    }
+
+    /// What a submitted token (`csrf_token` field, `X-CSRF-Token` header) is worth.
+    pub fn check_token(&self, submitted: &str) -> TokenCheck {
+        let (token, workspace) = match submitted.split_once('.') {
+            Some((token, workspace)) => (token, Some(workspace)),
+            None => (submitted, None),
+        };
+        let matches = self.text(CSRF_TOKEN).is_some_and(|expected| {
+            !token.is_empty() && constant_time_eq(expected.as_bytes(), token.as_bytes())
+        });
+        if !matches {
+            return TokenCheck::Refused;
+        }
+        match (workspace, self.workspace_id()) {
+            (None, _) => TokenCheck::Valid,
+            (Some(page), Some(current)) if page == current.as_str() => TokenCheck::Valid,
+            (Some(_), _) => TokenCheck::OtherWorkspace,
+        }
     }
 
     /// A one-line message for the next page the user sees ("Key 'CI' revoked."), shown once.

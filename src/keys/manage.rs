@@ -357,7 +357,7 @@ pub async fn list_keys(db: &Database, issuer: &Issuer) -> Result<Vec<KeyView>, K
 
 /// One key of the workspace that `issuer` may see; another workspace's key ids are not found.
 pub async fn key(db: &Database, issuer: &Issuer, id: &str) -> Result<KeyView, KeyError> {
-    let id = ApiKeyId::parse(id.trim()).ok_or(KeyError::NotFound)?;
+    let id = ApiKeyId::parse(id).ok_or(KeyError::NotFound)?;
     let key = db
         .read(InWorkspace(issuer.workspace.clone()), move |conn| {
             api_keys::get(conn, &id)
@@ -384,7 +384,7 @@ pub async fn revoke_key(
             "Only owners and admins manage API keys.",
         ));
     }
-    let id = ApiKeyId::parse(id.trim()).ok_or(KeyError::NotFound)?;
+    let id = ApiKeyId::parse(id).ok_or(KeyError::NotFound)?;
     let revoked = id.clone();
     let caller = issuer.clone();
     // Checked and revoked in one transaction, so the key checked is the key revoked.
@@ -443,7 +443,7 @@ pub async fn roll_key(
             )));
         }
     };
-    let id = ApiKeyId::parse(id.trim()).ok_or(KeyError::NotFound)?;
+    let id = ApiKeyId::parse(id).ok_or(KeyError::NotFound)?;
     let lookup = id.clone();
     let old = db
         .read(InWorkspace(issuer.workspace.clone()), move |conn| {

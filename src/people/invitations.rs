@@ -104,7 +104,7 @@ pub async fn resend_invitation(
     who: &Who,
     id: &str,
 ) -> Result<Email, AccountError> {
-    let id = InvitationId::parse(id.trim()).ok_or(AccountError::NotFound)?;
+    let id = InvitationId::parse(id).ok_or(AccountError::NotFound)?;
     let actor = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
     let token = random_token();
     let (digest, who_then, ws) = (sha256_hex(&token), who.clone(), workspace.clone());
@@ -143,7 +143,7 @@ pub async fn revoke_invitation(
     who: &Who,
     id: &str,
 ) -> Result<Email, AccountError> {
-    let id = InvitationId::parse(id.trim()).ok_or(AccountError::NotFound)?;
+    let id = InvitationId::parse(id).ok_or(AccountError::NotFound)?;
     let actor = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
     let who_then = who.clone();
     db.write(InWorkspace(workspace.clone()), move |conn| {

@@ -70,15 +70,17 @@ fn decide(
         MemberChange::Role(role) => Some(role),
         MemberChange::Remove => None,
     };
-    if to == Some(target_role) {
-        return Ok(());
-    }
     let action = Action::ManageMember {
         holds: target_role,
         to,
     };
+    // Asked before anything else, so that a change that would change nothing is still refused
+    // to whoever may not make it.
     if !leaving && !actor_role.may(action) {
         return Err(AccountError::NotAllowed);
+    }
+    if to == Some(target_role) {
+        return Ok(());
     }
     if target_role == Role::Owner && memberships::owners(conn)? <= 1 {
         return Err(AccountError::LastOwner);

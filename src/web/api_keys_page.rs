@@ -324,9 +324,13 @@ pub async fn revoke(
     let key = keys::revoke_key(&state.db, &state.key_cache, &issuer, &id)
         .await
         .map_err(key_error)?;
-    member
-        .session
-        .flash(format!("Key {} revoked.", quoted(&key.label)))?;
+    // The key as it was before: revoking one revoked already changes nothing, and says so.
+    let message = if key.state == KeyState::Revoked {
+        format!("Key {} was revoked already.", quoted(&key.label))
+    } else {
+        format!("Key {} revoked.", quoted(&key.label))
+    };
+    member.session.flash(message)?;
     Ok(see_other("/settings/api-keys"))
 }
 

@@ -20,7 +20,7 @@ fn versioned(stem: &str, extension: &str, content_type: &'static str, body: &'st
     }
 }
 
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     [
         versioned(
             "app",
@@ -35,6 +35,13 @@ static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
             "text/javascript; charset=utf-8",
             include_str!("../../static/app.js"),
         ),
+        // Named in every page, so that browsers do not go looking for /favicon.ico.
+        versioned(
+            "icon",
+            "svg",
+            "image/svg+xml",
+            include_str!("../../static/icon.svg"),
+        ),
     ]
 });
 
@@ -46,6 +53,11 @@ pub fn css_path() -> &'static str {
 /// Where the current script is served.
 pub fn js_path() -> &'static str {
     &ASSETS[1].path
+}
+
+/// Where the current icon is served.
+pub fn icon_path() -> &'static str {
+    &ASSETS[2].path
 }
 
 #[get("/static/{name}")]

@@ -110,7 +110,7 @@ async fn one_account(
     member: &SignedInMember,
     id: &str,
 ) -> Result<AccountView, PageError> {
-    let id = AccountId::parse(id.trim()).ok_or(PageError::NotFound)?;
+    let id = AccountId::parse(id).ok_or(PageError::NotFound)?;
     state
         .connector
         .list(&actor(member))

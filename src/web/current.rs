@@ -23,8 +23,15 @@ pub struct SignedInMember {
 }
 
 impl SignedInMember {
-    /// The token the member's forms carry (checked by `CheckedForm`).
+    /// The token the member's forms carry (checked by `CheckedForm`), bound to the workspace
+    /// the page shows.
     pub fn csrf(&self) -> Result<String, PageError> {
+        Ok(self.session.page_token(&self.ctx.workspace.id)?)
+    }
+
+    /// The token of the forms that act on the user rather than a workspace (sign out, switch):
+    /// they work from any page.
+    pub fn user_csrf(&self) -> Result<String, PageError> {
         Ok(self.session.csrf_token()?)
     }
 }

@@ -15,6 +15,8 @@ pub enum PageError {
     },
     /// A state-changing form without the session's CSRF token.
     Csrf,
+    /// A form from a page of another workspace than the session's current one.
+    OtherWorkspace,
     Forbidden(&'static str),
     NotFound,
     BadRequest(String),
@@ -37,6 +39,7 @@ impl fmt::Display for PageError {
         match self {
             PageError::LoginRequired { .. } => f.write_str("sign-in required"),
             PageError::Csrf => f.write_str("missing or invalid CSRF token"),
+            PageError::OtherWorkspace => f.write_str("form from a page of another workspace"),
             PageError::Forbidden(why) => f.write_str(why),
             PageError::NotFound => f.write_str("not found"),
             PageError::BadRequest(why) => f.write_str(why),
@@ -168,6 +171,7 @@ impl ResponseError for PageError {
             PageError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             PageError::Csrf | PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::OtherWorkspace => StatusCode::CONFLICT,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             PageError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -186,6 +190,12 @@ impl ResponseError for PageError {
             PageError::Csrf => MessagePage::new(
                 "Form expired",
                 "This form was not accepted because it is out of date. Go back, reload the page and try again.",
+            ),
+            PageError::OtherWorkspace => MessagePage::new(
+                "Another workspace is open",
+                "This form came from a page of another workspace than the one you are in now \
+                 (it was switched in another tab or window). Nothing was changed: reload the \
+                 page to see the workspace you are in, and try again there.",
             ),
             PageError::Forbidden(why) => MessagePage::new("Not allowed", *why),
             PageError::NotFound => {

@@ -2,7 +2,7 @@
 //! are not UTF-8 once percent-decoded get a 400, not replacement characters.
 
 use super::PageError;
-use crate::auth::session_state::SessionState;
+use crate::auth::session_state::{SessionState, TokenCheck};
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -107,8 +107,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
         let body = form_bytes(req, payload);
         Box::pin(async move {
             let bytes = body.await?;
-            if !session.csrf_matches(&submitted_token(&bytes)) {
-                return Err(PageError::Csrf);
+            match session.check_token(&submitted_token(&bytes)) {
+                TokenCheck::Valid => {}
+                TokenCheck::Refused => return Err(PageError::Csrf),
+                TokenCheck::OtherWorkspace => return Err(PageError::OtherWorkspace),
             }
             decode(&bytes, "form").map(CheckedForm)
         })

@@ -5,7 +5,7 @@
 
 use super::current::SignedInMember;
 use super::errors::{MessageContent, MessagePage};
-use super::layout::{Layout, Section};
+use super::layout::Layout;
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -37,8 +37,6 @@ pub async fn signed_in_frame(
 async fn redraw(req: &actix_web::HttpRequest, content: MessageContent) -> Option<String> {
     let state = req.app_data::<web::Data<AppState>>()?.clone();
     let member = SignedInMember::extract(req).await.ok()?;
-    let layout = Layout::for_member(&state, &member, Section::Elsewhere)
-        .await
-        .ok()?;
+    let layout = Layout::for_message(&state, &member).await.ok()?;
     MessagePage::redrawn(content, layout).render().ok()
 }

@@ -1,5 +1,5 @@
 use super::PageError;
-use super::assets::{css_path, js_path};
+use super::assets::{css_path, icon_path, js_path};
 use super::current::SignedInMember;
 use crate::domain::{Action, Role};
 use crate::people;
@@ -9,7 +9,11 @@ use crate::state::AppState;
 pub struct Layout {
     pub css: &'static str,
     pub js: &'static str,
+    pub icon: &'static str,
+    /// The token of this page's forms: bound to the workspace the page shows, when it shows one.
     pub csrf: String,
+    /// The token of the forms that act on the user wherever they are (sign out, switch).
+    pub user_csrf: String,
     pub nav: Option<Nav>,
     /// The one-line message a change left for this page ("Key 'CI' revoked.").
     pub flash: Option<String>,
@@ -110,6 +114,8 @@ impl Layout {
         Self {
             css: css_path(),
             js: js_path(),
+            icon: icon_path(),
+            user_csrf: csrf.clone(),
             csrf,
             nav: None,
             flash: None,
@@ -122,6 +128,23 @@ impl Layout {
         state: &AppState,
         member: &SignedInMember,
         section: Section,
+    ) -> Result<Self, PageError> {
+        let flash = member.session.take_flash();
+        Self::framed(state, member, section, flash).await
+    }
+
+    /// The same frame around a message page (a 404, a link that is not valid), which leaves the
+    /// last change's message for the next real page: such pages are also what a browser's own
+    /// requests (an icon it guesses at) get, and nobody reads them.
+    pub async fn for_message(state: &AppState, member: &SignedInMember) -> Result<Self, PageError> {
+        Self::framed(state, member, Section::Elsewhere, None).await
+    }
+
+    async fn framed(
+        state: &AppState,
+        member: &SignedInMember,
+        section: Section,
+        flash: Option<String>,
     ) -> Result<Self, PageError> {
         let ctx = &member.ctx;
         let workspaces = people::workspaces_of(&state.db, &ctx.user)
@@ -144,9 +167,11 @@ impl Layout {
         Ok(Self {
             css: css_path(),
             js: js_path(),
+            icon: icon_path(),
             csrf: member.csrf()?,
+            user_csrf: member.user_csrf()?,
             nav: Some(nav),
-            flash: member.session.take_flash(),
+            flash,
         })
     }
 }

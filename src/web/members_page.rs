@@ -25,7 +25,8 @@ struct MembersPage {
     invitations: Vec<InvitationRow>,
     /// The roles the viewer may invite with; empty: no invite form.
     invite_roles: Vec<Role>,
-    leave: Confirmation,
+    /// The confirmation of leaving; none for the last owner, who may not.
+    leave: Option<Confirmation>,
     error: Option<String>,
 }
 
@@ -62,8 +63,9 @@ async fn page(
     let error = say.error();
     let viewer = member.ctx.role;
     let workspace = &member.ctx.workspace.id;
-    let members = people::members(&state.db, workspace)
-        .await?
+    let listed = people::members(&state.db, workspace).await?;
+    let last_owner = is_last_owner(member, &listed);
+    let members = listed
         .into_iter()
         .map(|m| {
             let you = m.user_id == member.ctx.user;
@@ -119,7 +121,7 @@ async fn page(
         members,
         invitations,
         invite_roles,
-        leave: leave_confirmation(member.ctx.workspace.name.as_str()),
+        leave: (!last_owner).then(|| leave_confirmation(member.ctx.workspace.name.as_str())),
         error,
     };
     render(status, &page)
@@ -174,6 +176,14 @@ async fn answer(
     Ok(response)
 }
 
+const LAST_OWNER_LEAVING: &str =
+    "You are this workspace's only owner: make someone else an owner before you leave it.";
+
+/// Whether the viewer is the one owner the workspace has (who may not leave it).
+fn is_last_owner(member: &SignedInMember, members: &[Member]) -> bool {
+    member.ctx.role == Role::Owner && members.iter().filter(|m| m.role == Role::Owner).count() == 1
+}
+
 /// A member of this workspace by the id in the address, or 404.
 async fn one_member(
     state: &AppState,
@@ -183,7 +193,7 @@ async fn one_member(
     people::members(&state.db, &member.ctx.workspace.id)
         .await?
         .into_iter()
-        .find(|m| m.user_id.as_str() == user_id.trim())
+        .find(|m| m.user_id.as_str() == user_id)
         .ok_or(PageError::NotFound)
 }
 
@@ -254,7 +264,7 @@ pub async fn confirm_revoke(
     let invitation = people::open_invitations(&state.db, &member.ctx.workspace.id)
         .await?
         .into_iter()
-        .find(|i| i.id.as_str() == id.trim())
+        .find(|i| i.id.as_str() == id.as_str())
         .ok_or(PageError::NotFound)?;
     if !member.ctx.role.may(Action::Invite {
         role: invitation.role,
@@ -273,6 +283,16 @@ pub async fn confirm_leave(
     state: web::Data<AppState>,
     member: SignedInMember,
 ) -> Result<HttpResponse, PageError> {
+    let listed = people::members(&state.db, &member.ctx.workspace.id).await?;
+    if is_last_owner(&member, &listed) {
+        return page(
+            &state,
+            &member,
+            StatusCode::CONFLICT,
+            Say::Error(LAST_OWNER_LEAVING.into()),
+        )
+        .await;
+    }
     let confirmation = leave_confirmation(member.ctx.workspace.name.as_str());
     confirm::page(&state, &member, Section::Members, confirmation).await
 }
@@ -356,8 +376,7 @@ pub async fn leave(
             Ok(see_other("/dashboard"))
         }
         Err(AccountError::LastOwner) => {
-            let why =
-                "You are this workspace's only owner: make someone else an owner before you leave.";
+            let why = LAST_OWNER_LEAVING;
             page(
                 &state,
                 &member,

@@ -37,7 +37,7 @@ async fn every_destructive_action_asks_first_and_asking_changes_nothing() {
     let owner = app.browser();
     owner.sign_up(&unique_email("owner"), "Careful Co").await;
     let key = owner.create_key("CI deploys", "live", &[]).await;
-    let (_member, member_email) = joined(&app, &mailbox, &owner, "member").await;
+    let (member, member_email) = joined(&app, &mailbox, &owner, "member").await;
     let pending = unique_email("pending");
     assert_eq!(
         invite(&owner, &pending, "admin").await.status(),
@@ -96,7 +96,6 @@ async fn every_destructive_action_asks_first_and_asking_changes_nothing() {
             format!("/settings/members/invitations/{invitation}/revoke"),
             format!("Revoke the invitation to {pending}?"),
         ),
-        ("/settings/members/leave".into(), "Leave Careful Co?".into()),
         (
             format!("/settings/accounts/{account}/disconnect"),
             "Disconnect @careful on Sandbox?".into(),
@@ -125,6 +124,13 @@ async fn every_destructive_action_asks_first_and_asking_changes_nothing() {
         assert!(!attr_of(&html, "main a.secondary", "href").ends_with(path.as_str()));
         assert_eq!(texts(&html, "nav[aria-label=Settings]").len(), 1, "{path}");
     }
+    // Leaving is asked of someone who may leave (the only owner may not).
+    let html = member.page("/settings/members/leave").await;
+    assert_eq!(texts(&html, "main h1"), vec!["Leave Careful Co?"]);
+    assert_eq!(
+        attr_of(&html, "#confirm-page-form", "action"),
+        "/settings/members/leave"
+    );
     assert_eq!(holdings(&app), before, "asking changed nothing");
     let api = ApiClient::new(&app.base, &key);
     assert_eq!(json(api.get("/v1/status")).await.0, StatusCode::OK);
@@ -291,6 +297,106 @@ async fn confirmations_find_only_ones_own_things_and_only_for_those_who_may_act(
         location(again.headers()),
         format!("/settings/api-keys/{own_key}")
     );
+    // Revoking it again changes nothing, and the message says so.
+    assert_eq!(
+        owner
+            .submit("/settings/api-keys", &revoke, &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        texts(&owner.page("/settings/api-keys").await, ".flash"),
+        vec!["Key \u{201c}mine\u{201d} was revoked already."]
+    );
+}
+
+#[actix_web::test]
+async fn ids_with_padding_are_not_found_and_a_message_waits_for_a_real_page() {
+    let (app, mailbox) = app_with_mail().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("owner"), "Padded").await;
+    let key = owner.create_key("padded", "live", &[]).await;
+    let (_, member_email) = joined(&app, &mailbox, &owner, "member").await;
+    let key_id = row_id(
+        &owner,
+        "/settings/api-keys",
+        "tr[data-key-id]",
+        "data-key-id",
+    )
+    .await;
+    let user_id = member_id(&owner, &member_email).await;
+
+    for pad in ["%20", "%09", "%0A", "%C2%A0", "%E2%80%8B"] {
+        for path in [
+            format!("/settings/api-keys/{key_id}{pad}/revoke"),
+            format!("/settings/api-keys/{pad}{key_id}/roll"),
+            format!("/settings/members/{user_id}{pad}/remove"),
+        ] {
+            assert_eq!(
+                owner.get(&path).await.status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+            let posted = owner
+                .submit("/settings/api-keys", &path, &[("grace_hours", "0")])
+                .await;
+            assert_eq!(posted.status(), StatusCode::NOT_FOUND, "POST {path}");
+        }
+    }
+    let api = ApiClient::new(&app.base, &key);
+    assert_eq!(json(api.get("/v1/status")).await.0, StatusCode::OK);
+    assert_eq!(app.db.rows("memberships"), 2);
+
+    // Pages name their icon, and a page that does not exist leaves the last change's message
+    // for the next page the person sees.
+    let html = owner.page("/dashboard").await;
+    let icon = attr_of(&html, "link[rel=icon]", "href");
+    let served = owner.get(&icon).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(
+        served.headers().get("content-type").unwrap(),
+        "image/svg+xml"
+    );
+    let revoke = format!("/settings/api-keys/{key_id}/revoke");
+    owner.submit(&revoke, &revoke, &[]).await;
+    let missing = owner.get("/favicon.ico").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let missing = missing.text().await.unwrap();
+    assert!(texts(&missing, ".flash").is_empty(), "{missing}");
+    assert_eq!(
+        texts(&missing, ".switcher [aria-current]").len(),
+        1,
+        "the 404 keeps the navigation"
+    );
+    assert_eq!(
+        texts(&owner.page("/settings/api-keys").await, ".flash"),
+        vec!["Key \u{201c}padded\u{201d} revoked."]
+    );
+}
+
+#[actix_web::test]
+async fn the_only_owner_is_told_before_asking_to_leave() {
+    let app = TestApp::spawn().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("owner"), "Solo").await;
+    let page = owner.page("/settings/members").await;
+    assert!(texts(&page, "a[href='/settings/members/leave']").is_empty());
+    assert_eq!(
+        texts(&page, ".last-owner"),
+        vec![
+            "You are this workspace's only owner: make someone else an owner before you leave it."
+        ]
+    );
+    let asked = owner.get("/settings/members/leave").await;
+    assert_eq!(asked.status(), StatusCode::CONFLICT);
+    let asked = asked.text().await.unwrap();
+    assert!(
+        texts(&asked, "#confirm-page-form").is_empty(),
+        "no button to press"
+    );
+    assert_eq!(texts(&asked, ".error").len(), 1);
+    assert_eq!(app.db.rows("memberships"), 1);
 }
 
 #[actix_web::test]

@@ -77,6 +77,18 @@ async fn roles_change_as_the_table_of_powers_allows() {
         set_role(&member, &member_id_, "admin").await.status(),
         StatusCode::FORBIDDEN
     );
+    // Not even a "change" to the role someone already holds.
+    for (id, role) in [(&owner_id, "owner"), (&admin_email_id, "admin")] {
+        assert_eq!(
+            set_role(&member, id, role).await.status(),
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
+    }
+    assert!(
+        texts(&member.page("/settings/members").await, ".flash").is_empty(),
+        "and no message says it was done"
+    );
 
     // An admin manages those below owner, and no owner.
     assert_eq!(

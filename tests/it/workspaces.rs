@@ -1,6 +1,6 @@
 //! Several workspaces per user, switching only to one's own, creating more.
 
-use crate::harness::{TestApp, texts, unique_email};
+use crate::harness::{TestApp, location, texts, unique_email};
 use reqwest::StatusCode;
 
 /// The id the header's workspace switcher posts for the workspace named `name`.
@@ -134,4 +134,103 @@ async fn members_see_their_workspace_members_and_nothing_of_others() {
     let html = alice.dashboard().await;
     assert_eq!(texts(&html, "tbody td:first-child"), vec![a.clone()]);
     assert!(!html.contains(&b) && !html.contains("Beta"));
+}
+
+/// The token of the forms on `path`'s page (bound to the workspace the page shows).
+async fn page_form_token(browser: &crate::harness::Browser, path: &str) -> String {
+    crate::harness::attr_of(
+        &browser.page(path).await,
+        "main form input[name=csrf_token]",
+        "value",
+    )
+}
+
+#[actix_web::test]
+async fn a_form_from_a_page_of_another_workspace_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    browser.sign_up(&unique_email("tabs"), "Dup").await;
+    browser
+        .submit("/dashboard", "/workspaces", &[("name", "Dup")])
+        .await;
+    // The second "Dup" is current; the switcher offers the first.
+    let first = option_value(&browser.dashboard().await, "Dup");
+    let second = app.db.first_text_as_admin(&format!(
+        "SELECT id AS v FROM workspaces WHERE id <> '{first}'"
+    ));
+    let switch_to = |id: String| {
+        let browser = &browser;
+        async move {
+            browser
+                .submit("/dashboard", "/workspaces/switch", &[("workspace_id", &id)])
+                .await
+        }
+    };
+
+    // A page shown while the second "Dup" is current, then a switch to the first in another tab.
+    let leave_token = page_form_token(&browser, "/settings/members").await;
+    let delete_token = page_form_token(&browser, "/settings/workspace").await;
+    let v1_token = crate::dashboard_api::page_token(&browser).await;
+    let account_token = crate::harness::attr_of(
+        &browser.page("/settings").await,
+        "form[action='/logout'] input[name=csrf_token]",
+        "value",
+    );
+    assert_eq!(
+        switch_to(first.clone()).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let before = (app.db.rows("workspaces"), app.db.rows("memberships"));
+    let left = browser
+        .post_form(
+            "/settings/members/leave",
+            &[("csrf_token", leave_token.as_str())],
+        )
+        .await;
+    assert_eq!(left.status(), StatusCode::CONFLICT);
+    let said = left.text().await.unwrap();
+    assert_eq!(texts(&said, "main h1"), vec!["Another workspace is open"]);
+    let deleted = browser
+        .post_form(
+            "/settings/workspace/delete",
+            &[("csrf_token", delete_token.as_str()), ("name", "Dup")],
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::CONFLICT);
+    let made = crate::dashboard_api::v1(&browser, reqwest::Method::POST, "/v1/api-keys")
+        .header("x-csrf-token", &v1_token)
+        .json(&serde_json::json!({"label": "wrong tab"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        (app.db.rows("workspaces"), app.db.rows("memberships")),
+        before,
+        "nothing was left or deleted"
+    );
+    assert_eq!(app.db.rows("api_keys"), 0);
+
+    // The same forms from a page of the workspace now current do what they say.
+    let delete_token = page_form_token(&browser, "/settings/workspace").await;
+    let deleted = browser
+        .post_form(
+            "/settings/workspace/delete",
+            &[("csrf_token", delete_token.as_str()), ("name", "Dup")],
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    let remaining = app.db.first_text_as_admin("SELECT id AS v FROM workspaces");
+    assert_eq!(
+        remaining, second,
+        "the workspace that was current is the one deleted"
+    );
+
+    // Signing out works from any page, however stale: its form carries the user's token.
+    let signed_out = browser
+        .post_form("/logout", &[("csrf_token", account_token.as_str())])
+        .await;
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(signed_out.headers()), "/login?signed_out=here");
 }
