@@ -115,6 +115,7 @@ async fn fill(browser: &Client, id: &str, text: &str) {
 async fn follow(browser: &Client, link: &str, id: &str) {
     click_on(browser, Locator::LinkText(link)).await;
     wait_for(browser, Locator::Id(id)).await;
+    crate::page_checks::axe_if_ours(browser).await;
 }
 
 async fn click(browser: &Client, css: &str) {
@@ -139,12 +140,17 @@ async fn path(browser: &Client) -> String {
     browser.current_url().await.unwrap().path().to_owned()
 }
 
-/// Clicks and waits until the page at `expected` has loaded (a POST may take a moment).
+/// Clicks and waits until the page at `expected` has loaded (a POST may take a moment). A new
+/// address is known to be the new page, which axe-core then checks.
 async fn click_to(browser: &Client, css: &str, expected: &str) {
+    let from = path(browser).await;
     click(browser, css).await;
     for _ in 0..100 {
         if path(browser).await == expected {
             browser.find(Locator::Css("main h1")).await.unwrap();
+            if from != expected {
+                crate::page_checks::axe_if_ours(browser).await;
+            }
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -170,6 +176,7 @@ async fn open_settings(browser: &Client, label: &str) {
         "//nav[@aria-label='Settings']//a[@aria-current='page' and normalize-space()='{label}']"
     );
     wait_for(browser, Locator::XPath(&current)).await;
+    crate::page_checks::axe_if_ours(browser).await;
 }
 
 /// Signs out through the account menu in the header.

@@ -180,6 +180,32 @@ async fn screenshot(browser: &Client, name: &str, width: u32) {
     std::fs::write(screenshot_dir().join(format!("{name}-{width}.png")), png).unwrap();
 }
 
+/// axe-core on the page the browser shows now, when it is one of the service's own pages (they
+/// name the service's icon; the stand-ins for Google and the platforms are not checked).
+/// The browser tests' helpers call it on every page they arrive at.
+pub async fn axe_if_ours(browser: &Client) {
+    let ours = browser
+        .execute(
+            "return !!document.querySelector('link[rel=icon][href^=\"/static/icon.\"]');",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap_or(false);
+    if !ours {
+        return;
+    }
+    let violations = axe_violations(browser).await;
+    let at = browser.current_url().await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "axe-core on {}:\n{}",
+        at.path(),
+        violations.join("\n")
+    );
+}
+
 /// Every check on the page the browser shows now, which is left at 1280 px afterwards.
 pub async fn check_page(browser: &Client, name: &str) {
     let at = browser.current_url().await.unwrap().path().to_owned();
