@@ -21,6 +21,7 @@ mod isolation;
 mod members;
 mod password_reset;
 mod platforms;
+mod properties;
 mod roles;
 mod rotation;
 mod scale_out;
