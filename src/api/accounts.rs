@@ -201,6 +201,7 @@ pub struct FinishBody {
     responses(
         (status = 201, description = "The connected account", body = AccountJson),
         (status = 400, description = "invalid_state, or a bad field", body = ErrorEnvelope),
+        (status = 404, description = "Platform not offered, or not in this key's mode", body = ErrorEnvelope),
         (status = 502, description = "The platform refused or failed the exchange", body = ErrorEnvelope),
     )
 )]

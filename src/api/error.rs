@@ -15,6 +15,11 @@ pub enum ApiError {
     TooManyHeaders,
     /// A method the service serves nowhere (TRACE, CONNECT, inventions).
     MethodNotAllowed,
+    /// A path the API has, asked with a method it does not answer there.
+    WrongMethod {
+        /// The methods it answers there, for the `Allow` header.
+        allow: String,
+    },
     MissingApiKey,
     InvalidApiKey(&'static str),
     Forbidden(String),
@@ -38,7 +43,8 @@ impl ApiError {
             | ApiError::PayloadTooLarge
             | ApiError::HeadersTooLarge
             | ApiError::TooManyHeaders
-            | ApiError::MethodNotAllowed => "invalid_request",
+            | ApiError::MethodNotAllowed
+            | ApiError::WrongMethod { .. } => "invalid_request",
             ApiError::InvalidState => "invalid_state",
             ApiError::Provider(_) => "provider_error",
             ApiError::MissingApiKey => "missing_api_key",
@@ -68,6 +74,9 @@ impl fmt::Display for ApiError {
                 crate::web::request_heads::MAX_FIELDS
             ),
             ApiError::MethodNotAllowed => f.write_str("Method not allowed"),
+            ApiError::WrongMethod { allow } => {
+                write!(f, "Method not allowed here: this path answers {allow}")
+            }
             ApiError::MissingApiKey => {
                 f.write_str("Missing API key: send Authorization: Bearer <key>")
             }
@@ -108,7 +117,9 @@ impl ResponseError for ApiError {
             ApiError::HeadersTooLarge | ApiError::TooManyHeaders => {
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
             }
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed | ApiError::WrongMethod { .. } => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
             ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
@@ -138,6 +149,9 @@ impl ResponseError for ApiError {
             }
             ApiError::RateLimited { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::WrongMethod { allow } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             _ => {}
         }

@@ -94,6 +94,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     label: String,
     /// The calling key's own mode (the default); another mode is refused.
     #[serde(default)]
@@ -104,6 +105,7 @@ pub struct CreateBody {
     /// 1 to 3650; absent or null: never expires. Never later than the calling key's own expiry,
     /// which caps it.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<u32>,
 }
 
@@ -176,6 +178,7 @@ pub async fn revoke(
 #[serde(deny_unknown_fields)]
 pub struct RollBody {
     /// Hours the old key keeps working, 0 to 168.
+    #[schema(minimum = 0, maximum = 168)]
     grace_hours: u32,
 }
 

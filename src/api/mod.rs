@@ -73,6 +73,54 @@ routes! {
     accounts::finish => accounts::__path_finish,
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NoRoute)
+/// No route took the request: a path the API has, asked with a method it does not answer
+/// there, is 405 with the methods it does answer; any other path is 404.
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    match allowed_methods(req.path()) {
+        Some(allow) => Err(ApiError::WrongMethod { allow }),
+        None => Err(ApiError::NoRoute),
+    }
+}
+
+/// The methods the API answers at `path` ("GET, DELETE"), from the routes' own descriptions;
+/// `None` for a path it does not have.
+fn allowed_methods(path: &str) -> Option<String> {
+    use std::sync::LazyLock;
+    static TEMPLATES: LazyLock<Vec<(Vec<String>, String)>> = LazyLock::new(|| {
+        let mut paths = routes::documented().paths;
+        paths.insert(
+            "/v1/openapi.json".into(),
+            utoipa::openapi::path::PathItem::new(
+                utoipa::openapi::HttpMethod::Get,
+                utoipa::openapi::path::Operation::new(),
+            ),
+        );
+        paths
+            .into_iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                let allow: Vec<&str> = methods
+                    .into_iter()
+                    .filter(|(_, answered)| *answered)
+                    .map(|(method, _)| method)
+                    .collect();
+                let segments = template.split('/').map(str::to_owned).collect();
+                (segments, allow.join(", "))
+            })
+            .collect()
+    });
+    let asked: Vec<&str> = path.split('/').collect();
+    TEMPLATES.iter().find_map(|(segments, allow)| {
+        let fits = segments.len() == asked.len()
+            && segments.iter().zip(&asked).all(|(template, given)| {
+                template == given || (template.starts_with('{') && !given.is_empty())
+            });
+        fits.then(|| allow.clone())
+    })
 }

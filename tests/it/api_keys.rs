@@ -777,18 +777,33 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
             "{method} {path} answered {status}, which it does not list"
         );
     }
-    // The check above can fail: a method a path does not have meets the no-route answer.
-    for (method, path) in [
-        (reqwest::Method::PUT, "/v1/status"),
-        (reqwest::Method::GET, "/v1/no-such-route"),
-    ] {
-        let (status, _, body) = json(
+    // The check above can fail: a method a path does not have is 405 naming the methods it
+    // has, and a path no route has is the no-route answer.
+    let asked = |method: reqwest::Method, path: &str| {
+        json(
             api.client
                 .request(method, format!("{}{path}", app.base))
                 .bearer_auth(&api.key),
         )
-        .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+    };
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, "/v1/status", "GET"),
+        (reqwest::Method::PATCH, "/v1/api-keys", "GET, POST"),
+        (reqwest::Method::GET, "/v1/api-keys/key_x/roll", "POST"),
+        (reqwest::Method::PUT, "/v1/accounts/acc_1", "DELETE"),
+    ] {
+        let (status, headers, body) = asked(method.clone(), path).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(headers.get("allow").unwrap(), allow, "{method} {path}");
+        assert_eq!(body["error"]["code"], "invalid_request");
+    }
+    for path in [
+        "/v1/no-such-route",
+        "/v1/api-keys/x/y",
+        "/v1/accounts//check",
+    ] {
+        let (status, _, body) = asked(reqwest::Method::GET, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert!(
             body["error"]["message"]
                 .as_str()
@@ -797,6 +812,32 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
             "{body}"
         );
     }
+    // The bounds of what a body may hold are in the document, as the service checks them.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["RollBody"]["properties"]["grace_hours"]["maximum"],
+        168
+    );
+    assert_eq!(
+        schemas["RollBody"]["properties"]["grace_hours"]["minimum"],
+        0
+    );
+    assert_eq!(
+        schemas["CreateBody"]["properties"]["label"]["maxLength"],
+        100
+    );
+    assert_eq!(schemas["CreateBody"]["properties"]["label"]["minLength"], 1);
+    assert_eq!(
+        schemas["CreateBody"]["properties"]["expires_in_days"]["maximum"],
+        3650
+    );
+    assert!(
+        doc["paths"]["/v1/connect/{platform}"]["post"]["responses"]
+            .as_object()
+            .unwrap()
+            .contains_key("404"),
+        "a platform not offered is 404 when finishing too"
+    );
     assert_eq!(
         doc["components"]["securitySchemes"]["api_key"]["scheme"],
         "bearer"
