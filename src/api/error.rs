@@ -25,6 +25,8 @@ pub enum ApiError {
     Forbidden(String),
     InsufficientScope(Scope),
     NotFound,
+    /// The resource is not in a state that allows this (a key rolled already).
+    Conflict(String),
     /// No route under `/v1` has this path and method; said apart from a missing resource.
     NoRoute,
     RateLimited {
@@ -52,6 +54,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::NotFound | ApiError::NoRoute => "not_found",
+            ApiError::Conflict(_) => "conflict",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal_error",
         }
@@ -81,7 +84,7 @@ impl fmt::Display for ApiError {
                 f.write_str("Missing API key: send Authorization: Bearer <key>")
             }
             ApiError::InvalidApiKey(why) => f.write_str(why),
-            ApiError::Forbidden(why) => f.write_str(why),
+            ApiError::Forbidden(why) | ApiError::Conflict(why) => f.write_str(why),
             ApiError::InsufficientScope(scope) => write!(f, "This API key lacks the scope {scope}"),
             ApiError::NotFound => f.write_str("Not found"),
             ApiError::NoRoute => f.write_str("No such route: see /v1/openapi.json"),
@@ -123,6 +126,7 @@ impl ResponseError for ApiError {
             ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -169,6 +173,7 @@ impl From<crate::keys::KeyError> for ApiError {
             KeyError::NotFound => ApiError::NotFound,
             KeyError::InsufficientScope(scope) => ApiError::InsufficientScope(scope),
             KeyError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
+            KeyError::Conflict(why) => ApiError::Conflict(why.to_owned()),
             KeyError::Storage(e) => ApiError::Internal(e.to_string()),
         }
     }

@@ -26,6 +26,44 @@ pub fn config() -> web::JsonConfig {
         })
 }
 
+/// A count in a JSON body. JSON has one kind of number, so `24.0` is the whole number 24 as
+/// much as `24` is (and JSON Schema's `integer` says so too); a fraction, a negative number or
+/// one beyond `u32` is refused.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    use serde::Deserialize as _;
+    let number = serde_json::Number::deserialize(d)?;
+    as_whole(&number).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "{number} is not a whole number from 0 to {}",
+            u32::MAX
+        ))
+    })
+}
+
+/// [`whole_number`], for a field that may be absent or null.
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u32>, D::Error> {
+    use serde::Deserialize as _;
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(number) => as_whole(&number).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{number} is not a whole number from 0 to {}",
+                u32::MAX
+            ))
+        }),
+    }
+}
+
+fn as_whole(number: &serde_json::Number) -> Option<u32> {
+    if let Some(n) = number.as_u64() {
+        return u32::try_from(n).ok();
+    }
+    let f = number.as_f64()?;
+    (f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f)).then_some(f as u32)
+}
+
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into())
 }
@@ -62,4 +100,38 @@ impl<T: serde::de::DeserializeOwned> actix_web::FromRequest for StrictQuery<T> {
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default()
         .error_handler(|err, _| ApiError::InvalidRequest(format!("Invalid query: {err}")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(serde::Deserialize, Debug)]
+    struct Body {
+        #[serde(deserialize_with = "super::whole_number")]
+        n: u32,
+        #[serde(default, deserialize_with = "super::optional_whole_number")]
+        m: Option<u32>,
+    }
+
+    fn read(json: &str) -> Option<(u32, Option<u32>)> {
+        serde_json::from_str::<Body>(json).ok().map(|b| (b.n, b.m))
+    }
+
+    #[test]
+    fn whole_numbers_are_read_however_json_writes_them() {
+        assert_eq!(read(r#"{"n": 24}"#), Some((24, None)));
+        assert_eq!(read(r#"{"n": 24.0, "m": 1e2}"#), Some((24, Some(100))));
+        assert_eq!(read(r#"{"n": 0, "m": null}"#), Some((0, None)));
+        assert_eq!(read(r#"{"n": 4294967295}"#), Some((u32::MAX, None)));
+        for bad in [
+            r#"{"n": 1.5}"#,
+            r#"{"n": -1}"#,
+            r#"{"n": -1.0}"#,
+            r#"{"n": 4294967296}"#,
+            r#"{"n": 1e400}"#,
+            r#"{"n": "24"}"#,
+            r#"{"n": 1, "m": 0.5}"#,
+        ] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
+    }
 }

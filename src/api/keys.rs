@@ -90,21 +90,57 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     }))
 }
 
+/// The spellings of a key's mode, for the API's description (the body reads it as text and
+/// refuses any other spelling with a message naming the field).
+#[derive(ToSchema)]
+#[schema(as = KeyModeName)]
+#[allow(dead_code, reason = "only described, never built")]
+enum ModeName {
+    #[schema(rename = "live")]
+    Live,
+    #[schema(rename = "test")]
+    Test,
+}
+
+/// The spellings of a scope, for the API's description.
+#[derive(ToSchema)]
+#[schema(as = ScopeName)]
+#[allow(dead_code, reason = "only described, never built")]
+enum ScopeName {
+    #[schema(rename = "accounts:read")]
+    AccountsRead,
+    #[schema(rename = "accounts:write")]
+    AccountsWrite,
+    #[schema(rename = "keys:read")]
+    KeysRead,
+    #[schema(rename = "keys:write")]
+    KeysWrite,
+    #[schema(rename = "workspace:read")]
+    WorkspaceRead,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
-    /// 1 to 100 characters.
-    #[schema(min_length = 1, max_length = 100)]
+    /// 1 to 100 characters, at least one of them visible, none of them a control, invisible or
+    /// text-direction character (the pattern says so for ASCII; the rule is Unicode's).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\u0000-\u0020\u007f][^\u0000-\u001f\u007f]*$"
+    )]
     label: String,
     /// The calling key's own mode (the default); another mode is refused.
     #[serde(default)]
+    #[schema(value_type = Option<ModeName>)]
     mode: Option<String>,
     /// None: full access (never more than the calling key has).
     #[serde(default)]
+    #[schema(value_type = Vec<ScopeName>)]
     scopes: Vec<String>,
     /// 1 to 3650; absent or null: never expires. Never later than the calling key's own expiry,
     /// which caps it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::json::optional_whole_number")]
     #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<u32>,
 }
@@ -178,6 +214,7 @@ pub async fn revoke(
 #[serde(deny_unknown_fields)]
 pub struct RollBody {
     /// Hours the old key keeps working, 0 to 168.
+    #[serde(deserialize_with = "super::json::whole_number")]
     #[schema(minimum = 0, maximum = 168)]
     grace_hours: u32,
 }
@@ -193,7 +230,8 @@ pub struct RollBody {
     request_body = RollBody,
     responses(
         (status = 201, description = "The replacement, with its plaintext", body = KeyJson),
-        (status = 400, description = "A bad grace period, or a key that is not active or was rolled already", body = ErrorEnvelope),
+        (status = 400, description = "A bad grace period", body = ErrorEnvelope),
+        (status = 409, description = "conflict: the key is revoked, expired or rolled already (roll its replacement)", body = ErrorEnvelope),
         (status = 403, description = "The key lacks keys:write, or the target has scopes beyond the calling key's", body = ErrorEnvelope),
         (status = 404, description = "No such key in this workspace (a test key sees only test keys)", body = ErrorEnvelope),
         (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),

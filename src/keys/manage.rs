@@ -20,6 +20,9 @@ pub enum KeyError {
     InsufficientScope(Scope),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The key is no longer in a state that allows this (rolled or revoked already).
+    #[error("{0}")]
+    Conflict(&'static str),
     #[error(transparent)]
     Storage(#[from] DbError),
 }
@@ -454,10 +457,7 @@ pub async fn roll_key(
     let old = KeyView::from_stored(old, now());
     may_touch(issuer, &old)?;
     if old.state != KeyState::Active {
-        return Err(KeyError::Invalid(Invalid::new(
-            "key",
-            "Only an active key can be rolled.",
-        )));
+        return Err(KeyError::Conflict("Only an active key can be rolled."));
     }
     // Rolling replaces the secret; it does not extend the key's life.
     let mut replacement = CheckedKey {
@@ -478,10 +478,9 @@ pub async fn roll_key(
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
             still_entitled(conn, &caller)?;
             if !api_keys::mark_rolled(conn, &id, &row.id)? {
-                return Err(KeyError::Invalid(Invalid::new(
-                    "key",
+                return Err(KeyError::Conflict(
                     "This key was rolled already (or revoked): roll its replacement instead.",
-                )));
+                ));
             }
             let stored = row.insert(conn)?.ok_or(KeyError::NotFound)?;
             api_keys::expire_by(conn, &id, now() + grace * 3600)?;

@@ -177,6 +177,16 @@ async fn shown_once(
             )
             .await
         }
+        Err(KeyError::Conflict(why)) => {
+            page(
+                state,
+                member,
+                StatusCode::CONFLICT,
+                None,
+                Some(why.to_owned()),
+            )
+            .await
+        }
         Err(other) => Err(key_error(other)),
     }
 }
@@ -186,6 +196,7 @@ fn key_error(err: KeyError) -> PageError {
         KeyError::Invalid(invalid) => PageError::BadRequest(invalid.message),
         KeyError::NotFound => PageError::NotFound,
         KeyError::Forbidden(why) => PageError::Forbidden(why),
+        KeyError::Conflict(why) => PageError::Conflict(why.to_owned()),
         KeyError::InsufficientScope(_) => {
             PageError::Forbidden("That key cannot be given more than you have.")
         }

@@ -17,6 +17,8 @@ pub enum PageError {
     Csrf,
     /// A form from a page of another workspace than the session's current one.
     OtherWorkspace,
+    /// The thing is no longer in a state that allows this.
+    Conflict(String),
     Forbidden(&'static str),
     NotFound,
     BadRequest(String),
@@ -40,6 +42,7 @@ impl fmt::Display for PageError {
             PageError::LoginRequired { .. } => f.write_str("sign-in required"),
             PageError::Csrf => f.write_str("missing or invalid CSRF token"),
             PageError::OtherWorkspace => f.write_str("form from a page of another workspace"),
+            PageError::Conflict(why) => f.write_str(why),
             PageError::Forbidden(why) => f.write_str(why),
             PageError::NotFound => f.write_str("not found"),
             PageError::BadRequest(why) => f.write_str(why),
@@ -171,7 +174,7 @@ impl ResponseError for PageError {
             PageError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             PageError::Csrf | PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::NotFound => StatusCode::NOT_FOUND,
-            PageError::OtherWorkspace => StatusCode::CONFLICT,
+            PageError::OtherWorkspace | PageError::Conflict(_) => StatusCode::CONFLICT,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             PageError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -198,6 +201,7 @@ impl ResponseError for PageError {
                  page to see the workspace you are in, and try again there.",
             ),
             PageError::Forbidden(why) => MessagePage::new("Not allowed", *why),
+            PageError::Conflict(why) => MessagePage::new("Not possible now", why.clone()),
             PageError::NotFound => {
                 MessagePage::new("Page not found", "There is no page at this address.")
             }

@@ -831,6 +831,22 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
         schemas["CreateBody"]["properties"]["expires_in_days"]["maximum"],
         3650
     );
+    // The spellings the service accepts, and only those.
+    let spelled: Vec<String> = schemas["ScopeName"]["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", schemas["ScopeName"]))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let known: Vec<String> = socializer::domain::Scope::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    assert_eq!(spelled, known);
+    assert_eq!(
+        schemas["KeyModeName"]["enum"],
+        serde_json::json!(["live", "test"])
+    );
     assert!(
         doc["paths"]["/v1/connect/{platform}"]["post"]["responses"]
             .as_object()
@@ -1142,7 +1158,7 @@ async fn a_key_is_rolled_once_even_by_parallel_rolls() {
     assert!(
         statuses
             .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::BAD_REQUEST),
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
         "{statuses:?}"
     );
     assert_eq!(
@@ -1159,7 +1175,7 @@ async fn a_key_is_rolled_once_even_by_parallel_rolls() {
             &[("grace_hours", "0")],
         )
         .await;
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(again.status(), StatusCode::CONFLICT);
     assert!(again.text().await.unwrap().contains("rolled already"));
 }
 

@@ -420,6 +420,8 @@ async fn rolling_through_the_api_refuses_bad_input_and_other_workspaces_keys() {
         serde_json::json!({"grace_hours": 169}),
         serde_json::json!({"grace_hours": -1}),
         serde_json::json!({"grace_hours": "1"}),
+        serde_json::json!({"grace_hours": 1.5}),
+        serde_json::json!({"grace_hours": 168.0001}),
         serde_json::json!({"grace_hours": 1, "extra": true}),
         serde_json::json!({}),
     ] {
@@ -447,8 +449,12 @@ async fn rolling_through_the_api_refuses_bad_input_and_other_workspaces_keys() {
         (status, code.as_str()),
         (StatusCode::NOT_FOUND, "not_found")
     );
-    let (status, _, rolled) =
-        json(key.post(&path).json(&serde_json::json!({"grace_hours": 1}))).await;
+    // JSON's 1.0 is the whole number 1.
+    let (status, _, rolled) = json(
+        key.post(&path)
+            .json(&serde_json::json!({"grace_hours": 1.0})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(
         rolled["plaintext"]
@@ -461,6 +467,10 @@ async fn rolling_through_the_api_refuses_bad_input_and_other_workspaces_keys() {
         StatusCode::OK,
         "alive for its grace hour"
     );
+    // A key rolled already is a conflict with its state, not a bad request.
+    let again = json(key.post(&path).json(&serde_json::json!({"grace_hours": 1}))).await;
+    assert_eq!(again.0, StatusCode::CONFLICT, "{}", again.2);
+    assert_eq!(again.2["error"]["code"], "conflict");
 }
 
 /// A full key of a workspace of someone else's on the same server.
