@@ -5,6 +5,8 @@ use super::error::{ErrorDetail, ErrorEnvelope};
 use super::{accounts, keys, status, team};
 use actix_web::{HttpResponse, get};
 use std::sync::LazyLock;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -100,6 +102,66 @@ fn add_common_answers(operation: &mut utoipa::openapi::path::Operation) {
             .responses
             .entry(status.to_owned())
             .or_insert_with(|| error_answer(description));
+    }
+    for (status, response) in operation.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response {
+            add_rate_limit_headers(response, status == "429");
+        }
+    }
+}
+
+/// The headers every `/v1` answer carries: the limit it was counted against, in the older
+/// three-header form and in the IETF draft's structured pair; and on a 429, when to come back.
+fn add_rate_limit_headers(response: &mut Response, limited: bool) {
+    let seconds = |description: &str| {
+        HeaderBuilder::new()
+            .schema(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+                    .build(),
+            )
+            .description(Some(description))
+            .build()
+    };
+    let text = |description: &str| {
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String).build())
+            .description(Some(description))
+            .build()
+    };
+    let mut headers = vec![
+        (
+            "RateLimit-Limit",
+            seconds(
+                "Requests a minute the workspace (or, without a valid key, the address) may make",
+            ),
+        ),
+        (
+            "RateLimit-Remaining",
+            seconds("Requests left in this minute"),
+        ),
+        (
+            "RateLimit-Reset",
+            seconds("Seconds until the minute starts again"),
+        ),
+        (
+            "RateLimit-Policy",
+            text("The IETF draft's policy, e.g. \"per-minute\";q=60;w=60"),
+        ),
+        (
+            "RateLimit",
+            text("The IETF draft's state, e.g. \"per-minute\";r=59;t=42"),
+        ),
+    ];
+    if limited {
+        headers.push((
+            "Retry-After",
+            seconds("Seconds to wait before trying again"),
+        ));
+    }
+    for (name, header) in headers {
+        response.headers.entry(name.to_owned()).or_insert(header);
     }
 }
 

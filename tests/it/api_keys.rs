@@ -753,6 +753,25 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
                 "{method} {path} lists {common}"
             );
         }
+        // Every answer names the rate-limit headers it carries; a 429 also Retry-After.
+        for (status, answer) in listed {
+            for header in [
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "RateLimit",
+            ] {
+                assert!(
+                    answer["headers"][header].is_object(),
+                    "{method} {path} {status} names {header}"
+                );
+            }
+            assert_eq!(
+                answer["headers"]["Retry-After"].is_object(),
+                status == "429",
+                "{method} {path} {status}"
+            );
+        }
         let concrete = path
             .replace("{id}", "ak_00000000000000000000000000")
             .replace("{platform}", "sandbox");
