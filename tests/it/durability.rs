@@ -527,3 +527,228 @@ fn a_database_under_two_names_is_refused() {
     assert!(refused.contains("hard links"), "{refused}");
     first.kill_9();
 }
+
+/// What one kind of write answered with success before the kill.
+type Answered<T> = std::sync::Arc<std::sync::Mutex<Vec<T>>>;
+
+fn answered<T>() -> Answered<T> {
+    std::sync::Arc::new(std::sync::Mutex::new(Vec::new()))
+}
+
+fn note<T>(list: &Answered<T>, item: T) {
+    list.lock().unwrap_or_else(|p| p.into_inner()).push(item);
+}
+
+fn taken<T: Clone>(list: &Answered<T>) -> Vec<T> {
+    list.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+#[actix_web::test]
+async fn every_write_answered_before_a_kill_9_mid_burst_is_there_after_it() {
+    use crate::harness::ApiClient;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path());
+    let data = dir.path().join("data");
+    let vars = [(
+        "SOCIALIZER_RATE_LIMIT_FREE".to_owned(),
+        "1000000".to_owned(),
+    )];
+    let server = Server::start_with(&data, &db, &vars, "warn");
+    let base = server.base.clone();
+    let owner = Browser::new(&base);
+    owner.sign_up(&unique_email("burst"), "Burst").await;
+    let live = ApiClient::new(&base, &owner.create_key("burst", "live", &[]).await);
+    let test = ApiClient::new(&base, &owner.create_key("burst test", "test", &[]).await);
+
+    // Ready before the burst: keys to revoke during it, and sandbox flows approved by the user,
+    // waiting only for the write that finishes them.
+    let mut victims = Vec::new();
+    for n in 0..15 {
+        let (status, _, made) = crate::harness::json(
+            live.post("/v1/api-keys")
+                .json(&serde_json::json!({ "label": format!("victim {n}") })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        victims.push((
+            made["id"].as_str().unwrap().to_owned(),
+            made["plaintext"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let landing = "https://app.example/cb";
+    let mut flows = Vec::new();
+    for n in 0..15 {
+        let (auth_url, state) = crate::connect::begin(&test, "sandbox", Some(landing)).await;
+        let back = crate::connect::approve_on_sandbox(&base, &auth_url, &format!("burst{n}")).await;
+        let code = crate::connect::param(&back, "code").unwrap();
+        flows.push((code, state));
+    }
+
+    let (signed_up, made, revoked, connected) = (answered(), answered(), answered(), answered());
+    let mut burst = Vec::new();
+    {
+        let (base, signed_up) = (base.clone(), signed_up.clone());
+        burst.push(tokio::spawn(async move {
+            for n in 0..15 {
+                let email = unique_email(&format!("signup{n}"));
+                let browser = Browser::new(&base);
+                let Ok(page) = browser.client.get(format!("{base}/signup")).send().await else {
+                    return;
+                };
+                let Ok(html) = page.text().await else { return };
+                let token = crate::harness::csrf_in(&html);
+                let sent = browser
+                    .client
+                    .post(format!("{base}/signup"))
+                    .form(&[
+                        ("email", email.as_str()),
+                        ("password", PASSWORD),
+                        ("workspace", "Burst signup"),
+                        ("csrf_token", token.as_str()),
+                    ])
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == StatusCode::SEE_OTHER => note(&signed_up, email),
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+        }));
+    }
+    {
+        let (live, made) = (live.clone(), made.clone());
+        burst.push(tokio::spawn(async move {
+            for n in 0..200 {
+                let sent = live
+                    .post("/v1/api-keys")
+                    .json(&serde_json::json!({ "label": format!("made {n}") }))
+                    .send()
+                    .await;
+                let Ok(answer) = sent else { return };
+                if answer.status() != StatusCode::CREATED {
+                    continue;
+                }
+                let Ok(body) = answer.json::<serde_json::Value>().await else {
+                    return;
+                };
+                note(&made, body["plaintext"].as_str().unwrap_or("").to_owned());
+            }
+        }));
+    }
+    {
+        let (live, revoked) = (live.clone(), revoked.clone());
+        burst.push(tokio::spawn(async move {
+            for (id, plaintext) in victims {
+                let sent = live.delete(&format!("/v1/api-keys/{id}")).send().await;
+                match sent {
+                    Ok(r) if r.status() == StatusCode::NO_CONTENT => note(&revoked, plaintext),
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }));
+    }
+    {
+        let (test, connected) = (test.clone(), connected.clone());
+        burst.push(tokio::spawn(async move {
+            for (code, state) in flows {
+                let sent = test
+                    .post("/v1/connect/sandbox")
+                    .json(&serde_json::json!({ "code": code, "state": state }))
+                    .send()
+                    .await;
+                let Ok(answer) = sent else { return };
+                if answer.status() != StatusCode::CREATED {
+                    continue;
+                }
+                let Ok(body) = answer.json::<serde_json::Value>().await else {
+                    return;
+                };
+                note(&connected, body["id"].as_str().unwrap_or("").to_owned());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }));
+    }
+
+    // The kill comes while every kind of write is under way: once each has been answered at
+    // least once, and before the burst is over.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let started = [
+            taken(&signed_up).len(),
+            taken(&made).len(),
+            taken(&revoked).len(),
+            taken(&connected).len(),
+        ];
+        if started.iter().all(|n| *n >= 1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the burst never got going: {started:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill_9();
+    for task in burst {
+        task.await.expect("a burst task ends without panicking");
+    }
+    let (signed_up, made, revoked, connected) = (
+        taken(&signed_up),
+        taken(&made),
+        taken(&revoked),
+        taken(&connected),
+    );
+    eprintln!(
+        "answered before the kill: {} sign-ups, {} keys made, {} revoked, {} connected",
+        signed_up.len(),
+        made.len(),
+        revoked.len(),
+        connected.len()
+    );
+    assert!(made.len() < 200, "the kill came mid-burst");
+
+    let server = Server::start_with(&data, &db, &vars, "warn");
+    let base = server.base.clone();
+    for email in &signed_up {
+        let response = Browser::new(&base).log_in(email, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{email} signed up"
+        );
+    }
+    for key in &made {
+        let client = ApiClient::new(&base, key);
+        assert_eq!(
+            crate::harness::status_of(client.get("/v1/status")).await,
+            StatusCode::OK,
+            "a key answered as made works"
+        );
+    }
+    for key in &revoked {
+        let client = ApiClient::new(&base, key);
+        assert_eq!(
+            crate::harness::status_of(client.get("/v1/status")).await,
+            StatusCode::UNAUTHORIZED,
+            "a key answered as revoked stays revoked"
+        );
+    }
+    let test = ApiClient::new(&base, &test.key);
+    let (_, _, listed) = crate::harness::json(test.get("/v1/accounts")).await;
+    let listed: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    for id in &connected {
+        assert!(
+            listed.contains(&id.as_str()),
+            "{id} was answered as connected"
+        );
+    }
+    server.kill_9();
+}

@@ -476,6 +476,7 @@ pub fn decode_quoted_printable(raw: &str) -> String {
 }
 
 /// A program calling the API with a key.
+#[derive(Clone)]
 pub struct ApiClient {
     pub base: String,
     pub client: reqwest::Client,
