@@ -68,12 +68,15 @@ impl DatabaseUrl {
                 })?;
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL with synchronous=FULL: a commit that was answered survives kill -9 and
-                // power loss alike. Foreign keys are off by default in SQLite.
+                // power loss alike. Foreign keys are off by default in SQLite. The busy timeout
+                // comes first: setting the journal mode may need a lock, and without a timeout a
+                // connection opened while another one writes or checkpoints fails at once with
+                // "database is locked".
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL;
+                    "PRAGMA busy_timeout = 5000;
+                     PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
-                     PRAGMA foreign_keys = ON;
-                     PRAGMA busy_timeout = 5000;",
+                     PRAGMA foreign_keys = ON;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))

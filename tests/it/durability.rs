@@ -752,3 +752,39 @@ async fn every_write_answered_before_a_kill_9_mid_burst_is_there_after_it() {
     }
     server.kill_9();
 }
+
+/// A server starting while another connection holds the SQLite file exclusively (as the last
+/// connection of a server that is shutting down does while it checkpoints) waits for it instead
+/// of failing at once with "database is locked".
+#[actix_web::test]
+async fn a_server_starting_while_the_file_is_busy_waits_for_it() {
+    use diesel::Connection as _;
+    use diesel::connection::SimpleConnection as _;
+    let holder = tempfile::tempdir().unwrap();
+    let db = std::sync::Arc::new(TestDatabase::create(holder.path()));
+    if db.is_postgres() {
+        return;
+    }
+    // The file exists, migrated, in WAL mode, as after an earlier run.
+    drop(crate::harness::TestApp::spawn_on(db.clone(), |_| {}).await);
+    let path = db.url.trim_start_matches("sqlite://").to_owned();
+    let mut busy = diesel::SqliteConnection::establish(&path).unwrap();
+    busy.batch_execute(
+        "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; SELECT 1 FROM users LIMIT 1;",
+    )
+    .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        busy.batch_execute("COMMIT").unwrap();
+        drop(busy);
+    });
+    let app = crate::harness::TestApp::spawn_on(db.clone(), |_| {}).await;
+    assert_eq!(
+        reqwest::get(format!("{}/healthz", app.base))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    release.join().unwrap();
+}
