@@ -28,32 +28,32 @@ pub fn config() -> web::JsonConfig {
 
 /// A count in a JSON body. JSON has one kind of number, so `24.0` is the whole number 24 as
 /// much as `24` is (and JSON Schema's `integer` says so too); a fraction, a negative number or
-/// one beyond `u32` is refused.
-pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+/// one beyond `u32` is refused, naming `field`.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D, field: &str) -> Result<u32, D::Error> {
     use serde::Deserialize as _;
     let number = serde_json::Number::deserialize(d)?;
-    as_whole(&number).ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "{number} is not a whole number from 0 to {}",
-            u32::MAX
-        ))
-    })
+    as_whole(&number).ok_or_else(|| not_whole(field, &number))
 }
 
 /// [`whole_number`], for a field that may be absent or null.
 pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
     d: D,
+    field: &str,
 ) -> Result<Option<u32>, D::Error> {
     use serde::Deserialize as _;
     match Option::<serde_json::Number>::deserialize(d)? {
         None => Ok(None),
-        Some(number) => as_whole(&number).map(Some).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "{number} is not a whole number from 0 to {}",
-                u32::MAX
-            ))
-        }),
+        Some(number) => as_whole(&number)
+            .map(Some)
+            .ok_or_else(|| not_whole(field, &number)),
     }
+}
+
+fn not_whole<E: serde::de::Error>(field: &str, number: &serde_json::Number) -> E {
+    E::custom(format!(
+        "{field}: {number} is not a whole number from 0 to {}",
+        u32::MAX
+    ))
 }
 
 fn as_whole(number: &serde_json::Number) -> Option<u32> {
@@ -106,10 +106,18 @@ pub fn query_config() -> web::QueryConfig {
 mod tests {
     #[derive(serde::Deserialize, Debug)]
     struct Body {
-        #[serde(deserialize_with = "super::whole_number")]
+        #[serde(deserialize_with = "n")]
         n: u32,
-        #[serde(default, deserialize_with = "super::optional_whole_number")]
+        #[serde(default, deserialize_with = "m")]
         m: Option<u32>,
+    }
+
+    fn n<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        super::whole_number(d, "n")
+    }
+
+    fn m<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        super::optional_whole_number(d, "m")
     }
 
     fn read(json: &str) -> Option<(u32, Option<u32>)> {

@@ -90,6 +90,14 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     }))
 }
 
+fn expires_in_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    super::json::optional_whole_number(d, "expires_in_days")
+}
+
+fn grace_hours<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    super::json::whole_number(d, "grace_hours")
+}
+
 /// The spellings of a key's mode, for the API's description (the body reads it as text and
 /// refuses any other spelling with a message naming the field).
 #[derive(ToSchema)]
@@ -140,7 +148,7 @@ pub struct CreateBody {
     scopes: Vec<String>,
     /// 1 to 3650; absent or null: never expires. Never later than the calling key's own expiry,
     /// which caps it.
-    #[serde(default, deserialize_with = "super::json::optional_whole_number")]
+    #[serde(default, deserialize_with = "expires_in_days")]
     #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<u32>,
 }
@@ -167,6 +175,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysWrite)?;
     let body = body.into_inner();
+    // Left out (or null), the mode is the calling key's own; written, it is one of the two.
+    if body.mode.as_deref().is_some_and(|m| m.trim().is_empty()) {
+        return Err(ApiError::InvalidRequest(
+            "mode: The mode is live or test; leave it out for the calling key's own.".into(),
+        ));
+    }
     let request = CreateKey {
         label: body.label,
         mode: body.mode.unwrap_or_default(),
@@ -214,7 +228,7 @@ pub async fn revoke(
 #[serde(deny_unknown_fields)]
 pub struct RollBody {
     /// Hours the old key keeps working, 0 to 168.
-    #[serde(deserialize_with = "super::json::whole_number")]
+    #[serde(deserialize_with = "grace_hours")]
     #[schema(minimum = 0, maximum = 168)]
     grace_hours: u32,
 }

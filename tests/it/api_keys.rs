@@ -368,6 +368,12 @@ async fn bad_json_gets_400_naming_the_problem_and_changes_nothing() {
         (r#"{"mode": "live"}"#.to_owned(), "label"),
         (format!(r#"{{"label": "{}"}}"#, "x".repeat(101)), "label"),
         (r#"{"label": "x", "mode": "prod"}"#.to_owned(), "mode"),
+        (r#"{"label": "x", "mode": ""}"#.to_owned(), "mode"),
+        (r#"{"label": "x", "mode": " "}"#.to_owned(), "mode"),
+        (
+            r#"{"label": "x", "expires_in_days": 1.5}"#.to_owned(),
+            "expires_in_days",
+        ),
         (
             r#"{"label": "x", "scopes": ["keys:admin"]}"#.to_owned(),
             "keys:admin",

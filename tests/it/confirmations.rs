@@ -13,6 +13,17 @@ async fn row_id(browser: &Browser, path: &str, css: &str, attr: &str) -> String 
     attr_of(&browser.page(path).await, css, attr)
 }
 
+/// The id of the first key on the keys page `browser` sees.
+async fn key_row_id(browser: &Browser) -> String {
+    row_id(
+        browser,
+        "/settings/api-keys",
+        "tr[data-key-id]",
+        "data-key-id",
+    )
+    .await
+}
+
 /// What the service holds that a confirmation must not touch, counted.
 fn holdings(app: &TestApp) -> Vec<i64> {
     [
@@ -48,13 +59,7 @@ async fn every_destructive_action_asks_first_and_asking_changes_nothing() {
         StatusCode::SEE_OTHER
     );
 
-    let key_id = row_id(
-        &owner,
-        "/settings/api-keys",
-        "tr[data-key-id]",
-        "data-key-id",
-    )
-    .await;
+    let key_id = key_row_id(&owner).await;
     let user_id = member_id(&owner, &member_email).await;
     let invitation = row_id(
         &owner,
@@ -193,13 +198,7 @@ async fn confirmations_find_only_ones_own_things_and_only_for_those_who_may_act(
     invite(&stranger, &unique_email("their-pending"), "member").await;
     connect_sandbox(&stranger, "theirs").await;
     let ids = [
-        row_id(
-            &stranger,
-            "/settings/api-keys",
-            "tr[data-key-id]",
-            "data-key-id",
-        )
-        .await,
+        key_row_id(&stranger).await,
         member_id(&stranger, &their_member).await,
         row_id(
             &stranger,
@@ -247,13 +246,7 @@ async fn confirmations_find_only_ones_own_things_and_only_for_those_who_may_act(
     }
 
     // A member may not ask to do what only owners and admins do.
-    let own_key = row_id(
-        &owner,
-        "/settings/api-keys",
-        "tr[data-key-id]",
-        "data-key-id",
-    )
-    .await;
+    let own_key = key_row_id(&owner).await;
     for path in [
         format!("/settings/api-keys/{own_key}"),
         format!("/settings/api-keys/{own_key}/revoke"),
@@ -318,13 +311,7 @@ async fn ids_with_padding_are_not_found_and_a_message_waits_for_a_real_page() {
     owner.sign_up(&unique_email("owner"), "Padded").await;
     let key = owner.create_key("padded", "live", &[]).await;
     let (_, member_email) = joined(&app, &mailbox, &owner, "member").await;
-    let key_id = row_id(
-        &owner,
-        "/settings/api-keys",
-        "tr[data-key-id]",
-        "data-key-id",
-    )
-    .await;
+    let key_id = key_row_id(&owner).await;
     let user_id = member_id(&owner, &member_email).await;
 
     for pad in ["%20", "%09", "%0A", "%C2%A0", "%E2%80%8B"] {
@@ -405,13 +392,7 @@ async fn rolling_through_its_confirmation_shows_the_new_key_once_and_says_so() {
     let owner = app.browser();
     owner.sign_up(&unique_email("owner"), "Rolling").await;
     let old = owner.create_key("deploys", "test", &[]).await;
-    let key_id = row_id(
-        &owner,
-        "/settings/api-keys",
-        "tr[data-key-id]",
-        "data-key-id",
-    )
-    .await;
+    let key_id = key_row_id(&owner).await;
     let page = format!("/settings/api-keys/{key_id}/roll");
 
     for bad in ["", "-1", "169", "1e3", "\u{202e}5"] {

@@ -543,6 +543,19 @@ fn taken<T: Clone>(list: &Answered<T>) -> Vec<T> {
     list.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
+/// The server stopped answering (it was killed).
+struct Gone;
+
+/// Sends a write: `field` of the answer when it was 201 Created, `None` for any other answer.
+async fn created(request: reqwest::RequestBuilder, field: &str) -> Result<Option<String>, Gone> {
+    let answer = request.send().await.map_err(|_| Gone)?;
+    if answer.status() != StatusCode::CREATED {
+        return Ok(None);
+    }
+    let body: serde_json::Value = answer.json().await.map_err(|_| Gone)?;
+    Ok(body[field].as_str().map(str::to_owned))
+}
+
 #[actix_web::test]
 async fn every_write_answered_before_a_kill_9_mid_burst_is_there_after_it() {
     use crate::harness::ApiClient;
@@ -620,19 +633,14 @@ async fn every_write_answered_before_a_kill_9_mid_burst_is_there_after_it() {
         let (live, made) = (live.clone(), made.clone());
         burst.push(tokio::spawn(async move {
             for n in 0..200 {
-                let sent = live
+                let request = live
                     .post("/v1/api-keys")
-                    .json(&serde_json::json!({ "label": format!("made {n}") }))
-                    .send()
-                    .await;
-                let Ok(answer) = sent else { return };
-                if answer.status() != StatusCode::CREATED {
-                    continue;
+                    .json(&serde_json::json!({ "label": format!("made {n}") }));
+                match created(request, "plaintext").await {
+                    Err(Gone) => return,
+                    Ok(Some(key)) => note(&made, key),
+                    Ok(None) => {}
                 }
-                let Ok(body) = answer.json::<serde_json::Value>().await else {
-                    return;
-                };
-                note(&made, body["plaintext"].as_str().unwrap_or("").to_owned());
             }
         }));
     }
@@ -654,19 +662,14 @@ async fn every_write_answered_before_a_kill_9_mid_burst_is_there_after_it() {
         let (test, connected) = (test.clone(), connected.clone());
         burst.push(tokio::spawn(async move {
             for (code, state) in flows {
-                let sent = test
+                let request = test
                     .post("/v1/connect/sandbox")
-                    .json(&serde_json::json!({ "code": code, "state": state }))
-                    .send()
-                    .await;
-                let Ok(answer) = sent else { return };
-                if answer.status() != StatusCode::CREATED {
-                    continue;
+                    .json(&serde_json::json!({ "code": code, "state": state }));
+                match created(request, "id").await {
+                    Err(Gone) => return,
+                    Ok(Some(id)) => note(&connected, id),
+                    Ok(None) => {}
                 }
-                let Ok(body) = answer.json::<serde_json::Value>().await else {
-                    return;
-                };
-                note(&connected, body["id"].as_str().unwrap_or("").to_owned());
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }));
