@@ -690,7 +690,7 @@ async fn a_team_of_three_is_built_from_invitations_and_each_role_sees_its_powers
     }
 }
 
-/// Waits until the page says `flash` in its one-line message.
+/// Waits for the page's one-line message (after a change) and answers its text.
 async fn flash(browser: &Client) -> String {
     wait_for(browser, Locator::Css(".flash"))
         .await
