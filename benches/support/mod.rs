@@ -2,6 +2,13 @@
 //! route it is compared with, and the load generator.
 #![allow(dead_code)]
 
+pub mod figures;
+pub mod mixed;
+#[path = "../../tests/it/platforms.rs"]
+pub mod platforms;
+pub mod postgres;
+pub mod process;
+
 use socializer::app::Application;
 use socializer::config::Config;
 use std::collections::HashMap;
@@ -149,9 +156,9 @@ pub fn num_cores() -> usize {
         .unwrap_or(1)
 }
 
-/// A workspace with an owner and one real key, through the service's own functions; answers
-/// (workspace id, plaintext).
-pub fn seed_workspace_and_key(database: &str) -> (String, String) {
+/// A workspace with an owner (`email`) and one real key, through the service's own functions;
+/// answers (workspace id, plaintext).
+pub fn seed_workspace_and_key(database: &str, email: &str) -> (String, String) {
     use socializer::keys::{CreateKey, Issuer};
     // Keys act with their creator's role: the key has an owner behind it.
     let url = socializer::db::DatabaseUrl::parse(database).unwrap();
@@ -160,7 +167,7 @@ pub fn seed_workspace_and_key(database: &str) -> (String, String) {
         let workspace = socializer::domain::WorkspaceId::generate();
         let name = socializer::domain::WorkspaceName::parse("Bench").unwrap();
         let owner = socializer::domain::UserId::generate();
-        let email = socializer::domain::Email::parse("bench@example.com").unwrap();
+        let email = socializer::domain::Email::parse(email).unwrap();
         let (ws, user, address) = (workspace.clone(), owner.clone(), email.clone());
         db.write(socializer::db::Global, move |conn| {
             socializer::db::users::insert(conn, &user, &address, None, 0)?;
