@@ -74,6 +74,8 @@ fn main() {
     // The first process applies the migrations; the seed runs on the result.
     let first = serve(&database.url, &redis, unlimited);
     let (workspace, key) = support::seed_workspace_and_key(&database.url, "bench@example.com");
+    // A second workspace for the last figure, on a limit of its own.
+    let (_, limited_key) = support::seed_workspace_and_key(&database.url, "limited@example.com");
     add_keys(&database.url, &workspace, 1_000);
     let second = serve(&database.url, &redis, unlimited);
     let urls: Vec<String> = [&first, &second]
@@ -231,8 +233,6 @@ fn main() {
             serve(&database.url, &redis, &limit),
             serve(&database.url, &redis, &limit),
         ];
-        let (_, limited_key) =
-            support::seed_workspace_and_key(&database.url, "limited@example.com");
         let urls: Vec<String> = limited
             .iter()
             .map(|p| format!("{}/v1/status", p.base()))
