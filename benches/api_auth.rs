@@ -71,10 +71,7 @@ fn prepare(stored: usize) -> (tempfile::TempDir, String) {
 }
 
 fn main() {
-    let secs: f64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5.0);
+    let secs: f64 = support::setting("BENCH_SECS", 5.0);
     let (small_dir, small_key) = prepare(1_000);
     let (large_dir, large_key) = prepare(1_000_000);
     // Each store served twice: as the service runs on SQLite (verified keys cached), and, from an

@@ -183,17 +183,10 @@ fn show(name: &str, p: &Phase) {
 }
 
 fn main() {
-    let secs: f64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10.0);
+    let secs: f64 = support::setting("BENCH_SECS", 10.0);
     let dir = tempfile::tempdir().unwrap();
     let base = format!("http://{}", start(dir.path()));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::one_worker_runtime();
     runtime.block_on(async {
         let email = format!("bench-{}@example.com", std::process::id());
         let (status, _) = submit(
@@ -235,7 +228,7 @@ fn main() {
 
         println!(
             "machine: {} cores; {secs} s per phase; {FLOODERS} sign-up loops in the flood\n",
-            cores()
+            support::num_cores()
         );
         let quiet = phase(&base, &email, &key, false, secs).await;
         show("sign-ins alone", &quiet);
@@ -268,10 +261,4 @@ fn main() {
             flooded.status_p99_ms < 20.0,
         );
     });
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
 }

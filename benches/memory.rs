@@ -15,15 +15,8 @@ use support::{figures, mixed, process::Process};
 const TARGET_MB: f64 = 100.0;
 
 fn main() {
-    let secs: u64 = std::env::var("BENCH_MEMORY_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(600);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let secs: u64 = support::setting("BENCH_MEMORY_SECS", 600);
+    let runtime = support::one_worker_runtime();
     runtime.block_on(async {
         let (_stand_in, vars) = mixed::stand_in().await;
         let server = Process::start(&vars);

@@ -63,10 +63,7 @@ fn add_keys(admin_url: &str, workspace: &str, total: usize) {
 }
 
 fn main() {
-    let secs: f64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5.0);
+    let secs: f64 = support::setting("BENCH_SECS", 5.0);
     let redis = redis_url();
     let database = BenchDatabase::create("bench");
     // The benchmark measures answers, not refusals: no practical limit, but counted.

@@ -25,16 +25,9 @@ use support::{figures, mixed, process::Process};
 const MAX_GROWTH: f64 = 1.10;
 
 fn main() {
-    let secs: u64 = std::env::var("BENCH_SOAK_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(600);
+    let secs: u64 = support::setting("BENCH_SOAK_SECS", 600);
     let database = BenchDatabase::create("soak");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::one_worker_runtime();
     runtime.block_on(async {
         let (stand_in, mut vars) = mixed::stand_in().await;
         vars.push(("SOCIALIZER_DATABASE_URL".into(), database.url.clone()));

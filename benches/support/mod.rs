@@ -150,6 +150,26 @@ pub fn start_baseline(body: String) -> SocketAddr {
     rx.recv().unwrap()
 }
 
+/// A benchmark setting from the environment (`BENCH_SECS`, …), or `default` when it is unset
+/// or does not parse.
+pub fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The runtime of a load generator that drives many clients at once from one worker thread,
+/// leaving the other core to the servers (blocking work, such as starting the stand-ins, still
+/// has threads of its own).
+pub fn one_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub fn num_cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())

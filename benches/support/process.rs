@@ -19,7 +19,7 @@ pub struct Process {
     child: Child,
     pub address: SocketAddr,
     pub log: PathBuf,
-    data: tempfile::TempDir,
+    _data: tempfile::TempDir,
 }
 
 impl Process {
@@ -57,16 +57,12 @@ impl Process {
             child,
             address,
             log,
-            data,
+            _data: data,
         }
     }
 
     pub fn base(&self) -> String {
         format!("http://{}", self.address)
-    }
-
-    pub fn data_dir(&self) -> &std::path::Path {
-        self.data.path()
     }
 
     /// Resident memory now, in megabytes (10^6 bytes), from `/proc` (Linux).
