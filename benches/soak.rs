@@ -10,7 +10,8 @@
 //! - each process's memory is flat over the second half: its last minute within 10% of the
 //!   minute before the half-way mark.
 //!
-//! Run: `cargo bench --bench soak` (ten minutes; `BENCH_SOAK_SECS` changes it). It needs
+//! Run: `cargo bench --bench soak` (ten minutes; `BENCH_SOAK_SECS` changes it, but memory is
+//! judged flat only in runs of several minutes, once the caches have filled). It needs
 //! PostgreSQL and Redis, as `cargo bench --bench scale_out` does (`BENCH_DATABASE_URL`,
 //! `BENCH_REDIS_URL`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]

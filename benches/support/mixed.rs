@@ -643,6 +643,8 @@ pub fn growth(samples: &[Sample]) -> Vec<f64> {
     };
     let processes = samples.first().map_or(0, |s| s.mb.len());
     (0..processes)
-        .map(|p| mean(end.saturating_sub(60), end, p) / mean(end / 2 - 60, end / 2, p))
+        .map(|p| {
+            mean(end.saturating_sub(60), end, p) / mean((end / 2).saturating_sub(60), end / 2, p)
+        })
         .collect()
 }
