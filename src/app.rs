@@ -362,7 +362,7 @@ async fn housekeeping(db: Database) {
                 let now = now();
                 Ok((
                     sessions::delete_expired(conn, now)?,
-                    login_throttle::delete_stale(conn, now, throttle::SIGNUP_WINDOW_SECS)?
+                    login_throttle::delete_stale(conn, now, throttle::LONGEST_WINDOW_SECS)?
                         + sandbox_grants::delete_expired(conn, now)?,
                 ))
             })

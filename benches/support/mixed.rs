@@ -52,6 +52,8 @@ struct Traffic {
     stop: Arc<AtomicBool>,
     /// Where the API clients' connect flows end (registered at the stand-in).
     redirect: Arc<str>,
+    /// Every process's outbox, where the confirmation links of sign-ups land.
+    outboxes: Arc<Vec<std::path::PathBuf>>,
 }
 
 impl Traffic {
@@ -240,10 +242,44 @@ impl Traffic {
         attr(&made.text().await.ok()?, "#new-key", "value")
     }
 
+    /// The confirmation link sent to `email`, from whichever process sent it.
+    async fn confirmation_link(&self, email: &str) -> Option<String> {
+        for _ in 0..100 {
+            for outbox in self.outboxes.iter() {
+                for entry in std::fs::read_dir(outbox).into_iter().flatten().flatten() {
+                    let Ok(raw) = std::fs::read_to_string(entry.path()) else {
+                        continue;
+                    };
+                    // Quoted-printable: soft line breaks, and `=` written as `=3D`.
+                    let text = raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+                    if !text.contains(&format!("To: {email}")) {
+                        continue;
+                    }
+                    let link = text
+                        .split_whitespace()
+                        .find(|w| w.contains("/verify-email?token="))?;
+                    return Some(link[link.find("/verify-email")?..].to_owned());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
     async fn new_workspace(&self, n: usize) -> Option<(reqwest::Client, Workspace)> {
         let client = browser();
         let email = format!("soak-{}-{n}@example.com", std::process::id());
         if !self.sign_up(&client, &email).await {
+            return None;
+        }
+        // Live keys and live connects wait for a confirmed address.
+        let link = self.confirmation_link(&email).await?;
+        let confirmed = client
+            .get(format!("{}{link}", self.base()))
+            .send()
+            .await
+            .ok()?;
+        if confirmed.status() != 200 {
             return None;
         }
         let key = self.key_from_page(&client, "soak").await?;
@@ -262,9 +298,15 @@ impl Mixed {
     /// Makes `workspaces` workspaces through the pages, then starts their traffic: per
     /// workspace one person on the pages, two API clients and one client connecting accounts,
     /// plus one stream of sign-ups and sign-ins for all (one password hash at a time).
-    pub async fn start(bases: Vec<String>, workspaces: usize, redirect: &str) -> Self {
+    pub async fn start(
+        bases: Vec<String>,
+        outboxes: Vec<std::path::PathBuf>,
+        workspaces: usize,
+        redirect: &str,
+    ) -> Self {
         let traffic = Traffic {
             bases: Arc::new(bases),
+            outboxes: Arc::new(outboxes),
             turn: Arc::new(AtomicUsize::new(0)),
             tally: Arc::new(Mutex::new(Tally::default())),
             stop: Arc::new(AtomicBool::new(false)),
@@ -570,7 +612,8 @@ pub async fn run(
     duration: Duration,
 ) -> (Tally, Vec<Sample>, Vec<Workspace>) {
     let bases = processes.iter().map(|p| p.base()).collect();
-    let mixed = Mixed::start(bases, workspaces, redirect).await;
+    let outboxes = processes.iter().map(|p| p.outbox()).collect();
+    let mixed = Mixed::start(bases, outboxes, workspaces, redirect).await;
     let started = tokio::time::Instant::now();
     let mut samples = Vec::new();
     for tick in 0.. {

@@ -65,6 +65,11 @@ impl Process {
         format!("http://{}", self.address)
     }
 
+    /// Where this process writes the email it sends (no SMTP server is set).
+    pub fn outbox(&self) -> PathBuf {
+        self._data.path().join("outbox")
+    }
+
     /// Resident memory now, in megabytes (10^6 bytes), from `/proc` (Linux).
     pub fn resident_mb(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))

@@ -23,6 +23,8 @@ pub enum ApiError {
     MissingApiKey,
     InvalidApiKey(&'static str),
     Forbidden(String),
+    /// Something only an account whose owner confirmed its email may do.
+    EmailUnconfirmed(&'static str),
     InsufficientScope(Scope),
     NotFound,
     /// The resource is not in a state that allows this (a key rolled already).
@@ -52,6 +54,7 @@ impl ApiError {
             ApiError::MissingApiKey => "missing_api_key",
             ApiError::InvalidApiKey(_) => "invalid_api_key",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::EmailUnconfirmed(_) => "email_unconfirmed",
             ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::NotFound | ApiError::NoRoute => "not_found",
             ApiError::Conflict(_) => "conflict",
@@ -83,7 +86,7 @@ impl fmt::Display for ApiError {
             ApiError::MissingApiKey => {
                 f.write_str("Missing API key: send Authorization: Bearer <key>")
             }
-            ApiError::InvalidApiKey(why) => f.write_str(why),
+            ApiError::InvalidApiKey(why) | ApiError::EmailUnconfirmed(why) => f.write_str(why),
             ApiError::Forbidden(why) | ApiError::Conflict(why) => f.write_str(why),
             ApiError::InsufficientScope(scope) => write!(f, "This API key lacks the scope {scope}"),
             ApiError::NotFound => f.write_str("Not found"),
@@ -103,7 +106,8 @@ pub struct ErrorEnvelope {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `invalid_request`, `invalid_state`, `missing_api_key`, `invalid_api_key`, `forbidden`,
-    /// `insufficient_scope`, `not_found`, `rate_limited`, `provider_error` or `internal_error`.
+    /// `email_unconfirmed`, `insufficient_scope`, `not_found`, `conflict`, `rate_limited`,
+    /// `provider_error` or `internal_error`.
     pub code: &'static str,
     pub message: String,
     /// Only on `internal_error`: quote it when reporting the problem.
@@ -124,7 +128,9 @@ impl ResponseError for ApiError {
                 StatusCode::METHOD_NOT_ALLOWED
             }
             ApiError::MissingApiKey | ApiError::InvalidApiKey(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_)
+            | ApiError::EmailUnconfirmed(_)
+            | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -174,6 +180,9 @@ impl From<crate::keys::KeyError> for ApiError {
             KeyError::InsufficientScope(scope) => ApiError::InsufficientScope(scope),
             KeyError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
             KeyError::Conflict(why) => ApiError::Conflict(why.to_owned()),
+            KeyError::EmailUnconfirmed => ApiError::EmailUnconfirmed(
+                "Confirm the email address of this account (or of this key's creator) before making live keys; test keys work meanwhile",
+            ),
             KeyError::Storage(e) => ApiError::Internal(e.to_string()),
         }
     }
@@ -188,6 +197,9 @@ impl From<crate::connect::ConnectError> for ApiError {
             | ConnectError::SignInRequired
             | ConnectError::OtherWorkspace => ApiError::InvalidState,
             ConnectError::NotFound => ApiError::NotFound,
+            ConnectError::EmailUnconfirmed => ApiError::EmailUnconfirmed(
+                "Confirm the email address of this account before connecting live accounts; the sandbox works meanwhile",
+            ),
             ConnectError::Invalid(invalid) => {
                 ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
             }

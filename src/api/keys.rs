@@ -131,11 +131,12 @@ enum ScopeName {
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// 1 to 100 characters, at least one of them visible, none of them a control, invisible or
-    /// text-direction character (the pattern says so for ASCII; the rule is Unicode's).
+    /// text-direction character (the pattern says so for ASCII and Latin-1, C1 controls
+    /// included; the rule is Unicode's).
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\u0000-\u001f\u007f]*[^\u0000-\u0020\u007f][^\u0000-\u001f\u007f]*$"
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0][^\u0000-\u001f\u007f-\u009f]*$"
     )]
     label: String,
     /// The calling key's own mode (the default); another mode is refused.

@@ -17,7 +17,15 @@ pub const MAX_EMAIL_REQUESTS_PER_ADDRESS: i32 = 20;
 pub const MAX_EMAIL_REQUESTS_PER_EMAIL: i32 = 5;
 pub const INVITATION_WINDOW_SECS: i64 = 60 * 60;
 pub const MAX_INVITATIONS_PER_WORKSPACE: i32 = 100;
+/// Invitations from one workspace to one address an hour.
 pub const MAX_INVITATIONS_PER_EMAIL: i32 = 5;
+pub const DAY_SECS: i64 = 24 * 60 * 60;
+/// An account younger than this sends at most [`MAX_INVITATIONS_PER_NEW_ACCOUNT`] a day.
+pub const NEW_ACCOUNT_SECS: i64 = 7 * DAY_SECS;
+pub const MAX_INVITATIONS_PER_NEW_ACCOUNT: i32 = 50;
+pub const MAX_WORKSPACES_PER_DAY: i32 = 10;
+/// The longest window any counter here uses: housekeeping keeps windows this long.
+pub const LONGEST_WINDOW_SECS: i64 = DAY_SECS;
 
 /// The counters one sign-in attempt touches. The email is kept only as a digest.
 pub struct ThrottleKeys {
@@ -66,9 +74,11 @@ pub fn admit_signup(
     )
 }
 
-/// Counts a request for a link by email (`kind`: a password reset, a verification sent again),
-/// per address asked for and per client address, whether or not the address has an account.
-/// False past either limit: nothing is sent, and no inbox can be flooded from here.
+/// Counts a request for a link by email (`kind`: a password reset, a verification sent again)
+/// per client address, and per address asked for from that client address, whether or not the
+/// address has an account. False past either limit: nothing is sent. The count per address
+/// asked for is kept per client address too, so that a stranger's requests never use up the
+/// owner's own.
 pub fn admit_email_request(
     conn: &mut GlobalConn<'_>,
     kind: &str,
@@ -77,25 +87,48 @@ pub fn admit_email_request(
     now: i64,
 ) -> Result<bool, DbError> {
     let window = EMAIL_REQUEST_WINDOW_SECS;
-    let by_email = format!("{kind}:email:{}", sha256_hex(email.as_str()));
+    let by_pair = format!(
+        "{kind}:email:{}:ip:{client_address}",
+        sha256_hex(email.as_str())
+    );
     let by_address = format!("{kind}:ip:{client_address}");
-    let emails = login_throttle::count_attempt(conn, &by_email, now, window)?;
+    let asked = login_throttle::count_attempt(conn, &by_pair, now, window)?;
     let addresses = login_throttle::count_attempt(conn, &by_address, now, window)?;
-    Ok(emails <= MAX_EMAIL_REQUESTS_PER_EMAIL && addresses <= MAX_EMAIL_REQUESTS_PER_ADDRESS)
+    Ok(asked <= MAX_EMAIL_REQUESTS_PER_EMAIL && addresses <= MAX_EMAIL_REQUESTS_PER_ADDRESS)
 }
 
-/// Counts an invitation sent (or sent again) by `workspace` to `email`. False past either limit:
-/// a workspace cannot be used to flood inboxes, nor one inbox with invitations.
+/// Counts an invitation sent (or sent again) by `inviter` from `workspace` to `email`. False
+/// past any limit: a workspace cannot flood inboxes, nor one workspace one inbox, nor a new
+/// account anyone. The count per address is kept per inviting workspace, so that a stranger's
+/// invitations never use up an employer's.
 pub fn admit_invitation(
     conn: &mut GlobalConn<'_>,
     workspace: &str,
     email: &Email,
+    inviter: &crate::db::users::User,
     now: i64,
 ) -> Result<bool, DbError> {
     let window = INVITATION_WINDOW_SECS;
     let by_workspace = format!("invite:ws:{workspace}");
-    let by_email = format!("invite:email:{}", sha256_hex(email.as_str()));
+    let by_pair = format!("invite:email:{}:ws:{workspace}", sha256_hex(email.as_str()));
     let sent = login_throttle::count_attempt(conn, &by_workspace, now, window)?;
-    let received = login_throttle::count_attempt(conn, &by_email, now, window)?;
-    Ok(sent <= MAX_INVITATIONS_PER_WORKSPACE && received <= MAX_INVITATIONS_PER_EMAIL)
+    let received = login_throttle::count_attempt(conn, &by_pair, now, window)?;
+    let mut admitted =
+        sent <= MAX_INVITATIONS_PER_WORKSPACE && received <= MAX_INVITATIONS_PER_EMAIL;
+    if now - inviter.created_at < NEW_ACCOUNT_SECS {
+        let by_account = format!("invite:user:{}", inviter.id);
+        let today = login_throttle::count_attempt(conn, &by_account, now, DAY_SECS)?;
+        admitted &= today <= MAX_INVITATIONS_PER_NEW_ACCOUNT;
+    }
+    Ok(admitted)
+}
+
+/// Counts a further workspace created by `user`; false past the day's limit.
+pub fn admit_workspace(
+    conn: &mut GlobalConn<'_>,
+    user: &crate::domain::UserId,
+    now: i64,
+) -> Result<bool, DbError> {
+    let key = format!("workspaces:user:{user}");
+    Ok(login_throttle::count_attempt(conn, &key, now, DAY_SECS)? <= MAX_WORKSPACES_PER_DAY)
 }

@@ -110,8 +110,17 @@ impl Connector {
             Actor::Key { .. } => None,
         };
         let now = now();
+        let live = platform.mode() == KeyMode::Live;
         self.db
             .write(InWorkspace(actor.workspace().clone()), move |conn| {
+                // A person connects a live platform only once they proved their address. A
+                // live key needs no check here: only such a person can have made it.
+                if live
+                    && let Some(user) = &user
+                    && !crate::db::users::is_confirmed(&mut conn.global(), user)?
+                {
+                    return Err(ConnectError::EmailUnconfirmed);
+                }
                 let sealed = match &verifier {
                     Some(verifier) => {
                         let key = vault::data_key(conn, &keyring)?;

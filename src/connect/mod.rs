@@ -40,6 +40,9 @@ pub enum ConnectError {
     /// No such platform offered here, or no such account in this workspace and mode.
     #[error("not found")]
     NotFound,
+    /// A live platform, for a person whose email is not confirmed yet.
+    #[error("confirm your email address before connecting live accounts")]
+    EmailUnconfirmed,
     #[error("{0}")]
     Invalid(#[from] Invalid),
     /// The platform failed or refused.

@@ -276,6 +276,66 @@ where
 
 impl<C> RunQueryDsl<C> for KeyForRequestQuery {}
 
+/// The keys of this workspace that `user` made and that are not revoked.
+pub fn unrevoked_made_by(
+    conn: &mut WorkspaceConn<'_>,
+    user: &UserId,
+) -> Result<Vec<StoredKey>, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    Ok(keys_with_creator()
+        .filter(api_keys::workspace_id.eq(workspace))
+        .filter(api_keys::revoked_at.is_null())
+        .filter(api_keys::created_by.eq(user))
+        .load(conn)?)
+}
+
+/// The unrevoked keys that `roots` made, and the keys those made in turn, however deep the
+/// chain (`roots` themselves not included).
+pub fn unrevoked_descendants(
+    conn: &mut WorkspaceConn<'_>,
+    roots: &[ApiKeyId],
+) -> Result<Vec<StoredKey>, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let mut found: Vec<StoredKey> = Vec::new();
+    let mut seen: Vec<String> = roots.iter().map(ToString::to_string).collect();
+    // Plain strings: `eq_any` binds an array on PostgreSQL, which the id types do not speak.
+    let mut parents = seen.clone();
+    while !parents.is_empty() {
+        let children: Vec<StoredKey> = keys_with_creator()
+            .filter(api_keys::workspace_id.eq(workspace))
+            .filter(api_keys::revoked_at.is_null())
+            .filter(api_keys::created_by_key.eq_any(&parents))
+            .load(conn)?;
+        let fresh: Vec<StoredKey> = children
+            .into_iter()
+            .filter(|c| !seen.contains(&c.id.to_string()))
+            .collect();
+        parents = fresh.iter().map(|c| c.id.to_string()).collect();
+        seen.extend(parents.iter().cloned());
+        found.extend(fresh);
+    }
+    Ok(found)
+}
+
+/// Revokes these keys of this workspace (those not revoked already).
+pub fn revoke_all(
+    conn: &mut WorkspaceConn<'_>,
+    keys: &[StoredKey],
+    now: i64,
+) -> Result<(), DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let ids: Vec<String> = keys.iter().map(|k| k.id.to_string()).collect();
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::workspace_id.eq(workspace))
+            .filter(api_keys::revoked_at.is_null())
+            .filter(api_keys::id.eq_any(ids)),
+    )
+    .set(api_keys::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Revokes every key of this workspace that `user` made, and every key those keys made in
 /// turn, however deep the chain; answers the keys it revoked (the ones not revoked already).
 pub fn revoke_made_by(
@@ -283,33 +343,10 @@ pub fn revoke_made_by(
     user: &UserId,
     now: i64,
 ) -> Result<Vec<StoredKey>, DbError> {
-    let (conn, InWorkspace(workspace)) = conn.split();
-    let live = || {
-        keys_with_creator()
-            .filter(api_keys::workspace_id.eq(workspace))
-            .filter(api_keys::revoked_at.is_null())
-    };
-    let mut revoked: Vec<StoredKey> = live().filter(api_keys::created_by.eq(user)).load(conn)?;
-    // Plain strings: `eq_any` binds an array on PostgreSQL, which the id types do not speak.
-    let mut parents: Vec<String> = revoked.iter().map(|k| k.id.to_string()).collect();
-    while !parents.is_empty() {
-        let children: Vec<StoredKey> = live()
-            .filter(api_keys::created_by_key.eq_any(&parents))
-            .load(conn)?;
-        let fresh: Vec<StoredKey> = children
-            .into_iter()
-            .filter(|c| !revoked.iter().any(|k| k.id == c.id))
-            .collect();
-        parents = fresh.iter().map(|c| c.id.to_string()).collect();
-        revoked.extend(fresh);
-    }
-    let ids: Vec<String> = revoked.iter().map(|k| k.id.to_string()).collect();
-    diesel::update(
-        api_keys::table
-            .filter(api_keys::workspace_id.eq(workspace))
-            .filter(api_keys::id.eq_any(ids)),
-    )
-    .set(api_keys::revoked_at.eq(now))
-    .execute(conn)?;
+    let mut revoked = unrevoked_made_by(conn, user)?;
+    let roots: Vec<ApiKeyId> = revoked.iter().map(|k| k.id.clone()).collect();
+    let descendants = unrevoked_descendants(conn, &roots)?;
+    revoked.extend(descendants.into_iter().filter(|d| !roots.contains(&d.id)));
+    revoke_all(conn, &revoked, now)?;
     Ok(revoked)
 }

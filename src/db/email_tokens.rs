@@ -65,21 +65,21 @@ pub fn consume(
     Ok(Some(user))
 }
 
-/// True while the token can still be spent (for showing a form before it is).
-pub fn is_live(
+/// The user of a token that can still be spent (for showing a form before it is).
+pub fn live_user(
     conn: &mut GlobalConn<'_>,
     token_hash: &str,
     purpose: Purpose,
     now: i64,
-) -> Result<bool, DbError> {
-    let live = email_tokens::table
+) -> Result<Option<UserId>, DbError> {
+    Ok(email_tokens::table
         .filter(email_tokens::token_hash.eq(token_hash))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
         .filter(email_tokens::used_at.is_null())
         .filter(email_tokens::expires_at.gt(now))
-        .count()
-        .get_result::<i64>(conn.raw())?;
-    Ok(live > 0)
+        .select(email_tokens::user_id)
+        .first(conn.raw())
+        .optional()?)
 }
 
 /// Removes every token of the user for `purpose` (the others, once one has been spent).

@@ -21,6 +21,8 @@ pub struct Invitation {
     pub created_at: i64,
     pub expires_at: i64,
     pub accepted_at: Option<i64>,
+    /// Who joined with it, once accepted.
+    pub accepted_by: Option<UserId>,
     pub revoked_at: Option<i64>,
 }
 
@@ -156,4 +158,13 @@ pub fn find_by_digest(conn: &mut InvitationLookupConn<'_>) -> Result<Option<Invi
         .filter(invitations::token_digest.eq(digest))
         .first(conn)
         .optional()?)
+}
+
+/// Every invitation of this workspace that `user` sent, open or not.
+pub fn sent_by(conn: &mut WorkspaceConn<'_>, user: &UserId) -> Result<Vec<Invitation>, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    Ok(with_inviter()
+        .filter(invitations::workspace_id.eq(workspace))
+        .filter(invitations::invited_by.eq(user))
+        .load(conn)?)
 }

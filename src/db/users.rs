@@ -14,6 +14,19 @@ pub struct User {
     pub password_hash: Option<String>,
     #[diesel(select_expression = users::email_verified_at.is_not_null())]
     pub email_verified: bool,
+    pub created_at: i64,
+}
+
+/// Whether the user has proved they own their address (a confirmation, reset or invitation
+/// link reached it, or a provider vouched for it). Until then they may look around and use
+/// test mode, nothing that reaches other people or live platforms.
+pub fn is_confirmed(conn: &mut GlobalConn<'_>, id: &UserId) -> Result<bool, DbError> {
+    Ok(users::table
+        .filter(users::id.eq(id))
+        .filter(users::email_verified_at.is_not_null())
+        .count()
+        .get_result::<i64>(conn.raw())?
+        > 0)
 }
 
 /// Fails with [`DbError::UniqueViolation`] when the email is taken.

@@ -23,6 +23,9 @@ pub enum KeyError {
     /// The key is no longer in a state that allows this (rolled or revoked already).
     #[error("{0}")]
     Conflict(&'static str),
+    /// A live key asked for by an account whose email is not confirmed yet.
+    #[error("confirm your email address before making live keys")]
+    EmailUnconfirmed,
     #[error(transparent)]
     Storage(#[from] DbError),
 }
@@ -245,7 +248,7 @@ async fn insert(
     let issuer = issuer.clone();
     let stored = db
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
-            still_entitled(conn, &issuer)?;
+            still_entitled(conn, &issuer, Some(row.key.mode))?;
             let stored = row.insert(conn)?;
             if let Some(key) = &stored {
                 audit::record(conn, &who, Event::KeyCreated, &subject(key), None)?;
@@ -265,6 +268,7 @@ async fn insert(
 fn still_entitled(
     conn: &mut crate::db::WorkspaceConn<'_>,
     issuer: &Issuer,
+    making: Option<KeyMode>,
 ) -> Result<(), KeyError> {
     if !crate::db::workspaces::lock(conn)? {
         return Err(KeyError::NotFound);
@@ -277,6 +281,14 @@ fn still_entitled(
         return Err(KeyError::Forbidden(
             "Only owners and admins manage API keys.",
         ));
+    }
+    // A live key reaches live platforms: only an account whose owner proved the address makes
+    // one (a test key stays in the sandbox).
+    if making == Some(KeyMode::Live)
+        && let Some(user) = &issuer.user
+        && !crate::db::users::is_confirmed(&mut conn.global(), user)?
+    {
+        return Err(KeyError::EmailUnconfirmed);
     }
     if let Some(parent) = &issuer.key {
         let active = api_keys::get(conn, &parent.id)?
@@ -374,39 +386,66 @@ pub async fn key(db: &Database, issuer: &Issuer, id: &str) -> Result<KeyView, Ke
     Ok(view)
 }
 
-/// Revokes at once: the next request with the key is refused. Another workspace's key ids are
-/// not found. Answers the key as it was before.
+/// A revocation: the key as it was before, and the keys that stopped with it (those it made,
+/// and those they made in turn).
+#[derive(Debug)]
+pub struct Revocation {
+    pub key: KeyView,
+    pub with_it: Vec<KeyView>,
+}
+
+/// Revokes at once: the next request with the key is refused, and with any key it made,
+/// however deep the chain. Another workspace's key ids are not found.
 pub async fn revoke_key(
     db: &Database,
     cache: &KeyCache,
     issuer: &Issuer,
     id: &str,
-) -> Result<KeyView, KeyError> {
+) -> Result<Revocation, KeyError> {
     if !issuer.role.can_manage() {
         return Err(KeyError::Forbidden(
             "Only owners and admins manage API keys.",
         ));
     }
     let id = ApiKeyId::parse(id).ok_or(KeyError::NotFound)?;
-    let revoked = id.clone();
     let caller = issuer.clone();
-    // Checked and revoked in one transaction, so the key checked is the key revoked.
-    let view = db
+    // Checked and revoked in one transaction, so the key checked is the key revoked, and the
+    // caller's power is the one it has when the revocation commits.
+    let revocation = db
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
+            still_entitled(conn, &caller, None)?;
             let target = api_keys::get(conn, &id)?.ok_or(KeyError::NotFound)?;
             let name = subject(&target);
             let view = KeyView::from_stored(target, now());
             may_touch(&caller, &view)?;
             // Revoking a revoked key again changes nothing, and says nothing in the log.
+            let mut with_it = Vec::new();
             if view.revoked_at.is_none() {
-                api_keys::revoke(conn, &id, now())?;
+                let now = now();
+                api_keys::revoke(conn, &id, now)?;
                 audit::record(conn, &caller.who, Event::KeyRevoked, &name, None)?;
+                let children = api_keys::unrevoked_descendants(conn, std::slice::from_ref(&id))?;
+                api_keys::revoke_all(conn, &children, now)?;
+                for child in children {
+                    let why = format!("the key that made it, {name}, was revoked");
+                    audit::record(
+                        conn,
+                        &caller.who,
+                        Event::KeyRevoked,
+                        &subject(&child),
+                        Some(&why),
+                    )?;
+                    with_it.push(KeyView::from_stored(child, now));
+                }
             }
-            Ok::<_, KeyError>(view)
+            Ok::<_, KeyError>(Revocation { key: view, with_it })
         })
         .await?;
-    cache.forget(&revoked);
-    Ok(view)
+    cache.forget(&revocation.key.id);
+    for child in &revocation.with_it {
+        cache.forget(&child.id);
+    }
+    Ok(revocation)
 }
 
 /// Whether `issuer` may revoke or roll `target`: a test key never touches a live key (to it,
@@ -474,25 +513,51 @@ pub async fn roll_key(
     let old_name = format!("{} ({})", old.masked(), old.label);
     // Marked, replaced and expired in one transaction: of two rolls at once, one makes a key.
     let caller = issuer.clone();
-    let stored = db
+    let (stored, forgotten) = db
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
-            still_entitled(conn, &caller)?;
+            let mut forgotten = Vec::new();
+            still_entitled(conn, &caller, Some(row.key.mode))?;
             if !api_keys::mark_rolled(conn, &id, &row.id)? {
                 return Err(KeyError::Conflict(
                     "This key was rolled already (or revoked): roll its replacement instead.",
                 ));
             }
             let stored = row.insert(conn)?.ok_or(KeyError::NotFound)?;
-            api_keys::expire_by(conn, &id, now() + grace * 3600)?;
+            let ends = now() + grace * 3600;
+            api_keys::expire_by(conn, &id, ends)?;
+            // What the old key made stops when it stops, however deep the chain; not its
+            // replacement, which a key rolling itself has just made.
+            let children: Vec<StoredKey> =
+                api_keys::unrevoked_descendants(conn, std::slice::from_ref(&id))?
+                    .into_iter()
+                    .filter(|child| child.id != stored.id)
+                    .collect();
+            for child in &children {
+                if child.expires_at.is_none_or(|at| at > ends) {
+                    api_keys::expire_by(conn, &child.id, ends)?;
+                    let why = format!("it stops with the key that made it, {old_name}, rolled");
+                    audit::record(
+                        conn,
+                        &who,
+                        Event::KeyExpiryShortened,
+                        &subject(child),
+                        Some(&why),
+                    )?;
+                }
+            }
+            forgotten.extend(children.into_iter().map(|c| c.id));
             let detail = format!(
                 "replaced by {}; the old key works {grace} more hours",
                 audit::masked_key(stored.mode, &stored.last4)
             );
             audit::record(conn, &who, Event::KeyRolled, &old_name, Some(&detail))?;
-            Ok(stored)
+            Ok((stored, forgotten))
         })
         .await?;
     let created = (KeyView::from_stored(stored, now()), secret);
     cache.forget(&rolled);
+    for child in &forgotten {
+        cache.forget(child);
+    }
     Ok(created)
 }

@@ -25,9 +25,6 @@ pub enum AccountError {
     /// Nothing of that name belongs to the user.
     #[error("not found")]
     NotFound,
-    /// The provider gave an email that an account uses, without vouching for it: never linked.
-    #[error("the provider has not verified an email that an account uses")]
-    UnverifiedEmailTaken,
     /// The provider gave no usable email, and the identity is new.
     #[error("the provider gave no email")]
     NoEmail,
@@ -51,6 +48,18 @@ pub enum AccountError {
     InvitationRevoked,
     #[error("the invitation has expired")]
     InvitationExpired,
+    /// Until the account's email is confirmed it may not reach other people or live platforms
+    /// (invitations, further workspaces).
+    #[error("confirm your email address first")]
+    EmailUnconfirmed,
+    /// The provider does not vouch for the email it gave: such an identity never creates or
+    /// joins an account.
+    #[error("the provider has not verified the email")]
+    UnverifiedEmail,
+    /// A verified identity for an account that is linked to another identity of the same
+    /// provider (and whose email its owner confirmed): never linked in its place.
+    #[error("the account is linked to another identity of this provider")]
+    OtherIdentityLinked,
     #[error(transparent)]
     Storage(#[from] DbError),
     #[error(transparent)]

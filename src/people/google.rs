@@ -2,6 +2,7 @@
 //! email only decides the first sign-in, and only when the provider vouches for it.
 
 use super::signin::signed_in_as;
+use super::takeover::{self, TakenBack};
 use super::{AccountError, SignedIn};
 use crate::auth::throttle;
 use crate::db::email_tokens::{self, Purpose};
@@ -9,6 +10,7 @@ use crate::db::identities::{self, NewIdentity};
 use crate::db::{Database, DbError, Global, GlobalConn, memberships, sessions, users, workspaces};
 use crate::domain::{Email, Role, UserId, WorkspaceId, WorkspaceName, now};
 use crate::google::VerifiedIdentity;
+use crate::keys::KeyCache;
 
 #[derive(Debug)]
 pub struct GoogleSignedIn {
@@ -16,6 +18,8 @@ pub struct GoogleSignedIn {
     /// The identity was linked to an account whose email nobody had confirmed: its password
     /// (set by whoever typed that address) is gone and its sessions ended.
     pub password_removed: bool,
+    /// What that account had done before, removed (see `takeover`).
+    pub taken_back: TakenBack,
 }
 
 /// A linked identity at Google, as the security page shows it.
@@ -28,23 +32,36 @@ pub struct LinkedIdentity {
 
 /// Signs in with an identity the provider vouched for:
 /// - an identity seen before signs in as its user;
-/// - a new one whose email an account uses is linked to that account only when the provider
-///   says the email is verified. When the account's own email was never confirmed, its password
-///   is removed and its sessions ended: whoever set them never proved the address was theirs;
+/// - a new one signs in only when the provider says its email is verified: such an email
+///   never creates or joins an account otherwise;
+/// - a new one whose email an account uses is linked to that account. When the account's own
+///   email was never confirmed, the owner takes it back: its password is removed, its sessions
+///   ended, any identity linked before removed, and what it did removed (see `takeover`).
+///   An account whose owner confirmed it and that is linked to another identity of the same
+///   provider is not linked to a second one;
 /// - a new one with a new email gets a user and a workspace of their own, as sign-up gives.
 pub async fn sign_in_with_google(
     db: &Database,
+    cache: &KeyCache,
     identity: VerifiedIdentity,
     client_address: &str,
 ) -> Result<GoogleSignedIn, AccountError> {
+    let workspaces = match account_for_email(db, &identity).await? {
+        Some(user) => takeover::workspaces_of(db, &user).await?,
+        None => Vec::new(),
+    };
     // Two first sign-ins racing for one identity or one email: the loser's insert fails on the
     // unique keys and its second look finds what the winner wrote.
     let mut attempts = 0;
-    let (user, email, password_removed) = loop {
-        let (identity, address) = (identity.clone(), client_address.to_owned());
+    let (user, email, taken_back) = loop {
+        let (identity, address, workspaces) = (
+            identity.clone(),
+            client_address.to_owned(),
+            workspaces.clone(),
+        );
         match db
             .write(Global, move |conn| {
-                link_or_create(conn, &identity, &address)
+                link_or_create(conn, &identity, &address, &workspaces)
             })
             .await
         {
@@ -54,24 +71,51 @@ pub async fn sign_in_with_google(
             other => break other?,
         }
     };
+    if let Some(taken) = &taken_back {
+        taken.forget_cached(cache);
+    }
     Ok(GoogleSignedIn {
         signed_in: signed_in_as(db, user, email).await?,
-        password_removed,
+        password_removed: taken_back.is_some(),
+        taken_back: taken_back.unwrap_or_default(),
     })
 }
+
+/// The account a new identity's email would link to, read before the transaction that links
+/// it (to find its workspaces).
+async fn account_for_email(
+    db: &Database,
+    identity: &VerifiedIdentity,
+) -> Result<Option<UserId>, AccountError> {
+    let Some(email) = identity.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
+        return Ok(None);
+    };
+    Ok(db
+        .read(Global, move |conn| users::find_by_email(conn, &email))
+        .await?
+        .map(|u| u.id))
+}
+
+/// The user signed in as, their email, and what was taken back when the identity took an
+/// unconfirmed account over.
+type Linked = (UserId, Email, Option<TakenBack>);
 
 fn link_or_create(
     conn: &mut GlobalConn<'_>,
     identity: &VerifiedIdentity,
     client_address: &str,
-) -> Result<(UserId, Email, bool), AccountError> {
+    workspaces: &[WorkspaceId],
+) -> Result<Linked, AccountError> {
     let now = now();
     if let Some(known) = identities::find(conn, &identity.issuer, &identity.subject)? {
         let user = users::find(conn, &known.user_id)?.ok_or(AccountError::NotFound)?;
-        return Ok((user.id, user.email, false));
+        return Ok((user.id, user.email, None));
     }
     let given = identity.email.as_deref().ok_or(AccountError::NoEmail)?;
     let email = Email::parse(given).map_err(|_| AccountError::NoEmail)?;
+    if !identity.email_verified {
+        return Err(AccountError::UnverifiedEmail);
+    }
     let link = |conn: &mut GlobalConn<'_>, user: &UserId| {
         identities::insert(
             conn,
@@ -86,18 +130,28 @@ fn link_or_create(
     };
 
     if let Some(user) = users::find_by_email(conn, &email)? {
-        if !identity.email_verified {
-            return Err(AccountError::UnverifiedEmailTaken);
-        }
-        let unproven = !user.email_verified;
-        if unproven {
+        let mut taken = None;
+        if !user.email_verified {
             users::clear_password(conn, &user.id)?;
             sessions::delete_for_user(conn, &user.id)?;
             email_tokens::delete_for_user(conn, &user.id, Purpose::ResetPassword)?;
+            identities::delete_all_of_user(conn, &user.id)?;
+            taken = Some(takeover::take_back(
+                conn,
+                &user.id,
+                &user.email,
+                workspaces,
+                now,
+            )?);
             users::mark_email_verified(conn, &user.id, now)?;
+        } else if identities::of_user(conn, &user.id)?
+            .iter()
+            .any(|linked| linked.issuer == identity.issuer)
+        {
+            return Err(AccountError::OtherIdentityLinked);
         }
         link(conn, &user.id)?;
-        return Ok((user.id, user.email, unproven));
+        return Ok((user.id, user.email, taken));
     }
 
     if !throttle::admit_signup(conn, client_address, now)? {
@@ -105,14 +159,12 @@ fn link_or_create(
     }
     let user = UserId::generate();
     users::insert(conn, &user, &email, None, now)?;
-    if identity.email_verified {
-        users::mark_email_verified(conn, &user, now)?;
-    }
+    users::mark_email_verified(conn, &user, now)?;
     link(conn, &user)?;
     let mut workspace = conn.enter_workspace(WorkspaceId::generate())?;
     workspaces::create(&mut workspace, &WorkspaceName::default_for(&email), now)?;
     memberships::add(&mut workspace, &user, Role::Owner, now)?;
-    Ok((user, email, false))
+    Ok((user, email, None))
 }
 
 impl From<identities::Identity> for LinkedIdentity {

@@ -60,13 +60,14 @@ pub async fn invite(
             if !role_now.may(Action::Invite { role }) {
                 return Err(AccountError::NotAllowed);
             }
+            let sender = confirmed_sender(conn, &inviter)?;
             if is_member(conn, &invitee)? {
                 return Err(AccountError::AlreadyMember);
             }
             if invitations::open(conn)?.iter().any(|i| i.email == invitee) {
                 return Err(AccountError::AlreadyInvited);
             }
-            admit(conn, &ws, &invitee)?;
+            admit(conn, &ws, &invitee, &sender)?;
             let now = now();
             invitations::insert(
                 conn,
@@ -112,7 +113,8 @@ pub async fn resend_invitation(
         .write(InWorkspace(workspace.clone()), move |conn| {
             let name = held_workspace(conn)?;
             let invitation = open_invitation(conn, &actor, &id)?;
-            admit(conn, &ws, &invitation.email)?;
+            let sender = confirmed_sender(conn, &actor)?;
+            admit(conn, &ws, &invitation.email, &sender)?;
             if !invitations::reissue(conn, &id, &digest, now() + INVITATION_TTL_SECS)? {
                 return Err(AccountError::NotFound);
             }
@@ -409,12 +411,26 @@ fn is_member(conn: &mut WorkspaceConn<'_>, email: &Email) -> Result<bool, DbErro
         .any(|m| m.email == *email))
 }
 
+/// The user sending an invitation, once it is clear they proved their own address: until then
+/// an account reaches nobody else's inbox.
+fn confirmed_sender(
+    conn: &mut WorkspaceConn<'_>,
+    user: &UserId,
+) -> Result<users::User, AccountError> {
+    let user = users::find(&mut conn.global(), user)?.ok_or(AccountError::NotMember)?;
+    if !user.email_verified {
+        return Err(AccountError::EmailUnconfirmed);
+    }
+    Ok(user)
+}
+
 fn admit(
     conn: &mut WorkspaceConn<'_>,
     workspace: &WorkspaceId,
     email: &Email,
+    sender: &users::User,
 ) -> Result<(), AccountError> {
-    if throttle::admit_invitation(&mut conn.global(), workspace.as_str(), email, now())? {
+    if throttle::admit_invitation(&mut conn.global(), workspace.as_str(), email, sender, now())? {
         Ok(())
     } else {
         Err(AccountError::Throttled)
@@ -425,7 +441,10 @@ fn send(post: Post<'_>, to: &Email, workspace_name: &str, role: Role, token: &st
     let link = link(post.public_url, "/invitation", token);
     let message = OutgoingEmail {
         to: to.clone(),
-        subject: format!("You are invited to {workspace_name} on Socializer"),
+        subject: format!(
+            "You are invited to \u{201c}{}\u{201d} on Socializer",
+            subject_cut(workspace_name)
+        ),
         body: format!(
             "You have been invited to join the workspace \"{workspace_name}\" on Socializer as {role}.\n\n\
              Open this link within 7 days to accept:\n\n{link}\n\n\
@@ -434,4 +453,16 @@ fn send(post: Post<'_>, to: &Email, workspace_name: &str, role: Role, token: &st
         link: Some(link),
     };
     send_later(post.mailer, message, "invitation");
+}
+
+/// The longest part of a workspace's name that a subject line carries: the name is chosen by
+/// whoever invites, so it is quoted and kept short enough not to read as the message itself.
+const SUBJECT_NAME_CHARS: usize = 40;
+
+fn subject_cut(name: &str) -> String {
+    if name.chars().count() <= SUBJECT_NAME_CHARS {
+        return name.to_owned();
+    }
+    let cut: String = name.chars().take(SUBJECT_NAME_CHARS - 1).collect();
+    format!("{}\u{2026}", cut.trim_end())
 }

@@ -9,6 +9,7 @@ mod password_reset;
 mod security;
 mod signin;
 mod signup;
+mod takeover;
 mod workspace_admin;
 mod workspaces;
 
@@ -23,6 +24,7 @@ pub use password_reset::{request_password_reset, reset_link_is_live, reset_passw
 pub use security::{PasswordChange, Security, change_password, end_session, security};
 pub use signin::{SignedIn, sign_in, sign_out_everywhere};
 pub use signup::{SignUp, SignedUp, resend_verification, sign_up, verify_email};
+pub use takeover::TakenBack;
 pub use workspace_admin::{delete_workspace, rename_workspace, set_plan};
 pub use workspaces::{
     Dashboard, MemberContext, Progress, create_workspace, dashboard, member_context,

@@ -4,13 +4,15 @@
 
 use super::email_links::{link, send_later};
 use super::signin::signed_in_as;
+use super::takeover::{self, TakenBack};
 use super::{AccountError, SignedIn};
 use crate::auth::password::PasswordHashing;
 use crate::auth::throttle::{self, ThrottleKeys};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::email_tokens::{self, Purpose};
 use crate::db::{Database, Global, identities, sessions, users};
-use crate::domain::{Email, Password, now};
+use crate::domain::{Email, Password, UserId, now};
+use crate::keys::KeyCache;
 use crate::mail::{Mailer, OutgoingEmail};
 use url::Url;
 
@@ -78,12 +80,16 @@ fn token_hash(token: &str) -> Result<String, AccountError> {
 
 /// Whether a reset link can still be used, to show its form or say at once that it cannot.
 pub async fn reset_link_is_live(db: &Database, token: &str) -> Result<bool, AccountError> {
+    Ok(reset_link_user(db, token).await?.is_some())
+}
+
+async fn reset_link_user(db: &Database, token: &str) -> Result<Option<UserId>, AccountError> {
     let Ok(hash) = token_hash(token) else {
-        return Ok(false);
+        return Ok(None);
     };
     Ok(db
         .read(Global, move |conn| {
-            email_tokens::is_live(conn, &hash, Purpose::ResetPassword, now())
+            email_tokens::live_user(conn, &hash, Purpose::ResetPassword, now())
         })
         .await?)
 }
@@ -91,21 +97,24 @@ pub async fn reset_link_is_live(db: &Database, token: &str) -> Result<bool, Acco
 /// Spends the link: the new password replaces the old one, the email counts as confirmed (the
 /// link reached it), every session and every other reset link of the user ends, and the email's
 /// failed sign-ins are forgiven. Two uses of one link at once: one succeeds, the other finds it
-/// spent.
+/// spent. An account whose address nobody had confirmed is taken back by its owner: what it
+/// did meanwhile is removed, and answered so that the owner sees it.
 pub async fn reset_password(
     db: &Database,
+    cache: &KeyCache,
     hashing: &PasswordHashing,
     token: &str,
     password: String,
-) -> Result<SignedIn, AccountError> {
+) -> Result<(SignedIn, TakenBack), AccountError> {
     let hash = token_hash(token)?;
     let password = Password::new_password(password)?;
     // A link that is no longer live costs no hash.
-    if !reset_link_is_live(db, token).await? {
+    let Some(owner) = reset_link_user(db, token).await? else {
         return Err(AccountError::InvalidToken);
-    }
+    };
+    let workspaces = takeover::workspaces_of(db, &owner).await?;
     let password_hash = hashing.reserve_for_new_password()?.hash(password).await?;
-    let user = db
+    let (user, taken) = db
         .write(Global, move |conn| {
             let now = now();
             let Some(user) = email_tokens::consume(conn, &hash, Purpose::ResetPassword, now)?
@@ -116,17 +125,21 @@ pub async fn reset_password(
                 return Err(AccountError::InvalidToken);
             };
             users::set_password(conn, &user.id, &password_hash)?;
-            // The mirror of linking (see `google`): an identity linked while nobody had proved
-            // the address was linked by whoever claimed it, and the owner has just proved it.
+            let mut taken = TakenBack::default();
             if !user.email_verified {
+                // The mirror of linking (see `google`): an identity linked while nobody had
+                // proved the address was linked by whoever claimed it, and the owner has just
+                // proved it.
                 identities::delete_all_of_user(conn, &user.id)?;
+                taken = takeover::take_back(conn, &user.id, &user.email, &workspaces, now)?;
             }
             users::mark_email_verified(conn, &user.id, now)?;
             email_tokens::delete_for_user(conn, &user.id, Purpose::ResetPassword)?;
             sessions::delete_for_user(conn, &user.id)?;
             ThrottleKeys::new(&user.email, "").forgive_email(conn)?;
-            Ok(user)
+            Ok((user, taken))
         })
         .await?;
-    signed_in_as(db, user.id, user.email).await
+    taken.forget_cached(cache);
+    Ok((signed_in_as(db, user.id, user.email).await?, taken))
 }

@@ -1,12 +1,12 @@
 use super::AccountError;
-use super::signin::create_own_workspace;
+use crate::auth::throttle;
 use crate::db::memberships::Member;
 use crate::db::workspaces::Workspace;
 use crate::db::{
     AsUser, Database, Global, InWorkspace, api_keys, connected_accounts, invitations, memberships,
     users, workspaces,
 };
-use crate::domain::{Role, UserId, WorkspaceId, WorkspaceName};
+use crate::domain::{Role, UserId, WorkspaceId, WorkspaceName, now};
 
 /// A signed-in user as seen inside their current workspace.
 #[derive(Debug, Clone)]
@@ -14,6 +14,8 @@ pub struct MemberContext {
     pub user: UserId,
     pub workspace: Workspace,
     pub role: Role,
+    /// Whether the user has confirmed their email (see `users::is_confirmed`).
+    pub email_confirmed: bool,
 }
 
 /// The user's standing in `workspace`; `None` when they are not (or no longer) a member.
@@ -29,10 +31,12 @@ pub async fn member_context(
         let Some(workspace) = workspaces::current(conn)? else {
             return Ok(None);
         };
+        let email_confirmed = users::is_confirmed(&mut conn.global(), &user)?;
         Ok(Some(MemberContext {
             user,
             workspace,
             role,
+            email_confirmed,
         }))
     })
     .await
@@ -94,15 +98,29 @@ pub async fn workspaces_of(
         .await?)
 }
 
-/// Any user can create a further workspace; they own it. Answers its id and its name as
-/// stored.
+/// A user whose email is confirmed can create further workspaces, up to ten a day; they own
+/// them. Answers its id and its name as stored.
 pub async fn create_workspace(
     db: &Database,
     user: &UserId,
     name: &str,
 ) -> Result<(WorkspaceId, WorkspaceName), AccountError> {
     let name = WorkspaceName::parse(name)?;
-    let id = create_own_workspace(db, user, name.clone()).await?;
+    let id = WorkspaceId::generate();
+    let (user, stored) = (user.clone(), name.clone());
+    db.write(InWorkspace(id.clone()), move |conn| {
+        let now = now();
+        if !users::is_confirmed(&mut conn.global(), &user)? {
+            return Err(AccountError::EmailUnconfirmed);
+        }
+        if !throttle::admit_workspace(&mut conn.global(), &user, now)? {
+            return Err(AccountError::Throttled);
+        }
+        workspaces::create(conn, &stored, now)?;
+        memberships::add(conn, &user, Role::Owner, now)?;
+        Ok(())
+    })
+    .await?;
     Ok((id, name))
 }
 

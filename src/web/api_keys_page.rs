@@ -197,6 +197,7 @@ fn key_error(err: KeyError) -> PageError {
         KeyError::NotFound => PageError::NotFound,
         KeyError::Forbidden(why) => PageError::Forbidden(why),
         KeyError::Conflict(why) => PageError::Conflict(why.to_owned()),
+        KeyError::EmailUnconfirmed => PageError::EmailUnconfirmed("create live API keys"),
         KeyError::InsufficientScope(_) => {
             PageError::Forbidden("That key cannot be given more than you have.")
         }
@@ -219,12 +220,50 @@ fn quoted(label: &str) -> String {
     format!("\u{201c}{label}\u{201d}")
 }
 
-fn revoke_confirmation(key: &KeyView) -> Confirmation {
+/// The active keys that `key` made, and those they made in turn: they stop with it.
+fn stopping_with<'a>(key: &KeyView, all: &'a [KeyView]) -> Vec<&'a KeyView> {
+    let mut found: Vec<&KeyView> = Vec::new();
+    let mut parents = vec![key.id.clone()];
+    while let Some(parent) = parents.pop() {
+        for child in all
+            .iter()
+            .filter(|k| k.created_by_key.as_ref() == Some(&parent))
+        {
+            if !found.iter().any(|f| f.id == child.id) && child.id != key.id {
+                parents.push(child.id.clone());
+                found.push(child);
+            }
+        }
+    }
+    found.retain(|k| k.state == KeyState::Active);
+    found
+}
+
+/// "It also stops the 2 keys it made: …", or nothing when it made none still working.
+fn also_stopping(key: &KeyView, all: &[KeyView]) -> String {
+    let children = stopping_with(key, all);
+    if children.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = children
+        .iter()
+        .map(|k| format!("{} ({})", quoted(&k.label), k.masked()))
+        .collect();
+    let count = match children.len() {
+        1 => "the key it made".to_owned(),
+        n => format!("the {n} keys it made (and those they made)"),
+    };
+    format!(" With it stops {count}: {}.", names.join(", "))
+}
+
+fn revoke_confirmation(key: &KeyView, all: &[KeyView]) -> Confirmation {
     Confirmation::new(
         format!("Revoke the key {}?", quoted(&key.label)),
         format!(
-            "{} stops working at once: the next request with it is refused with 401. This cannot be undone.",
-            key.masked()
+            "{} stops working at once: the next request with it is refused with 401.{} This \
+             cannot be undone.",
+            key.masked(),
+            also_stopping(key, all)
         ),
         format!("/settings/api-keys/{}/revoke", key.id),
         "Revoke key",
@@ -232,19 +271,27 @@ fn revoke_confirmation(key: &KeyView) -> Confirmation {
     )
 }
 
-fn roll_confirmation(key: &KeyView) -> Confirmation {
+fn roll_confirmation(key: &KeyView, all: &[KeyView]) -> Confirmation {
     Confirmation::new(
         format!("Roll the key {}?", quoted(&key.label)),
         format!(
             "A new key with the same label, mode and scopes is made and shown once. {} keeps \
-             working for the grace period you choose, then stops.",
-            key.masked()
+             working for the grace period you choose, then stops.{}",
+            key.masked(),
+            also_stopping(key, all).replace("With it stops", "With it then stop")
         ),
         format!("/settings/api-keys/{}/roll", key.id),
         "Roll key",
         format!("/settings/api-keys/{}", key.id),
     )
     .asking_grace_hours()
+}
+
+/// Every key of the member's workspace they may see, for naming chains of keys.
+async fn all_keys(state: &AppState, member: &SignedInMember) -> Result<Vec<KeyView>, PageError> {
+    keys::list_keys(&state.db, &issuer(member)?)
+        .await
+        .map_err(key_error)
 }
 
 #[get("/settings/api-keys")]
@@ -263,13 +310,11 @@ pub async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let key = one_key(&state, &member, &id).await?;
-    let all = keys::list_keys(&state.db, &issuer(&member)?)
-        .await
-        .map_err(key_error)?;
+    let all = all_keys(&state, &member).await?;
     let page = ApiKeyPage {
         layout: Layout::for_member(&state, &member, Section::ApiKeys).await?,
-        roll: roll_confirmation(&key),
-        revoke: revoke_confirmation(&key),
+        roll: roll_confirmation(&key, &all),
+        revoke: revoke_confirmation(&key, &all),
         key: KeyRow::new(key, &parent_names(&all)),
     };
     render(StatusCode::OK, &page)
@@ -285,7 +330,14 @@ pub async fn confirm_revoke(
     if key.state == KeyState::Revoked {
         return Ok(see_other(&format!("/settings/api-keys/{}", key.id)));
     }
-    confirm::page(&state, &member, Section::ApiKeys, revoke_confirmation(&key)).await
+    let all = all_keys(&state, &member).await?;
+    confirm::page(
+        &state,
+        &member,
+        Section::ApiKeys,
+        revoke_confirmation(&key, &all),
+    )
+    .await
 }
 
 #[get("/settings/api-keys/{id}/roll")]
@@ -298,7 +350,14 @@ pub async fn confirm_roll(
     if key.state != KeyState::Active {
         return Ok(see_other(&format!("/settings/api-keys/{}", key.id)));
     }
-    confirm::page(&state, &member, Section::ApiKeys, roll_confirmation(&key)).await
+    let all = all_keys(&state, &member).await?;
+    confirm::page(
+        &state,
+        &member,
+        Section::ApiKeys,
+        roll_confirmation(&key, &all),
+    )
+    .await
 }
 
 /// The create form sends `scopes` once per ticked box, so it is read as pairs.
@@ -332,14 +391,26 @@ pub async fn revoke(
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let issuer = issuer(&member)?;
-    let key = keys::revoke_key(&state.db, &state.key_cache, &issuer, &id)
+    let revocation = keys::revoke_key(&state.db, &state.key_cache, &issuer, &id)
         .await
         .map_err(key_error)?;
+    let key = &revocation.key;
     // The key as it was before: revoking one revoked already changes nothing, and says so.
     let message = if key.state == KeyState::Revoked {
         format!("Key {} was revoked already.", quoted(&key.label))
-    } else {
+    } else if revocation.with_it.is_empty() {
         format!("Key {} revoked.", quoted(&key.label))
+    } else {
+        let names: Vec<String> = revocation
+            .with_it
+            .iter()
+            .map(|k| quoted(&k.label))
+            .collect();
+        format!(
+            "Key {} revoked, and with it the keys it made: {}.",
+            quoted(&key.label),
+            names.join(", ")
+        )
     };
     member.session.flash(message)?;
     Ok(see_other("/settings/api-keys"))

@@ -20,6 +20,8 @@ pub enum PageError {
     /// The thing is no longer in a state that allows this.
     Conflict(String),
     Forbidden(&'static str),
+    /// Something only an account whose owner confirmed its email may do; says what.
+    EmailUnconfirmed(&'static str),
     NotFound,
     BadRequest(String),
     PayloadTooLarge,
@@ -43,7 +45,7 @@ impl fmt::Display for PageError {
             PageError::Csrf => f.write_str("missing or invalid CSRF token"),
             PageError::OtherWorkspace => f.write_str("form from a page of another workspace"),
             PageError::Conflict(why) => f.write_str(why),
-            PageError::Forbidden(why) => f.write_str(why),
+            PageError::Forbidden(why) | PageError::EmailUnconfirmed(why) => f.write_str(why),
             PageError::NotFound => f.write_str("not found"),
             PageError::BadRequest(why) => f.write_str(why),
             PageError::PayloadTooLarge => f.write_str("request body too large"),
@@ -68,6 +70,9 @@ impl From<AccountError> for PageError {
             AccountError::Hashing(crate::auth::password::HashingError::Busy) => PageError::Busy,
             AccountError::NotFound => PageError::NotFound,
             AccountError::Throttled => PageError::TooManyRequests { retry_after: 60 },
+            AccountError::EmailUnconfirmed => {
+                PageError::EmailUnconfirmed("invite people or create further workspaces")
+            }
             other => PageError::Internal(other.to_string()),
         }
     }
@@ -172,7 +177,9 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             PageError::LoginRequired { .. } => StatusCode::SEE_OTHER,
-            PageError::Csrf | PageError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PageError::Csrf | PageError::Forbidden(_) | PageError::EmailUnconfirmed(_) => {
+                StatusCode::FORBIDDEN
+            }
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::OtherWorkspace | PageError::Conflict(_) => StatusCode::CONFLICT,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -201,6 +208,18 @@ impl ResponseError for PageError {
                  page to see the workspace you are in, and try again there.",
             ),
             PageError::Forbidden(why) => MessagePage::new("Not allowed", *why),
+            PageError::EmailUnconfirmed(what) => MessagePage {
+                link_href: "/dashboard#step-verify-email",
+                link_text: "Send the confirmation link again",
+                ..MessagePage::new(
+                    "Confirm your email address first",
+                    format!(
+                        "To {what}, this account's email address must be confirmed: open the \
+                         link we emailed when you signed up. Until then you can look around and \
+                         use test mode (test keys and the sandbox)."
+                    ),
+                )
+            },
             PageError::Conflict(why) => MessagePage::new("Not possible now", why.clone()),
             PageError::NotFound => {
                 MessagePage::new("Page not found", "There is no page at this address.")
@@ -273,6 +292,9 @@ impl From<crate::connect::ConnectError> for PageError {
             // The handler sends the visitor to sign in and back; this is only a fallback.
             ConnectError::SignInRequired => PageError::Forbidden("Sign in to finish connecting."),
             ConnectError::NotFound => PageError::NotFound,
+            ConnectError::EmailUnconfirmed => {
+                PageError::EmailUnconfirmed("connect X or LinkedIn accounts")
+            }
             ConnectError::Invalid(invalid) => PageError::BadRequest(invalid.message),
             ConnectError::Provider(e) => PageError::Provider(e.to_string()),
             ConnectError::Storage(e) => PageError::Internal(e.to_string()),

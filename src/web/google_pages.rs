@@ -182,12 +182,19 @@ async fn finish(
     let GoogleSignedIn {
         signed_in,
         password_removed,
-    } = match people::sign_in_with_google(&state.db, verified, &address).await {
+        taken_back,
+    } = match people::sign_in_with_google(&state.db, &state.key_cache, verified, &address).await {
         Ok(done) => done,
-        Err(AccountError::UnverifiedEmailTaken) => {
+        Err(AccountError::UnverifiedEmail) => {
+            return refused(
+                StatusCode::FORBIDDEN,
+                "Google has not confirmed that this email address belongs to this Google account, so it cannot sign in here or open an account. Confirm the address with Google, or sign up with your email and a password instead.",
+            );
+        }
+        Err(AccountError::OtherIdentityLinked) => {
             return refused(
                 StatusCode::CONFLICT,
-                "An account already uses this email address, and Google has not confirmed that it is yours, so the two were not linked. Sign in with your email and password instead.",
+                "The account with this email address is linked to a different Google account. Sign in with that one, or with your email and password, and unlink it under Profile and security first.",
             );
         }
         Err(AccountError::NoEmail) => {
@@ -212,12 +219,15 @@ async fn finish(
         signed_in.email.as_str(),
     )?;
     if password_removed {
-        session.flash(
-            "Your Google account is now linked, and your email address counts as confirmed. \
-             Nobody had confirmed it before, so the password on this account was removed and \
-             every other session ended: sign in with Google from now on, or set a new password \
-             with \"Forgot your password?\" on the sign-in page.",
-        )?;
+        let mut message = "Your Google account is now linked, and your email address counts as \
+             confirmed. Nobody had confirmed it before, so the password on this account was \
+             removed and every other session ended: sign in with Google from now on, or set a \
+             new password with \"Forgot your password?\" on the sign-in page."
+            .to_owned();
+        if let Some(summary) = taken_back.summary() {
+            message = format!("{message} {summary}");
+        }
+        session.flash(message)?;
         return Ok(see_other("/dashboard"));
     }
     let next = pending.next_path.as_deref().and_then(LocalPath::parse);

@@ -28,6 +28,8 @@ pub struct Nav {
     pub workspaces: Vec<SwitchTarget>,
     /// The settings pages this member's role may open.
     pub settings: Vec<NavLink>,
+    /// The user has not confirmed their email yet: every page says what waits for it.
+    pub unconfirmed: bool,
 }
 
 impl Nav {
@@ -163,6 +165,7 @@ impl Layout {
             section,
             workspaces,
             settings: settings_links(ctx.role, section),
+            unconfirmed: !ctx.email_confirmed,
         };
         Ok(Self {
             css: css_path(),

@@ -162,8 +162,16 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, PageError> {
     anonymous::admit(&req, &state, &form.csrf_token)?;
     let password = form.into_inner().password;
-    match people::reset_password(&state.db, &state.hashing, &query.token, password).await {
-        Ok(done) => {
+    let reset = people::reset_password(
+        &state.db,
+        &state.key_cache,
+        &state.hashing,
+        &query.token,
+        password,
+    )
+    .await;
+    match reset {
+        Ok((done, taken_back)) => {
             start_session(
                 &req,
                 &state,
@@ -172,6 +180,9 @@ pub async fn reset_password(
                 &done.workspace,
                 done.email.as_str(),
             )?;
+            if let Some(summary) = taken_back.summary() {
+                session.flash(format!("Your new password is set. {summary}"))?;
+            }
             Ok(see_other("/dashboard"))
         }
         Err(AccountError::Invalid(invalid)) => reset_page(

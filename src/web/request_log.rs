@@ -17,7 +17,10 @@ pub async fn log_requests(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let peer = req.peer_addr().map(|a| a.ip());
+    let trust = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|state| state.trust_forwarded_for);
+    let peer = crate::web::client_ip(req.request(), trust);
     let response = next.call(req).await?;
     let bytes = match response.response().body().size() {
         BodySize::Sized(n) => n,

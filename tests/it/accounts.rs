@@ -111,7 +111,7 @@ async fn an_email_already_taken_gets_a_generic_answer() {
 async fn sign_up_sends_a_single_use_verification_link_through_the_outbox() {
     let app = TestApp::spawn().await;
     let email = unique_email("erin");
-    app.browser().sign_up(&email, "").await;
+    app.browser().sign_up_unconfirmed(&email, "").await;
 
     let files: Vec<_> = std::fs::read_dir(app.outbox())
         .unwrap()

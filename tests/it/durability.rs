@@ -14,6 +14,8 @@ const BINARY: &str = env!("CARGO_BIN_EXE_socializer");
 struct Server {
     child: Child,
     base: String,
+    /// Where its mail lands (no SMTP server is set).
+    outbox: std::path::PathBuf,
 }
 
 /// A test that fails half-way still stops its server.
@@ -59,7 +61,18 @@ impl Server {
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .trim_end_matches('/')
             .to_owned();
-        Self { child, base }
+        Self {
+            child,
+            base,
+            outbox: data_dir.join("outbox"),
+        }
+    }
+
+    /// A browser that follows the links this server mails.
+    fn browser(&self) -> Browser {
+        let mut browser = Browser::new(&self.base);
+        browser.mail = Some(self.outbox.clone());
+        browser
     }
 
     fn kill_9(mut self) -> String {
@@ -89,12 +102,12 @@ async fn a_committed_sign_up_survives_kill_9() {
     let email = unique_email("durable");
 
     let server = Server::start(&data, &db);
-    let response = Browser::new(&server.base).sign_up(&email, "Survivor").await;
+    let response = server.browser().sign_up(&email, "Survivor").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     server.kill_9();
 
     let server = Server::start(&data, &db);
-    let browser = Browser::new(&server.base);
+    let browser = server.browser();
     let response = browser.log_in(&email, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(response.headers()), "/dashboard");
@@ -107,7 +120,7 @@ async fn the_log_carries_no_password_session_key_or_query_token() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::create(dir.path());
     let server = Server::start(&dir.path().join("data"), &db);
-    let browser = Browser::new(&server.base);
+    let browser = server.browser();
     let email = unique_email("quiet");
     let response = browser.sign_up(&email, "").await;
     let cookie = response
@@ -170,7 +183,7 @@ async fn no_platform_token_reaches_the_log_even_at_debug() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDatabase::create(dir.path());
     let server = Server::start_with(&dir.path().join("data"), &db, &platforms.vars(), "debug");
-    let browser = Browser::new(&server.base);
+    let browser = server.browser();
     browser.sign_up(&unique_email("tokens"), "Tokens").await;
     let api = crate::harness::ApiClient::new(
         &server.base,
@@ -465,7 +478,7 @@ async fn a_commit_survives_kill_9_after_someone_else_opened_the_database() {
     let data = dir.path().join("data");
     let server = Server::start(&data, &db);
     let (first, second) = (unique_email("first"), unique_email("second"));
-    let browser = Browser::new(&server.base);
+    let browser = server.browser();
     assert_eq!(
         browser.sign_up(&first, "").await.status(),
         StatusCode::SEE_OTHER
@@ -476,13 +489,13 @@ async fn a_commit_survives_kill_9_after_someone_else_opened_the_database() {
     for _ in 0..20 {
         assert_eq!(browser.get("/login").await.status(), StatusCode::OK);
     }
-    let response = Browser::new(&server.base).sign_up(&second, "").await;
+    let response = server.browser().sign_up(&second, "").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     server.kill_9();
 
     let server = Server::start(&data, &db);
     for email in [&first, &second] {
-        let response = Browser::new(&server.base).log_in(email, PASSWORD).await;
+        let response = server.browser().log_in(email, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email}");
     }
     server.kill_9();
@@ -568,7 +581,7 @@ async fn every_write_answered_before_a_kill_9_mid_burst_is_there_after_it() {
     )];
     let server = Server::start_with(&data, &db, &vars, "warn");
     let base = server.base.clone();
-    let owner = Browser::new(&base);
+    let owner = server.browser();
     owner.sign_up(&unique_email("burst"), "Burst").await;
     let live = ApiClient::new(&base, &owner.create_key("burst", "live", &[]).await);
     let test = ApiClient::new(&base, &owner.create_key("burst test", "test", &[]).await);
@@ -772,8 +785,10 @@ async fn a_server_starting_while_the_file_is_busy_waits_for_it() {
     drop(crate::harness::TestApp::spawn_on(db.clone(), |_| {}).await);
     let path = db.url.trim_start_matches("sqlite://").to_owned();
     let mut busy = diesel::SqliteConnection::establish(&path).unwrap();
+    // The server just stopped may still be closing its last connection: wait for it.
     busy.batch_execute(
-        "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; SELECT 1 FROM users LIMIT 1;",
+        "PRAGMA busy_timeout = 5000; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+         SELECT 1 FROM users LIMIT 1;",
     )
     .unwrap();
     let release = std::thread::spawn(move || {

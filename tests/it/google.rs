@@ -1,7 +1,8 @@
 //! Signing in with Google, against a real OpenID Connect provider on 127.0.0.1.
 
 use crate::harness::{
-    Browser, TestApp, all_at_once, cookie_value, header_value, location, texts, unique_email,
+    ApiClient, Browser, TestApp, all_at_once, cookie_value, header_value, location, status_of,
+    texts, unique_email,
 };
 use crate::oidc_provider::provider;
 use reqwest::StatusCode;
@@ -113,16 +114,20 @@ async fn a_new_person_gets_an_account_and_a_workspace_and_comes_back_to_it() {
 }
 
 #[tokio::test]
-async fn a_verified_email_links_to_an_unconfirmed_account_whose_password_and_sessions_end() {
+async fn a_verified_email_takes_back_an_unconfirmed_account_and_what_it_made() {
     let app = app().await;
     let email = unique_email("squatted");
-    // Someone signed up with this address and never confirmed it.
+    // Someone signed up with this address and never confirmed it; all they could make is a
+    // test key (live keys wait for the confirmation).
     let squatter = app.browser();
     assert_eq!(
-        squatter.sign_up(&email, "").await.status(),
+        squatter.sign_up_unconfirmed(&email, "").await.status(),
         StatusCode::SEE_OTHER
     );
     assert!(signed_in(&squatter).await);
+    let test_key = squatter.create_key("squatter's", "test", &[]).await;
+    let api = ApiClient::new(&app.base, &test_key);
+    assert_eq!(status_of(api.get("/v1/status")).await, StatusCode::OK);
 
     let owner = app.browser();
     let callback = through_google(&app, &owner, &format!("verified:{email}")).await;
@@ -131,17 +136,75 @@ async fn a_verified_email_links_to_an_unconfirmed_account_whose_password_and_ses
     let page = owner.page("/dashboard").await;
     let said = texts(&page, ".flash");
     assert!(
-        said.len() == 1 && said[0].contains("password on this account was removed"),
-        "{page}"
+        said.len() == 1
+            && said[0].contains("password on this account was removed")
+            && said[0].contains("squatter's"),
+        "the owner is told what was removed: {page}"
     );
 
     assert!(!signed_in(&squatter).await, "the earlier session ended");
+    assert_eq!(
+        status_of(api.get("/v1/status")).await,
+        StatusCode::UNAUTHORIZED,
+        "the key it made is revoked"
+    );
     let password_login = app.browser().log_in(&email, "correct horse battery").await;
     assert_eq!(password_login.status(), StatusCode::UNAUTHORIZED);
     assert!(verified(&app, &email));
     assert_eq!(users_with(&app, &email), 1);
     assert_eq!(app.db.rows("identities"), 1);
     assert!(signed_in(&owner).await);
+}
+
+/// Links an identity of the test provider to the account of `email` as an earlier version
+/// could have (with a subject no test login produces).
+fn link_old_identity(app: &TestApp, email: &str) {
+    app.db.execute_as_admin(&format!(
+        "INSERT INTO identities (issuer, subject, user_id, email, created_at) \
+         SELECT '{}', 'older:{email}', id, email, 1 FROM users WHERE email = '{email}'",
+        provider().issuer
+    ));
+}
+
+#[tokio::test]
+async fn a_verified_sign_in_meets_another_identity_of_the_same_provider_by_the_rules() {
+    let app = app().await;
+    // A confirmed account linked to another identity at the provider is not linked to a
+    // second one: a plain page says so (it was a constraint violation, a 500).
+    let confirmed = unique_email("linked");
+    app.browser().sign_up(&confirmed, "").await;
+    link_old_identity(&app, &confirmed);
+    let browser = app.browser();
+    let callback = through_google(&app, &browser, &format!("verified:{confirmed}")).await;
+    let refused = browser.get(&callback).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("linked to a different Google account")
+    );
+    assert!(!signed_in(&browser).await);
+    assert_eq!(app.db.rows("identities"), 1);
+
+    // An unconfirmed account's earlier identity was linked by whoever claimed the address: the
+    // owner's verified sign-in takes the account back and replaces it.
+    let unconfirmed = unique_email("claimed");
+    app.browser().sign_up_unconfirmed(&unconfirmed, "").await;
+    link_old_identity(&app, &unconfirmed);
+    let owner = app.browser();
+    let callback = through_google(&app, &owner, &format!("verified:{unconfirmed}")).await;
+    assert_eq!(location(owner.get(&callback).await.headers()), "/dashboard");
+    assert!(signed_in(&owner).await);
+    assert_eq!(
+        app.db.count_as_admin(&format!(
+            "SELECT COUNT(*) AS n FROM identities WHERE email = '{unconfirmed}' \
+             AND subject = 'verified:{unconfirmed}'"
+        )),
+        1
+    );
+    assert_eq!(app.db.rows("identities"), 2, "the older one is gone");
 }
 
 #[tokio::test]
@@ -238,23 +301,23 @@ async fn an_unverified_google_email_is_never_linked_to_an_account() {
     let attacker = app.browser();
     let callback = through_google(&app, &attacker, &format!("unverified:{email}")).await;
     let refused = attacker.get(&callback).await;
-    assert_eq!(refused.status(), StatusCode::CONFLICT);
-    assert!(refused.text().await.unwrap().contains("not confirmed"));
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("has not confirmed"));
     assert!(!signed_in(&attacker).await);
     assert!(signed_in(&victim).await);
     assert_eq!(app.db.rows("identities"), 0);
     let login = app.browser().log_in(&email, "correct horse battery").await;
     assert_eq!(login.status(), StatusCode::SEE_OTHER);
 
-    // An unverified email nobody uses makes an account, unconfirmed.
+    // An unverified email nobody uses makes no account either (it was one whose owner could
+    // later find it holding the address).
     let fresh = unique_email("unconfirmed");
     let browser = app.browser();
     let callback = through_google(&app, &browser, &format!("unverified:{fresh}")).await;
-    assert_eq!(
-        location(browser.get(&callback).await.headers()),
-        "/dashboard"
-    );
-    assert!(!verified(&app, &fresh));
+    assert_eq!(browser.get(&callback).await.status(), StatusCode::FORBIDDEN);
+    assert!(!signed_in(&browser).await);
+    assert_eq!(users_with(&app, &fresh), 0);
+    assert_eq!(app.db.rows("workspaces"), 1, "the victim's only");
 
     // No email at all: nothing to make an account with.
     let browser = app.browser();
@@ -465,13 +528,11 @@ async fn the_owner_of_an_address_resetting_its_password_unlinks_an_unproven_goog
     })
     .await;
     let email = unique_email("claimed");
-    // Someone whose provider does not vouch for the address makes the account first.
+    // Someone claimed the address and, under an earlier version, linked an identity the
+    // provider did not vouch for.
     let claimer = app.browser();
-    let callback = through_google(&app, &claimer, &format!("unverified:{email}")).await;
-    assert_eq!(
-        location(claimer.get(&callback).await.headers()),
-        "/dashboard"
-    );
+    claimer.sign_up_unconfirmed(&email, "").await;
+    link_old_identity(&app, &email);
     assert_eq!(app.db.rows("identities"), 1);
 
     // The address's owner resets the password through the link that reached their inbox.
@@ -493,11 +554,10 @@ async fn the_owner_of_an_address_resetting_its_password_unlinks_an_unproven_goog
     assert!(!signed_in(&claimer).await);
     assert!(verified(&app, &email));
 
-    // The claimer signing in with the provider again is refused: the address is taken now,
-    // and still unverified at the provider.
+    // The claimer signing in with an identity the provider does not vouch for is refused.
     let again = app.browser();
     let callback = through_google(&app, &again, &format!("unverified:{email}")).await;
-    assert_eq!(again.get(&callback).await.status(), StatusCode::CONFLICT);
+    assert_eq!(again.get(&callback).await.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

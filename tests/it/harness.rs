@@ -172,10 +172,16 @@ pub fn base_vars(dir: &TempDir, db: &TestDatabase) -> HashMap<String, String> {
     ])
 }
 
+/// Not a variable the server reads: a test's mailbox names the folder where the server's mail
+/// lands, so that its browsers can follow the links sent to them.
+pub const MAIL_FOLDER_VAR: &str = "SOCIALIZER_TEST_MAIL_FOLDER";
+
 pub struct TestApp {
     pub base: String,
     pub dir: TempDir,
     pub db: Arc<TestDatabase>,
+    /// Where the server's mail lands, one file a message: the outbox, or a test's maildir.
+    pub mail: std::path::PathBuf,
     server: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -237,8 +243,16 @@ impl TestApp {
         db: Arc<TestDatabase>,
         adjust: impl FnOnce(&mut HashMap<String, String>),
     ) -> Self {
-        let config = Self::config_for(&dir, &db, adjust);
-        Self::start(dir, db, config).await
+        let mut mail = None;
+        let config = Self::config_for(&dir, &db, |vars| {
+            adjust(vars);
+            mail = vars.get(MAIL_FOLDER_VAR).map(std::path::PathBuf::from);
+        });
+        let mut app = Self::start(dir, db, config).await;
+        if let Some(folder) = mail {
+            app.mail = folder;
+        }
+        app
     }
 
     async fn start(dir: TempDir, db: Arc<TestDatabase>, mut config: Config) -> Self {
@@ -261,18 +275,23 @@ impl TestApp {
                 .expect("wait for the server");
         // Clients talk to the bound address, whatever public URL the server was given.
         let base = format!("http://{address}");
+        let mail = dir.path().join("data").join("outbox");
         Self {
             base,
             dir,
             db,
+            mail,
             server,
             thread: Some(thread),
         }
     }
 
-    /// A fresh browser: its own cookie jar, redirects not followed.
+    /// A fresh browser: its own cookie jar, redirects not followed. It reads this server's
+    /// outbox, so that signing up confirms the address as its owner would.
     pub fn browser(&self) -> Browser {
-        Browser::new(&self.base)
+        let mut browser = Browser::new(&self.base);
+        browser.mail = Some(self.mail.clone());
+        browser
     }
 
     pub fn outbox(&self) -> std::path::PathBuf {
@@ -283,6 +302,8 @@ impl TestApp {
 pub struct Browser {
     pub base: String,
     pub client: reqwest::Client,
+    /// Where the server's mail lands, when the test reads it (see `sign_up`).
+    pub mail: Option<std::path::PathBuf>,
 }
 
 impl Browser {
@@ -307,6 +328,7 @@ impl Browser {
         Self {
             base: base.to_owned(),
             client,
+            mail: None,
         }
     }
 
@@ -341,7 +363,22 @@ impl Browser {
         csrf_in(&html)
     }
 
+    /// Signs up and, when the browser reads the outbox, follows the confirmation link that
+    /// sign-up sent, as the address's owner would: most tests act as a confirmed account.
     pub async fn sign_up(&self, email: &str, workspace: &str) -> Response {
+        let response = self.sign_up_unconfirmed(email, workspace).await;
+        if response.status() == StatusCode::SEE_OTHER
+            && let Some(mail) = &self.mail
+        {
+            let path = confirmation_link(mail, email).await;
+            let confirmed = self.get(&path).await;
+            assert_eq!(confirmed.status(), StatusCode::OK, "confirmation link");
+        }
+        response
+    }
+
+    /// Signs up without opening the confirmation link.
+    pub async fn sign_up_unconfirmed(&self, email: &str, workspace: &str) -> Response {
         let token = self.csrf("/signup").await;
         self.post_form(
             "/signup",
@@ -399,6 +436,41 @@ impl Browser {
         assert_eq!(response.status(), StatusCode::OK, "{path} should be shown");
         response.text().await.expect("page")
     }
+}
+
+/// The path of the newest confirmation link sent to `email`, waiting for it.
+pub async fn confirmation_link(mail: &std::path::Path, email: &str) -> String {
+    mailed_link(mail, email, "/verify-email").await
+}
+
+/// The path of the newest link to `path` (`/reset-password`) sent to `email`, found in the
+/// folder where the server's mail lands, waiting for it (mail goes out after the answer).
+pub async fn mailed_link(mail: &std::path::Path, email: &str, path: &str) -> String {
+    let to = format!("to: {}", email.to_lowercase());
+    let wanted = format!("{path}?token=");
+    for _ in 0..100 {
+        let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(mail)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let text = decode_quoted_printable(&std::fs::read_to_string(entry.path()).ok()?);
+                let modified = entry.metadata().ok()?.modified().ok()?;
+                (text.to_lowercase().contains(&to) && text.contains(&wanted))
+                    .then_some((modified, text))
+            })
+            .collect();
+        found.sort_by_key(|(at, _)| *at);
+        if let Some((_, text)) = found.pop() {
+            let link = text
+                .split_whitespace()
+                .find(|w| w.contains(&wanted))
+                .expect("a link");
+            return link[link.find(path).expect("path")..].to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no {path} link to {email} in {}", mail.display());
 }
 
 pub fn csrf_in(html: &str) -> String {

@@ -52,6 +52,15 @@ impl Mailbox {
             "SOCIALIZER_SMTP_URL".into(),
             format!("smtp://127.0.0.1:{}", self.port),
         );
+        vars.insert(
+            crate::harness::MAIL_FOLDER_VAR.into(),
+            self.dir
+                .path()
+                .join("maildir")
+                .join("new")
+                .display()
+                .to_string(),
+        );
     }
 
     /// Every message received so far, decoded, oldest first.

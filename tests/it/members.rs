@@ -17,7 +17,7 @@ pub async fn member_id(browser: &Browser, email: &str) -> String {
         .to_owned()
 }
 
-async fn set_role(browser: &Browser, id: &str, role: &str) -> reqwest::Response {
+pub async fn set_role(browser: &Browser, id: &str, role: &str) -> reqwest::Response {
     browser
         .submit(
             "/settings/members",

@@ -272,7 +272,7 @@ async fn the_dashboard_sends_the_confirmation_link_again_until_the_email_is_conf
     let (app, mailbox) = app_with_mail().await;
     let email = unique_email("unconfirmed");
     let browser = app.browser();
-    browser.sign_up(&email, "").await;
+    browser.sign_up_unconfirmed(&email, "").await;
     mailbox.wait_for(&email, 1).await;
 
     let dashboard = browser.dashboard().await;

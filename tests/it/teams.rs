@@ -9,16 +9,16 @@ use crate::mailbox::Mailbox;
 use crate::members::member_id;
 use reqwest::StatusCode;
 
-struct Team {
-    app: TestApp,
+pub struct Team {
+    pub app: TestApp,
     mailbox: Mailbox,
-    owner: Browser,
-    admin: Browser,
-    admin_email: String,
+    pub owner: Browser,
+    pub admin: Browser,
+    pub admin_email: String,
 }
 
 /// An owner of "Acme" and an admin they invited.
-async fn team() -> Team {
+pub async fn team() -> Team {
     team_with(|_| {}).await
 }
 
