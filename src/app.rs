@@ -171,6 +171,10 @@ impl Application {
                 public_url.scheme() == "https",
             ),
             anonymous_posts: Default::default(),
+            slow_clients: Arc::new(web::slow_clients::SlowClients::new(
+                config.body_deadline,
+                config.requests_per_client,
+            )),
         });
         let https = state.is_https();
         let state_for_tasks = state.clone();
@@ -182,6 +186,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     web::limits::reject_oversized_headers,
                 ))
+                .wrap(actix_web::middleware::from_fn(web::slow_clients::bound))
                 .wrap(security_headers::middleware(https))
                 .wrap(actix_web::middleware::from_fn(
                     web::request_log::log_requests,

@@ -69,6 +69,10 @@ pub struct Config {
     pub hashing_threads: Option<usize>,
     /// How often recorded key uses are written (a key's last use is shown at most a minute late).
     pub key_usage_flush: std::time::Duration,
+    /// How long a request's body may take to arrive (408 after it).
+    pub body_deadline: std::time::Duration,
+    /// Requests one client address may have in progress at once (429 past it).
+    pub requests_per_client: usize,
     /// Keep verified keys in memory (see `keys::KeyCache`). The benchmark turns it off to
     /// measure the database path.
     pub cache_keys: bool,
@@ -150,6 +154,8 @@ impl Config {
             workers: None,
             hashing_threads: None,
             key_usage_flush: std::time::Duration::from_secs(10),
+            body_deadline: std::time::Duration::from_secs(10),
+            requests_per_client: 128,
             cache_keys: true,
             redis_url: var("SOCIALIZER_REDIS_URL")
                 .map(|raw| RedisUrl::parse(raw.trim()))

@@ -27,6 +27,8 @@ pub struct AppState {
     pub anonymous_csrf: crate::auth::csrf::AnonymousCsrf,
     /// Form posts by visitors who are not signed in, per client address.
     pub anonymous_posts: RateLimiter,
+    /// Body deadlines and requests in progress per client address.
+    pub slow_clients: std::sync::Arc<crate::web::slow_clients::SlowClients>,
 }
 
 /// API requests per minute per workspace, by plan.

@@ -251,7 +251,10 @@ impl Traffic {
                         continue;
                     };
                     // Quoted-printable: soft line breaks, and `=` written as `=3D`.
-                    let text = raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+                    let text = raw
+                        .replace("=\r\n", "")
+                        .replace("=\n", "")
+                        .replace("=3D", "=");
                     if !text.contains(&format!("To: {email}")) {
                         continue;
                     }

@@ -159,6 +159,7 @@ pub struct Begun {
     responses(
         (status = 200, description = "Where to send the user", body = Begun),
         (status = 400, description = "A bad redirect_uri", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks accounts:write (insufficient_scope), or the signed-in person's email is not confirmed and the platform is live (email_unconfirmed)", body = ErrorEnvelope),
         (status = 404, description = "Platform not offered, or not in this key's mode", body = ErrorEnvelope),
     )
 )]

@@ -8,6 +8,8 @@ use std::fmt;
 #[derive(Debug)]
 pub enum ApiError {
     InvalidRequest(String),
+    /// The request's body did not arrive within the deadline (408).
+    RequestTimeout,
     InvalidState,
     PayloadTooLarge,
     HeadersTooLarge,
@@ -44,6 +46,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::InvalidRequest(_)
+            | ApiError::RequestTimeout
             | ApiError::PayloadTooLarge
             | ApiError::HeadersTooLarge
             | ApiError::TooManyHeaders
@@ -68,6 +71,9 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::InvalidRequest(why) => f.write_str(why),
+            ApiError::RequestTimeout => {
+                f.write_str("The request body did not arrive in time; the connection is closed")
+            }
             ApiError::InvalidState => f.write_str(
                 "Invalid state: unknown, already used, expired, or from another workspace",
             ),
@@ -119,6 +125,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::InvalidRequest(_) | ApiError::InvalidState => StatusCode::BAD_REQUEST,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Provider(_) => StatusCode::BAD_GATEWAY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::HeadersTooLarge | ApiError::TooManyHeaders => {

@@ -164,7 +164,7 @@ pub struct CreateBody {
     responses(
         (status = 201, description = "The new key, with its plaintext", body = KeyJson),
         (status = 400, description = "A bad field, named in the message", body = ErrorEnvelope),
-        (status = 403, description = "The key lacks a scope it asks for", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks a scope it asks for (insufficient_scope), or a live key is asked for by an account whose email is not confirmed (email_unconfirmed)", body = ErrorEnvelope),
         (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
     )
 )]
@@ -210,7 +210,7 @@ fn made_key((view, secret): (KeyView, crate::auth::api_key::NewApiKey)) -> HttpR
     params(("id" = String, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "The key lacks keys:write, or the target has scopes beyond the calling key's", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks keys:write, the target has scopes beyond the calling key's, or a live replacement is asked for by an account whose email is not confirmed (email_unconfirmed)", body = ErrorEnvelope),
         (status = 404, description = "No such key in this workspace (a test key sees only test keys)", body = ErrorEnvelope),
     )
 )]
@@ -247,7 +247,7 @@ pub struct RollBody {
         (status = 201, description = "The replacement, with its plaintext", body = KeyJson),
         (status = 400, description = "A bad grace period", body = ErrorEnvelope),
         (status = 409, description = "conflict: the key is revoked, expired or rolled already (roll its replacement)", body = ErrorEnvelope),
-        (status = 403, description = "The key lacks keys:write, or the target has scopes beyond the calling key's", body = ErrorEnvelope),
+        (status = 403, description = "The key lacks keys:write, the target has scopes beyond the calling key's, or a live replacement is asked for by an account whose email is not confirmed (email_unconfirmed)", body = ErrorEnvelope),
         (status = 404, description = "No such key in this workspace (a test key sees only test keys)", body = ErrorEnvelope),
         (status = 413, description = "Body over 64 KiB", body = ErrorEnvelope),
     )

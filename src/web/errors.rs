@@ -25,6 +25,8 @@ pub enum PageError {
     NotFound,
     BadRequest(String),
     PayloadTooLarge,
+    /// The form's body did not arrive within the deadline (408).
+    RequestTimeout,
     /// Too many form posts from one address, or the password hashes waiting are at their bound:
     /// try again after this many seconds.
     TooManyRequests {
@@ -49,6 +51,7 @@ impl fmt::Display for PageError {
             PageError::NotFound => f.write_str("not found"),
             PageError::BadRequest(why) => f.write_str(why),
             PageError::PayloadTooLarge => f.write_str("request body too large"),
+            PageError::RequestTimeout => f.write_str("request body too slow"),
             PageError::TooManyRequests { .. } => f.write_str("too many requests"),
             PageError::Busy => f.write_str("too busy"),
             PageError::Provider(why) => f.write_str(why),
@@ -184,6 +187,7 @@ impl ResponseError for PageError {
             PageError::OtherWorkspace | PageError::Conflict(_) => StatusCode::CONFLICT,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            PageError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             PageError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             PageError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Provider(_) => StatusCode::BAD_GATEWAY,
@@ -228,6 +232,10 @@ impl ResponseError for PageError {
             PageError::PayloadTooLarge => MessagePage::new(
                 "Too much data",
                 "The form sent more data than this page accepts.",
+            ),
+            PageError::RequestTimeout => MessagePage::new(
+                "Too slow",
+                "The form's data did not arrive in time. Check your connection and try again.",
             ),
             PageError::TooManyRequests { .. } => MessagePage::new(
                 "Too many attempts",

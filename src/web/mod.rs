@@ -25,6 +25,7 @@ pub mod security_headers;
 mod security_page;
 mod settings_page;
 mod sign_in_pages;
+pub mod slow_clients;
 mod user_agent;
 mod workspace_pages;
 

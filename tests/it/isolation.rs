@@ -49,6 +49,7 @@ async fn owned_workspace(db: &Database, name: &str) -> (WorkspaceId, UserId) {
     let (u, w) = (user.clone(), workspace.clone());
     db.write(Global, move |conn| {
         socializer::db::users::insert(conn, &u, &email, None, 0)?;
+        socializer::db::users::mark_email_verified(conn, &u, 0)?;
         let mut ws = conn.enter_workspace(w)?;
         socializer::db::workspaces::create(&mut ws, &name, 0)?;
         socializer::db::memberships::add(&mut ws, &u, Role::Owner, 0)

@@ -30,6 +30,8 @@ mod scale_out;
 mod security_page;
 mod sessions;
 mod shared_limits;
+mod slow_clients;
+mod strangers;
 mod teams;
 mod unconfirmed;
 mod workspaces;
