@@ -23,7 +23,7 @@ pub use members::{MemberChange, change_member, leave_workspace, members, workspa
 pub use password_reset::{request_password_reset, reset_link_is_live, reset_password};
 pub use security::{PasswordChange, Security, change_password, end_session, security};
 pub use signin::{SignedIn, sign_in, sign_out_everywhere};
-pub use signup::{SignUp, SignedUp, resend_verification, sign_up, verify_email};
+pub use signup::{SignUp, SignedUp, Verification, resend_verification, sign_up, verify_email};
 pub use takeover::TakenBack;
 pub use workspace_admin::{delete_workspace, rename_workspace, set_plan};
 pub use workspaces::{

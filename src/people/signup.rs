@@ -153,20 +153,45 @@ pub async fn resend_verification(
     Ok(())
 }
 
-/// Spends a verification link (single use, 24 h) and marks the email verified.
-pub async fn verify_email(db: &Database, token: &str) -> Result<(), AccountError> {
+/// What following a verification link did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// The link was spent and the email counts as confirmed.
+    Confirmed,
+    /// The link is live but was opened without being signed in as its account: it stays
+    /// unspent. Whoever receives the mail is not yet shown to be whoever opened the account,
+    /// and confirming a stranger's account would hand it the address's full powers.
+    SignInFirst,
+}
+
+/// Spends a verification link (single use, 24 h) and marks the email verified, when it is
+/// opened by the account it was sent for (`signed_in`).
+pub async fn verify_email(
+    db: &Database,
+    token: &str,
+    signed_in: Option<&UserId>,
+) -> Result<Verification, AccountError> {
     if token.is_empty() || token.len() > 128 {
         return Err(AccountError::InvalidToken);
     }
     let token_hash = sha256_hex(token);
+    let signed_in = signed_in.cloned();
     db.write(Global, move |conn| {
         let now = now();
+        let Some(owner) = email_tokens::live_user(conn, &token_hash, Purpose::VerifyEmail, now)?
+        else {
+            return Err(AccountError::InvalidToken);
+        };
+        if signed_in.as_ref() != Some(&owner) {
+            return Ok(Verification::SignInFirst);
+        }
         match email_tokens::consume(conn, &token_hash, Purpose::VerifyEmail, now)? {
-            Some(user) => users::mark_email_verified(conn, &user, now).map(|()| true),
-            None => Ok(false),
+            Some(user) => {
+                users::mark_email_verified(conn, &user, now)?;
+                Ok(Verification::Confirmed)
+            }
+            None => Err(AccountError::InvalidToken),
         }
     })
-    .await?
-    .then_some(())
-    .ok_or(AccountError::InvalidToken)
+    .await
 }

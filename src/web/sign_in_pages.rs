@@ -304,15 +304,32 @@ pub struct TokenQuery {
 #[get("/verify-email")]
 pub async fn verify_email(
     state: web::Data<AppState>,
+    session: SessionState,
     query: PageQuery<TokenQuery>,
 ) -> Result<HttpResponse, PageError> {
-    match people::verify_email(&state.db, &query.token).await {
-        Ok(()) => render_message(
+    let signed_in = session.user_id();
+    match people::verify_email(&state.db, &query.token, signed_in.as_ref()).await {
+        Ok(people::Verification::Confirmed) => render_message(
             StatusCode::OK,
             &MessagePage::new(
                 "Email confirmed",
                 "Thank you: your email address is confirmed.",
             ),
+        ),
+        Ok(people::Verification::SignInFirst) => render_message(
+            StatusCode::OK,
+            &MessagePage {
+                link_href: "/login",
+                link_text: "Sign in",
+                ..MessagePage::new(
+                    "Sign in to confirm",
+                    "This link confirms the address of an account once it is opened by that \
+                     account: sign in to it in this browser, then open the link again (it \
+                     works for 24 hours). If you never opened an account with this address, \
+                     someone else did: choose \"Forgot your password?\" on the sign-in page to \
+                     take it over, which removes whatever they set up.",
+                )
+            },
         ),
         Err(AccountError::InvalidToken) => render_message(
             StatusCode::BAD_REQUEST,

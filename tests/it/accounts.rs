@@ -127,16 +127,44 @@ async fn sign_up_sends_a_single_use_verification_link_through_the_outbox() {
         .find(|w| w.contains("/verify-email?token="))
         .expect("the email has a verification link");
     let path = &link[link.find("/verify-email").unwrap()..];
-
-    let anonymous = Browser::new(&app.base);
-    assert_eq!(anonymous.get(path).await.status(), StatusCode::OK);
-    assert_eq!(
+    let confirmed = || {
         app.db
-            .count_as_admin("SELECT COUNT(*) AS n FROM users WHERE email_verified_at IS NOT NULL"),
-        1
+            .count_as_admin("SELECT COUNT(*) AS n FROM users WHERE email_verified_at IS NOT NULL")
+    };
+
+    // Opened by someone not signed in as the account: it asks them to, and stays unspent
+    // (whoever reads the inbox is not shown to be whoever opened the account).
+    let anonymous = Browser::new(&app.base);
+    let asked = anonymous.get(path).await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert!(asked.text().await.unwrap().contains("Sign in to confirm"));
+    let stranger = app.browser();
+    stranger.sign_up(&unique_email("stranger"), "").await;
+    let before = confirmed();
+    assert!(
+        stranger
+            .get(path)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Sign in to confirm"),
+        "another account's session does not confirm it either"
     );
+    assert_eq!(confirmed(), before);
+
+    let owner = app.browser();
     assert_eq!(
-        anonymous.get(path).await.status(),
+        owner
+            .log_in(&email, crate::harness::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(owner.get(path).await.status(), StatusCode::OK);
+    assert_eq!(confirmed(), before + 1);
+    assert_eq!(
+        owner.get(path).await.status(),
         StatusCode::BAD_REQUEST,
         "the link is single-use"
     );

@@ -419,14 +419,15 @@ async fn forgot_password_reset_by_email_then_the_security_page() {
     assert!(answered.is_ok(), "the form was answered");
     crate::page_checks::check_page(&browser, "forgot-password-sent").await;
 
-    // The confirmation link sent at sign-up, followed while signed out.
+    // The confirmation link sent at sign-up, followed while signed out: it asks to sign in
+    // first, and stays unspent.
     let verify = mailbox.link(&email, "/verify-email", 1).await;
     browser
         .goto(&format!("{}{verify}", app.base))
         .await
         .unwrap();
-    assert_eq!(text(&browser, "main h1").await, "Email confirmed");
-    crate::page_checks::check_page(&browser, "email-confirmed").await;
+    assert_eq!(text(&browser, "main h1").await, "Sign in to confirm");
+    crate::page_checks::check_page(&browser, "email-sign-in-to-confirm").await;
 
     let link = mailbox.link(&email, "/reset-password", 1).await;
     browser.goto(&format!("{}{link}", app.base)).await.unwrap();
@@ -434,6 +435,17 @@ async fn forgot_password_reset_by_email_then_the_security_page() {
     fill(&browser, "password", "a fresh browser passphrase").await;
     click_to(&browser, "main button[type=submit]", "/dashboard").await;
     assert_eq!(text(&browser, "h1").await, "Reset Co");
+    // Signed in, the confirmation link is spent; the reset had confirmed the address already.
+    browser
+        .goto(&format!("{}{verify}", app.base))
+        .await
+        .unwrap();
+    assert_eq!(text(&browser, "main h1").await, "Email confirmed");
+    crate::page_checks::check_page(&browser, "email-confirmed").await;
+    browser
+        .goto(&format!("{}/dashboard", app.base))
+        .await
+        .unwrap();
 
     open_settings(&browser, "Profile and security").await;
     assert!(

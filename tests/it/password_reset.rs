@@ -285,7 +285,7 @@ async fn the_dashboard_sends_the_confirmation_link_again_until_the_email_is_conf
     assert!(shown.contains("We sent a new confirmation link"), "{shown}");
     let messages = mailbox.wait_for(&email, 2).await;
     let path = link_in(&messages[1], "/verify-email");
-    assert_eq!(app.browser().get(&path).await.status(), StatusCode::OK);
+    assert_eq!(browser.get(&path).await.status(), StatusCode::OK);
 
     // Confirmed: the notice and its button are gone, and asking again sends nothing.
     let dashboard = browser.dashboard().await;
