@@ -64,28 +64,7 @@ impl Application {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
-        // Sized for the cores: a query holds a connection only while it runs, off the async
-        // threads, and more connections than the machine can drive only queue inside the
-        // database instead. PostgreSQL gets a few per core for the time spent on the network.
-        let pool_size = match config.database_url.backend() {
-            crate::db::Backend::Sqlite => 8,
-            crate::db::Backend::Postgres => u32::try_from(cores * 4).unwrap_or(64).clamp(8, 64),
-        };
-        let url = config.database_url.clone();
-        let db = tokio::task::spawn_blocking(move || Database::open(&url, pool_size))
-            .await
-            .map_err(|e| StartupError::Other(e.to_string()))??;
-
-        if config.environment == crate::config::Environment::Production
-            && db.login_role_bypasses_rls().await?
-        {
-            return Err(StartupError::Other(
-                "SOCIALIZER_DATABASE_URL logs in as a superuser or a role with BYPASSRLS; in \
-                 production the service must log in as a role of its own that is a member of \
-                 socializer_app (see the README, \"A database role for the service\")"
-                    .into(),
-            ));
-        }
+        let db = open_database(&config, cores).await?;
         let keyring = Keyring::new(&config.root_key, &config.previous_root_keys);
         check_root_keys(&db, &keyring)
             .await
@@ -118,39 +97,9 @@ impl Application {
             )
             .map_err(StartupError::Other)?,
         );
-        let google = config
-            .google
-            .clone()
-            .map(|app| {
-                let http = crate::connect::oauth::http_client()?;
-                crate::google::GoogleSignIn::new(app, &public_url, http)
-            })
-            .transpose()
-            .map_err(StartupError::Other)?;
-        let mut key_listener = None;
-        let key_cache = match (&config.database_url, config.cache_keys) {
-            (_, false) => Arc::new(crate::keys::KeyCache::disabled()),
-            (crate::db::DatabaseUrl::Sqlite(_), true) => Arc::new(crate::keys::KeyCache::enabled()),
-            (crate::db::DatabaseUrl::Postgres(url), true) => {
-                // Off until the listener hears every process's key changes.
-                let cache = Arc::new(crate::keys::KeyCache::shared());
-                let listener = crate::keys::listener::spawn(
-                    url.clone(),
-                    format!("socializer key listener {address}"),
-                    cache.clone(),
-                )
-                .map_err(|e| StartupError::Other(format!("key-change listener: {e}")))?;
-                key_listener = Some(listener);
-                cache
-            }
-        };
-        let rate_limiter = match &config.redis_url {
-            Some(url) => crate::api::shared_limits::ApiLimits::in_redis(url)
-                .map_err(|e| StartupError::Other(format!("SOCIALIZER_REDIS_URL: {e}")))?,
-            None => crate::api::shared_limits::ApiLimits::local(),
-        };
-        // Shared from the first request when Redis answers; if not, the server starts anyway.
-        rate_limiter.connect().await;
+        let google = google_sign_in(&config, &public_url)?;
+        let (key_cache, key_listener) = key_cache(&config, address)?;
+        let rate_limiter = rate_limiter(&config).await?;
         let state = actix_web::web::Data::new(AppState {
             db: db.clone(),
             hashing,
@@ -176,34 +125,13 @@ impl Application {
                 config.requests_per_client,
             )),
         });
-        let https = state.is_https();
-        let state_for_tasks = state.clone();
-        let secret = config.session_secret.0.clone();
-
-        let make_app = move || {
-            App::new()
-                .app_data(state.clone())
-                .wrap(actix_web::middleware::from_fn(
-                    web::limits::reject_oversized_headers,
-                ))
-                .wrap(actix_web::middleware::from_fn(web::slow_clients::bound))
-                .wrap(security_headers::middleware(https))
-                .wrap(actix_web::middleware::from_fn(
-                    web::request_log::log_requests,
-                ))
-                .configure(web::configure_public)
-                // The dashboard's own pages may call the API with their session.
-                .service(crate::api::scope().wrap(web::session_middleware(&state, &secret)))
-                .service(
-                    actix_web::web::scope("")
-                        .wrap(actix_web::middleware::from_fn(web::frame::signed_in_frame))
-                        .wrap(web::session_middleware(&state, &secret))
-                        .configure(web::configure_pages)
-                        .default_service(actix_web::web::to(web::not_found)),
-                )
-        };
-        let server = serve(listener, address, config.workers.unwrap_or(cores), make_app)
-            .map_err(|source| StartupError::Bind { address, source })?;
+        let server = serve(
+            state.clone(),
+            config.session_secret.0.clone(),
+            config.workers.unwrap_or(cores),
+            listener,
+        )
+        .map_err(|source| StartupError::Bind { address, source })?;
 
         Ok(Self {
             _single_process: single_process,
@@ -211,7 +139,7 @@ impl Application {
             address,
             public_url,
             db,
-            state: state_for_tasks,
+            state,
             key_usage_flush: config.key_usage_flush,
             refresh_every: config.refresh_every,
             key_listener,
@@ -255,62 +183,131 @@ impl Application {
     }
 }
 
-/// What `actix_web::HttpServer` would build, with one step added: every connection's request
-/// heads pass through `request_heads` first, so that the heads actix-http would refuse with an
-/// empty body reach the application and get its answer instead.
-fn serve<F, I, S, B>(
-    listener: TcpListener,
-    address: SocketAddr,
+/// The HTTP server over `listener`: actix-web's, with the service's middleware and routes.
+fn serve(
+    state: actix_web::web::Data<AppState>,
+    secret: Vec<u8>,
     workers: usize,
-    make_app: F,
-) -> std::io::Result<Server>
-where
-    F: Fn() -> I + Send + Clone + 'static,
-    I: actix_service::IntoServiceFactory<S, actix_http::Request>,
-    S: actix_service::ServiceFactory<
-            actix_http::Request,
-            Config = actix_web::dev::AppConfig,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-            InitError = (),
-        > + 'static,
-    B: actix_web::body::MessageBody + 'static,
-{
-    use actix_service::{ServiceFactoryExt as _, fn_service, map_config};
-    use web::request_heads::InspectedStream;
-    let builder = actix_server::Server::build();
-    let shutdown = builder.graceful_shutdown_signal();
-    let server = builder
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let https = state.is_https();
+    let make_app = move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(
+                web::limits::reject_oversized_headers,
+            ))
+            .wrap(actix_web::middleware::from_fn(web::slow_clients::bound))
+            .wrap(security_headers::middleware(https))
+            .wrap(actix_web::middleware::from_fn(
+                web::request_log::log_requests,
+            ))
+            .configure(web::configure_public)
+            // The dashboard's own pages may call the API with their session.
+            .service(crate::api::scope().wrap(web::session_middleware(&state, &secret)))
+            .service(
+                actix_web::web::scope("")
+                    .wrap(actix_web::middleware::from_fn(web::frame::signed_in_frame))
+                    .wrap(web::session_middleware(&state, &secret))
+                    .configure(web::configure_pages)
+                    .default_service(actix_web::web::to(web::not_found)),
+            )
+    };
+    Ok(actix_web::HttpServer::new(make_app)
         .workers(workers)
-        .listen("socializer", listener, move || {
-            let shutdown = shutdown.clone();
-            let app = make_app()
-                .into_factory()
-                .map_err(|e: actix_web::Error| e.error_response());
-            let http = actix_http::HttpService::build()
-                // Idle kept-alive connections close as soon as the server stops, instead of
-                // holding the stop until their keep-alive runs out (HttpServer wires it alike).
-                .graceful_shutdown_signal(move || {
-                    let shutdown = shutdown.clone();
-                    async move { shutdown.notified().await }
-                })
-                .client_request_timeout(Duration::from_secs(5))
-                .client_disconnect_timeout(Duration::from_secs(1))
-                // A replaced head is followed by the end of the stream; the answer to it must
-                // still be written.
-                .h1_allow_half_closed(true)
-                .local_addr(address)
-                .h1(map_config(app, |()| actix_web::dev::AppConfig::default()));
-            fn_service(|io: actix_web::rt::net::TcpStream| {
-                let peer = io.peer_addr().ok();
-                // As HttpServer does: answers are written whole, not held back by Nagle.
-                let _ = io.set_nodelay(true);
-                std::future::ready(Ok((InspectedStream::new(io), peer)))
-            })
-            .and_then(http)
-        })?
-        .run();
-    Ok(server)
+        // A connection must send its head within 5 s, and is closed 1 s after the server gave
+        // up on it; an idle kept-alive one is closed after 5 s.
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .listen(listener)?
+        .run())
+}
+
+/// Sign-in with Google, when configured.
+fn google_sign_in(
+    config: &Config,
+    public_url: &Url,
+) -> Result<Option<crate::google::GoogleSignIn>, StartupError> {
+    config
+        .google
+        .clone()
+        .map(|app| {
+            let http = crate::connect::oauth::http_client()?;
+            crate::google::GoogleSignIn::new(app, public_url, http)
+        })
+        .transpose()
+        .map_err(StartupError::Other)
+}
+
+/// The API's rate limits: in Redis when configured (shared from the first request when Redis
+/// answers; if not, the server starts anyway), else in this process.
+async fn rate_limiter(
+    config: &Config,
+) -> Result<crate::api::shared_limits::ApiLimits, StartupError> {
+    let limiter = match &config.redis_url {
+        Some(url) => crate::api::shared_limits::ApiLimits::in_redis(url)
+            .map_err(|e| StartupError::Other(format!("SOCIALIZER_REDIS_URL: {e}")))?,
+        None => crate::api::shared_limits::ApiLimits::local(),
+    };
+    limiter.connect().await;
+    Ok(limiter)
+}
+
+/// Opens the pool, sized for the cores, and refuses in production a login role that could step
+/// out of row-level security.
+async fn open_database(config: &Config, cores: usize) -> Result<Database, StartupError> {
+    // Sized for the cores: a query holds a connection only while it runs, off the async
+    // threads, and more connections than the machine can drive only queue inside the
+    // database instead. PostgreSQL gets a few per core for the time spent on the network.
+    let pool_size = match config.database_url.backend() {
+        crate::db::Backend::Sqlite => 8,
+        crate::db::Backend::Postgres => u32::try_from(cores * 4).unwrap_or(64).clamp(8, 64),
+    };
+    let url = config.database_url.clone();
+    let db = tokio::task::spawn_blocking(move || Database::open(&url, pool_size))
+        .await
+        .map_err(|e| StartupError::Other(e.to_string()))??;
+    if config.environment == crate::config::Environment::Production
+        && db.login_role_bypasses_rls().await?
+    {
+        return Err(StartupError::Other(
+            "SOCIALIZER_DATABASE_URL logs in as a superuser or a role with BYPASSRLS; in \
+             production the service must log in as a role of its own that is a member of \
+             socializer_app (see docs/operations.md, \"A database role for the service\")"
+                .into(),
+        ));
+    }
+    Ok(db)
+}
+
+/// The verified-key cache: on PostgreSQL shared through the listener that hears every process's
+/// key changes (off until it listens), on SQLite this process's own.
+fn key_cache(
+    config: &Config,
+    address: SocketAddr,
+) -> Result<
+    (
+        Arc<crate::keys::KeyCache>,
+        Option<crate::keys::listener::ListenerHandle>,
+    ),
+    StartupError,
+> {
+    Ok(match (&config.database_url, config.cache_keys) {
+        (_, false) => (Arc::new(crate::keys::KeyCache::disabled()), None),
+        (crate::db::DatabaseUrl::Sqlite(_), true) => {
+            (Arc::new(crate::keys::KeyCache::enabled()), None)
+        }
+        (crate::db::DatabaseUrl::Postgres(url), true) => {
+            let cache = Arc::new(crate::keys::KeyCache::shared());
+            let listener = crate::keys::listener::spawn(
+                url.clone(),
+                format!("socializer key listener {address}"),
+                cache.clone(),
+            )
+            .map_err(|e| StartupError::Other(format!("key-change listener: {e}")))?;
+            (cache, Some(listener))
+        }
+    })
 }
 
 /// Takes the lock that says "a server serves this SQLite file". SQLite serves one process, and

@@ -46,6 +46,9 @@ impl fmt::Debug for MailSetting {
     }
 }
 
+/// Where the server listens unless told otherwise; the command line client calls it there.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
@@ -255,7 +258,7 @@ fn listening(
     var: &Vars<'_>,
     environment: Environment,
 ) -> Result<(SocketAddr, Option<Url>), ConfigError> {
-    let bind_raw = var("SOCIALIZER_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+    let bind_raw = var("SOCIALIZER_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
     let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
         bad(
             "SOCIALIZER_BIND",

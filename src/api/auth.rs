@@ -74,24 +74,7 @@ pub async fn authenticate(
         ));
     }
 
-    let outcome = match bearer(&req) {
-        Some(raw) => keys::authenticate(&state.db, &state.key_cache, &raw)
-            .await
-            .map(Via::Key)
-            .map_err(|e| match e {
-                AuthError::Invalid => ApiError::InvalidApiKey("Invalid API key"),
-                AuthError::Revoked => {
-                    ApiError::InvalidApiKey("Invalid API key: it has been revoked")
-                }
-                AuthError::Expired => ApiError::InvalidApiKey("Invalid API key: it has expired"),
-                AuthError::Storage(e) => ApiError::Internal(e.to_string()),
-            }),
-        None => signed_in(&req, &state).await.and_then(|person| {
-            person
-                .map(|person| Via::Session(Arc::new(person)))
-                .ok_or(ApiError::MissingApiKey)
-        }),
-    };
+    let outcome = identify(&req, &state).await;
     let via = match outcome {
         Ok(via) => via,
         Err(err) => {
@@ -106,19 +89,11 @@ pub async fn authenticate(
         }
     };
 
-    let (workspace, plan) = match &via {
-        Via::Key(key) => (&key.workspace, key.plan),
-        Via::Session(person) => (&person.workspace.id, person.workspace.plan),
+    let workspace = match &via {
+        Via::Key(key) => &key.workspace,
+        Via::Session(person) => &person.workspace.id,
     };
-    let limit = if plan == Plan::Paid {
-        state.rate_limits.paid
-    } else {
-        state.rate_limits.free
-    };
-    let rate = state
-        .rate_limiter
-        .check(workspace.as_str(), limit, now)
-        .await;
+    let rate = workspace_limit(&state, &via, now).await;
     if !rate.allowed {
         return Ok(refuse(req, over_limit(&rate), rate));
     }
@@ -147,6 +122,45 @@ pub async fn authenticate(
     });
     let response = next.call(req).await?.map_into_boxed_body();
     Ok(with_rate_headers(response, rate))
+}
+
+/// Who is calling: the key in `Authorization`, or else the dashboard's session.
+async fn identify(req: &ServiceRequest, state: &AppState) -> Result<Via, ApiError> {
+    match bearer(req) {
+        Some(raw) => keys::authenticate(&state.db, &state.key_cache, &raw)
+            .await
+            .map(Via::Key)
+            .map_err(|e| match e {
+                AuthError::Invalid => ApiError::InvalidApiKey("Invalid API key"),
+                AuthError::Revoked => {
+                    ApiError::InvalidApiKey("Invalid API key: it has been revoked")
+                }
+                AuthError::Expired => ApiError::InvalidApiKey("Invalid API key: it has expired"),
+                AuthError::Storage(e) => ApiError::Internal(e.to_string()),
+            }),
+        None => signed_in(req, state).await.and_then(|person| {
+            person
+                .map(|person| Via::Session(Arc::new(person)))
+                .ok_or(ApiError::MissingApiKey)
+        }),
+    }
+}
+
+/// Counts the request against its workspace's limit, by the workspace's plan.
+async fn workspace_limit(state: &AppState, via: &Via, now: i64) -> Decision {
+    let (workspace, plan) = match via {
+        Via::Key(key) => (&key.workspace, key.plan),
+        Via::Session(person) => (&person.workspace.id, person.workspace.plan),
+    };
+    let limit = if plan == Plan::Paid {
+        state.rate_limits.paid
+    } else {
+        state.rate_limits.free
+    };
+    state
+        .rate_limiter
+        .check(workspace.as_str(), limit, now)
+        .await
 }
 
 /// The person whose session cookie came with a request that has no key: `None` without a

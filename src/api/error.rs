@@ -13,8 +13,6 @@ pub enum ApiError {
     InvalidState,
     PayloadTooLarge,
     HeadersTooLarge,
-    /// More header fields than the HTTP parser takes (96).
-    TooManyHeaders,
     /// A method the service serves nowhere (TRACE, CONNECT, inventions).
     MethodNotAllowed,
     /// A path the API has, asked with a method it does not answer there.
@@ -49,7 +47,6 @@ impl ApiError {
             | ApiError::RequestTimeout
             | ApiError::PayloadTooLarge
             | ApiError::HeadersTooLarge
-            | ApiError::TooManyHeaders
             | ApiError::MethodNotAllowed
             | ApiError::WrongMethod { .. } => "invalid_request",
             ApiError::InvalidState => "invalid_state",
@@ -80,11 +77,6 @@ impl fmt::Display for ApiError {
             ApiError::Provider(why) => write!(f, "The platform failed: {why}"),
             ApiError::PayloadTooLarge => f.write_str("Request body exceeds 64 KiB"),
             ApiError::HeadersTooLarge => f.write_str("Request headers exceed 32 KiB"),
-            ApiError::TooManyHeaders => write!(
-                f,
-                "A request may have at most {} header fields",
-                crate::web::request_heads::MAX_FIELDS
-            ),
             ApiError::MethodNotAllowed => f.write_str("Method not allowed"),
             ApiError::WrongMethod { allow } => {
                 write!(f, "Method not allowed here: this path answers {allow}")
@@ -128,9 +120,7 @@ impl ResponseError for ApiError {
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Provider(_) => StatusCode::BAD_GATEWAY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::HeadersTooLarge | ApiError::TooManyHeaders => {
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
-            }
+            ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::MethodNotAllowed | ApiError::WrongMethod { .. } => {
                 StatusCode::METHOD_NOT_ALLOWED
             }

@@ -277,3 +277,15 @@ pub fn login_url(url_flag: Option<&str>) -> Result<ApiUrl, ClientError> {
     });
     url_from(found)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn with_no_url_anywhere_the_client_calls_the_server_s_default_address() {
+        let url = super::url_from(None).expect("the default parses");
+        assert_eq!(
+            url.as_str().trim_end_matches('/'),
+            format!("http://{}", crate::config::DEFAULT_BIND)
+        );
+    }
+}

@@ -232,10 +232,7 @@ impl Connector {
                         &flow.redirect_uri,
                         now,
                     )?;
-                    match grant {
-                        Some(account) => Some(account),
-                        None => return Err(sandbox::refused_code()),
-                    }
+                    Some(grant.ok_or_else(sandbox::refused_code)?)
                 } else {
                     None
                 };
@@ -244,17 +241,7 @@ impl Connector {
                     return Err(ConnectError::InvalidState);
                 }
                 let verifier = match &flow.pkce_verifier {
-                    Some(sealed) => {
-                        let key = vault::data_key(&mut conn, &keyring)?;
-                        Some(key.open(
-                            Context {
-                                workspace: &workspace,
-                                record: &digest,
-                                field: PKCE_FIELD,
-                            },
-                            sealed,
-                        )?)
-                    }
+                    Some(sealed) => Some(open_verifier(&mut conn, &keyring, &digest, sealed)?),
                     None => None,
                 };
                 let connected_by = bound_user.or(person);
@@ -450,6 +437,25 @@ fn who_finishes(
             })
         }
     }
+}
+
+/// The PKCE verifier a flow stored sealed with its workspace's data key.
+fn open_verifier(
+    conn: &mut crate::db::WorkspaceConn<'_>,
+    keyring: &crate::crypto::envelope::Keyring,
+    state_digest: &str,
+    sealed: &[u8],
+) -> Result<Secret, ConnectError> {
+    let key = vault::data_key(conn, keyring)?;
+    let workspace = conn.workspace_id().clone();
+    Ok(key.open(
+        Context {
+            workspace: &workspace,
+            record: state_digest,
+            field: PKCE_FIELD,
+        },
+        sealed,
+    )?)
 }
 
 #[cfg(test)]

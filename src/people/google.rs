@@ -5,7 +5,9 @@ use super::signin::signed_in_as;
 use super::takeover::{self, TakenBack};
 use super::{AccountError, SignedIn};
 use crate::auth::throttle;
+use crate::crypto::sha256_hex;
 use crate::db::email_tokens::{self, Purpose};
+use crate::db::google_sign_ins::{self, NewSignIn};
 use crate::db::identities::{self, NewIdentity};
 use crate::db::{Database, DbError, Global, GlobalConn, memberships, sessions, users, workspaces};
 use crate::domain::{Email, Role, UserId, WorkspaceId, WorkspaceName, now};
@@ -197,4 +199,53 @@ pub async fn unlink_identity(
         }
     })
     .await
+}
+
+/// How long a visitor has at the provider to come back.
+const SIGN_IN_LIFETIME_SECS: i64 = 10 * 60;
+
+/// Remembers a sign-in begun in a browser: the digests of its `state` and of the browser's
+/// cookie, the nonce and PKCE verifier, and where to go afterwards. Answers its lifetime.
+pub async fn remember_google_sign_in(
+    db: &Database,
+    state: &str,
+    browser: &str,
+    pending: &crate::google::Pending,
+    next: Option<String>,
+) -> Result<i64, AccountError> {
+    let (state_digest, browser_digest) = (sha256_hex(state), sha256_hex(browser));
+    let (nonce, pkce_verifier) = (pending.nonce.clone(), pending.pkce_verifier.clone());
+    db.write(Global, move |conn| {
+        let now = now();
+        google_sign_ins::insert(
+            conn,
+            NewSignIn {
+                state_digest: &state_digest,
+                browser_digest: &browser_digest,
+                nonce: &nonce,
+                pkce_verifier: &pkce_verifier,
+                next_path: next.as_deref(),
+                now,
+                expires_at: now + SIGN_IN_LIFETIME_SECS,
+            },
+        )
+    })
+    .await?;
+    Ok(SIGN_IN_LIFETIME_SECS)
+}
+
+/// Spends the sign-in that `state` names, when `browser` is the one that began it and it has
+/// not expired; `None` otherwise (unknown, used, expired or another browser's).
+pub async fn take_google_sign_in(
+    db: &Database,
+    state: &str,
+    browser: &str,
+) -> Result<Option<google_sign_ins::PendingSignIn>, AccountError> {
+    let (state_digest, browser_digest) = (sha256_hex(state), sha256_hex(browser));
+    let pending = db
+        .write(Global, move |conn| {
+            google_sign_ins::consume(conn, &state_digest, &browser_digest)
+        })
+        .await?;
+    Ok(pending.filter(|p| p.expires_at > now()))
 }

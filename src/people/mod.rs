@@ -14,7 +14,10 @@ mod workspace_admin;
 mod workspaces;
 
 pub use error::AccountError;
-pub use google::{GoogleSignedIn, LinkedIdentity, sign_in_with_google, unlink_identity};
+pub use google::{
+    GoogleSignedIn, LinkedIdentity, remember_google_sign_in, sign_in_with_google,
+    take_google_sign_in, unlink_identity,
+};
 pub use invitations::{
     INVITATION_TTL_SECS, LinkState, Post, accept_invitation, invitation_link, invite,
     open_invitations, resend_invitation, revoke_invitation, sign_up_by_invitation,

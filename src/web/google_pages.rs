@@ -8,10 +8,8 @@ use super::errors::{MessagePage, render_message, see_other};
 use super::extract::PageQuery;
 use super::sign_in_pages::{NextQuery, start_session};
 use crate::auth::session_state::SessionState;
-use crate::crypto::{random_token, sha256_hex};
-use crate::db::google_sign_ins::{self, NewSignIn};
-use crate::db::{DbError, Global};
-use crate::domain::{LocalPath, now};
+use crate::crypto::random_token;
+use crate::domain::LocalPath;
 use crate::google::{GoogleError, GoogleSignIn, Pending};
 use crate::people::{self, AccountError, GoogleSignedIn};
 use crate::state::AppState;
@@ -20,8 +18,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 
-/// How long the visitor has at the provider.
-const SIGN_IN_LIFETIME_SECS: i64 = 10 * 60;
 /// Starts per minute from one client address: each one stores a row until it expires.
 const STARTS_PER_MINUTE: u32 = 30;
 
@@ -63,34 +59,16 @@ pub async fn start(
         Err(e) => return failure(e),
     };
     let browser = random_token();
-    let (state_digest, browser_digest) = (sha256_hex(&begun.state), sha256_hex(&browser));
     let next = query.local().map(|p| p.as_str().to_owned());
-    let pending = begun.pending;
-    state
-        .db
-        .write(Global, move |conn| {
-            let now = now();
-            google_sign_ins::insert(
-                conn,
-                NewSignIn {
-                    state_digest: &state_digest,
-                    browser_digest: &browser_digest,
-                    nonce: &pending.nonce,
-                    pkce_verifier: &pending.pkce_verifier,
-                    next_path: next.as_deref(),
-                    now,
-                    expires_at: now + SIGN_IN_LIFETIME_SECS,
-                },
-            )
-        })
-        .await
-        .map_err(|e: DbError| PageError::Internal(e.to_string()))?;
+    let lifetime =
+        people::remember_google_sign_in(&state.db, &begun.state, &browser, &begun.pending, next)
+            .await?;
     let mut response = see_other(begun.auth_url.as_str());
     response
         .add_cookie(&browser_cookie(
             &state,
             browser,
-            Duration::seconds(SIGN_IN_LIFETIME_SECS),
+            Duration::seconds(lifetime),
         ))
         .map_err(|e| PageError::Internal(format!("cookie: {e}")))?;
     Ok(response)
@@ -135,15 +113,8 @@ async fn finish(
             "This sign-in did not start in this browser, or its link is incomplete. Start again from the sign-in page.",
         );
     };
-    let (state_digest, browser_digest) = (sha256_hex(&returned), sha256_hex(browser.value()));
-    let pending = state
-        .db
-        .write(Global, move |conn| {
-            google_sign_ins::consume(conn, &state_digest, &browser_digest)
-        })
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    let Some(pending) = pending.filter(|p| p.expires_at > now()) else {
+    let pending = people::take_google_sign_in(&state.db, &returned, browser.value()).await?;
+    let Some(pending) = pending else {
         return refused(
             StatusCode::BAD_REQUEST,
             "This sign-in is unknown, already used, expired or was started in another browser. Start again from the sign-in page.",
@@ -185,30 +156,7 @@ async fn finish(
         taken_back,
     } = match people::sign_in_with_google(&state.db, &state.key_cache, verified, &address).await {
         Ok(done) => done,
-        Err(AccountError::UnverifiedEmail) => {
-            return refused(
-                StatusCode::FORBIDDEN,
-                "Google has not confirmed that this email address belongs to this Google account, so it cannot sign in here or open an account. Confirm the address with Google, or sign up with your email and a password instead.",
-            );
-        }
-        Err(AccountError::OtherIdentityLinked) => {
-            return refused(
-                StatusCode::CONFLICT,
-                "The account with this email address is linked to a different Google account. Sign in with that one, or with your email and password, and unlink it under Profile and security first.",
-            );
-        }
-        Err(AccountError::NoEmail) => {
-            return refused(
-                StatusCode::BAD_REQUEST,
-                "Google did not share a usable email address, which a new account needs. Nobody was signed in.",
-            );
-        }
-        Err(AccountError::Throttled) => {
-            return Err(PageError::TooManyRequests {
-                retry_after: crate::auth::throttle::SIGNUP_WINDOW_SECS,
-            });
-        }
-        Err(other) => return Err(other.into()),
+        Err(other) => return sign_in_refused(other),
     };
     start_session(
         req,
@@ -234,6 +182,28 @@ async fn finish(
     Ok(see_other(
         next.as_ref().map_or("/dashboard", |n| n.as_str()),
     ))
+}
+
+/// The page for a sign-in that Google vouched for and the rules refused.
+fn sign_in_refused(error: AccountError) -> Result<HttpResponse, PageError> {
+    match error {
+        AccountError::UnverifiedEmail => refused(
+            StatusCode::FORBIDDEN,
+            "Google has not confirmed that this email address belongs to this Google account, so it cannot sign in here or open an account. Confirm the address with Google, or sign up with your email and a password instead.",
+        ),
+        AccountError::OtherIdentityLinked => refused(
+            StatusCode::CONFLICT,
+            "The account with this email address is linked to a different Google account. Sign in with that one, or with your email and password, and unlink it under Profile and security first.",
+        ),
+        AccountError::NoEmail => refused(
+            StatusCode::BAD_REQUEST,
+            "Google did not share a usable email address, which a new account needs. Nobody was signed in.",
+        ),
+        AccountError::Throttled => Err(PageError::TooManyRequests {
+            retry_after: crate::auth::throttle::SIGNUP_WINDOW_SECS,
+        }),
+        other => Err(other.into()),
+    }
 }
 
 /// A plain page that signs nobody in.

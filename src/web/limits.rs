@@ -1,7 +1,6 @@
 //! Request limits that apply before any handler runs: the size of the headers, and the methods
 //! the service serves at all.
 
-use crate::web::request_heads::{self, Refusal};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -33,14 +32,6 @@ pub async fn reject_oversized_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    if let Some(refusal) = req
-        .headers()
-        .get(request_heads::REFUSED_HEADER)
-        .and_then(|v| Refusal::parse(v.as_bytes()))
-    {
-        let response = refused(refusal, req.path().starts_with("/v1/"));
-        return Ok(req.into_response(response).map_into_right_body());
-    }
     let size: usize = req
         .headers()
         .iter()
@@ -72,33 +63,4 @@ pub async fn reject_oversized_headers(
         return Ok(req.into_response(response).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())
-}
-
-/// The answer to a head that `request_heads` replaced before actix-http could refuse it alone.
-fn refused(refusal: Refusal, api: bool) -> HttpResponse {
-    use crate::api::ApiError;
-    if api {
-        let error = match refusal {
-            Refusal::TooManyHeaders => ApiError::TooManyHeaders,
-            Refusal::HeadTooLarge => ApiError::HeadersTooLarge,
-            Refusal::NonAsciiTarget => ApiError::InvalidRequest(
-                "The request target must be ASCII: percent-encode other bytes".into(),
-            ),
-        };
-        return actix_web::ResponseError::error_response(&error);
-    }
-    let (mut response, words) = match refusal {
-        Refusal::TooManyHeaders => (
-            HttpResponse::RequestHeaderFieldsTooLarge(),
-            "Too many request headers",
-        ),
-        Refusal::HeadTooLarge => (
-            HttpResponse::RequestHeaderFieldsTooLarge(),
-            "Request headers too large",
-        ),
-        Refusal::NonAsciiTarget => (HttpResponse::BadRequest(), "Malformed request address"),
-    };
-    response
-        .content_type("text/plain; charset=utf-8")
-        .body(words)
 }

@@ -18,7 +18,6 @@ mod layout;
 pub mod limits;
 mod members_page;
 mod password_reset_pages;
-pub mod request_heads;
 pub mod request_log;
 mod sandbox_page;
 pub mod security_headers;

@@ -894,14 +894,16 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
 }
 
 #[actix_web::test]
-async fn oversized_headers_on_the_api_get_431_in_the_envelope() {
+async fn oversized_headers_on_the_api_get_431() {
     let app = TestApp::spawn().await;
     let request = reqwest::Client::new()
         .get(format!("{}/v1/status", app.base))
         .header("x-padding", "y".repeat(40 * 1024));
-    let (status, _, body) = json(request).await;
-    assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
-    assert_eq!(error_code(&body), "invalid_request");
+    // Refused by the HTTP parser before the service runs: its own empty-bodied answer.
+    assert_eq!(
+        status_of(request).await,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
 }
 
 /// The id of the key `client` calls with, as `/v1/status` names it.

@@ -410,43 +410,6 @@ async fn flags_beat_variables_which_beat_the_saved_file() {
 }
 
 #[actix_web::test]
-async fn without_any_url_the_client_calls_the_local_server_on_port_8080() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:8080")
-        .expect("this test stands in for the default server on 127.0.0.1:8080, which is taken");
-    let key = unknown_key();
-    let answered = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut request = Vec::new();
-        read_until(&mut stream, &mut request, "\r\n\r\n");
-        let body = r#"{"error":{"code":"invalid_api_key","message":"Invalid API key (from the stand-in)"}}"#;
-        write!(
-            stream,
-            "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        String::from_utf8(request).unwrap()
-    });
-    let run = Shell::new()
-        .with("SOCIALIZER_API_KEY", &key)
-        .run(&["status"])
-        .await;
-    let request = answered.join().unwrap();
-    failed_with(&run, 1, "Invalid API key (from the stand-in)");
-    assert!(
-        request.starts_with("GET /v1/status HTTP/1.1\r\n"),
-        "{request}"
-    );
-    assert!(
-        request.to_ascii_lowercase().contains(&format!(
-            "authorization: bearer {}",
-            key.to_ascii_lowercase()
-        )),
-        "{request}"
-    );
-}
-
-#[actix_web::test]
 async fn status_and_keys_print_a_summary_a_table_or_exactly_the_api_json() {
     let s = setup("Tables & Co").await;
     let shell = Shell::using(&s.live, &s.app.base);

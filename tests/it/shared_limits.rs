@@ -194,21 +194,23 @@ async fn while_redis_is_away_the_service_answers_on_its_own_limits_and_says_so()
     // and Redis is not taken for back until it answers again (no flapping while it hangs).
     // (This process's own count for the minute is spent by now: 429 is the right answer.)
     let answered = |s: StatusCode| s == StatusCode::OK || s == StatusCode::TOO_MANY_REQUESTS;
-    pause_redis(port, 2_000);
+    // The bounds are far from the pause (5 s), so that a slow machine cannot fail them and a
+    // request that waited for Redis cannot pass them.
+    pause_redis(port, 5_000);
     let asked = Instant::now();
     assert!(answered(status_of(client.get("/v1/status")).await));
     assert!(
-        asked.elapsed() < Duration::from_millis(500),
+        asked.elapsed() < Duration::from_secs(2),
         "{:?}",
         asked.elapsed()
     );
-    let until = Instant::now() + Duration::from_millis(1_400);
+    let until = Instant::now() + Duration::from_millis(3_500);
     while Instant::now() < until {
         assert_eq!(health(&app).await["redis"], "unreachable");
         let asked = Instant::now();
         assert!(answered(status_of(client.get("/v1/status")).await));
         assert!(
-            asked.elapsed() < Duration::from_millis(100),
+            asked.elapsed() < Duration::from_secs(1),
             "{:?}",
             asked.elapsed()
         );
