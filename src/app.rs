@@ -120,13 +120,14 @@ impl Application {
                 public_url.scheme() == "https",
             ),
             anonymous_posts: Default::default(),
-            slow_clients: Arc::new(web::slow_clients::SlowClients::new(
-                config.body_deadline,
-                config.requests_per_client,
-            )),
         });
+        let slow_clients = actix_web::web::Data::new(crate::edge::slow_clients::SlowClients::new(
+            config.body_deadline,
+            config.requests_per_client,
+        ));
         let server = serve(
             state.clone(),
+            slow_clients,
             config.session_secret.0.clone(),
             config.workers.unwrap_or(cores),
             listener,
@@ -186,6 +187,7 @@ impl Application {
 /// The HTTP server over `listener`: actix-web's, with the service's middleware and routes.
 fn serve(
     state: actix_web::web::Data<AppState>,
+    slow_clients: actix_web::web::Data<crate::edge::slow_clients::SlowClients>,
     secret: Vec<u8>,
     workers: usize,
     listener: TcpListener,
@@ -194,10 +196,13 @@ fn serve(
     let make_app = move || {
         App::new()
             .app_data(state.clone())
+            .app_data(slow_clients.clone())
             .wrap(actix_web::middleware::from_fn(
-                web::limits::reject_oversized_headers,
+                crate::edge::limits::reject_oversized_headers,
             ))
-            .wrap(actix_web::middleware::from_fn(web::slow_clients::bound))
+            .wrap(actix_web::middleware::from_fn(
+                crate::edge::slow_clients::bound,
+            ))
             .wrap(security_headers::middleware(https))
             .wrap(actix_web::middleware::from_fn(
                 web::request_log::log_requests,
@@ -243,11 +248,11 @@ fn google_sign_in(
 /// answers; if not, the server starts anyway), else in this process.
 async fn rate_limiter(
     config: &Config,
-) -> Result<crate::api::shared_limits::ApiLimits, StartupError> {
+) -> Result<crate::http::shared_limits::ApiLimits, StartupError> {
     let limiter = match &config.redis_url {
-        Some(url) => crate::api::shared_limits::ApiLimits::in_redis(url)
+        Some(url) => crate::http::shared_limits::ApiLimits::in_redis(url)
             .map_err(|e| StartupError::Other(format!("SOCIALIZER_REDIS_URL: {e}")))?,
-        None => crate::api::shared_limits::ApiLimits::local(),
+        None => crate::http::shared_limits::ApiLimits::local(),
     };
     limiter.connect().await;
     Ok(limiter)

@@ -3,9 +3,9 @@
 //! Every change is recorded by [`record`] in the same transaction as the change itself, so a
 //! change never commits without its entry (nor an entry without its change).
 
-use crate::auth::api_key::KeyMode;
 use crate::db::audit_events::{self, NewEvent, StoredEvent};
 use crate::db::{Database, DbError, InWorkspace, WorkspaceConn};
+use crate::domain::KeyMode;
 use crate::domain::{ApiKeyId, Email, Invalid, UserId, WorkspaceId, now};
 
 /// Who made a change.

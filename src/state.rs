@@ -1,9 +1,9 @@
 //! What every handler may use, built once at start.
 
-use crate::api::rate_limit::RateLimiter;
 use crate::auth::password::PasswordHashing;
 use crate::connect::Connector;
 use crate::db::Database;
+use crate::http::rate_limit::RateLimiter;
 use crate::keys::{KeyCache, UsageRecorder};
 use crate::mail::Mailer;
 use url::Url;
@@ -16,7 +16,7 @@ pub struct AppState {
     pub public_url: Url,
     pub trust_forwarded_for: bool,
     /// The API's limits (shared through Redis when configured).
-    pub rate_limiter: crate::api::shared_limits::ApiLimits,
+    pub rate_limiter: crate::http::shared_limits::ApiLimits,
     pub rate_limits: RateLimits,
     pub key_usage: UsageRecorder,
     pub key_cache: std::sync::Arc<KeyCache>,
@@ -27,8 +27,6 @@ pub struct AppState {
     pub anonymous_csrf: crate::auth::csrf::AnonymousCsrf,
     /// Form posts by visitors who are not signed in, per client address.
     pub anonymous_posts: RateLimiter,
-    /// Body deadlines and requests in progress per client address.
-    pub slow_clients: std::sync::Arc<crate::web::slow_clients::SlowClients>,
 }
 
 /// API requests per minute per workspace, by plan.

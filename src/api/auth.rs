@@ -4,13 +4,13 @@
 
 use super::caller::{Caller, SignedInUser, Via};
 use super::error::ApiError;
-use super::rate_limit::Decision;
 use crate::auth::session_state::{SessionState, TokenCheck};
 use crate::domain::{Email, Plan, now};
+use crate::http::client_ip;
+use crate::http::rate_limit::Decision;
 use crate::keys::{self, AuthError};
 use crate::people;
 use crate::state::AppState;
-use crate::web::client_ip;
 use actix_session::SessionExt as _;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -48,7 +48,7 @@ pub async fn authenticate(
 
     // A query string that is not UTF-8 once decoded is refused on every route, also those that
     // read no query, so that nothing downstream ever sees a repaired one.
-    if !crate::web::is_strict_utf8(req.query_string().as_bytes()) {
+    if !crate::http::is_strict_utf8(req.query_string().as_bytes()) {
         let rate = state
             .rate_limiter
             .check_address(ip, state.rate_limits.free, now)

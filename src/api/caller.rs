@@ -3,11 +3,11 @@
 //! in whose name it acts; they never look at how it authenticated.
 
 use super::error::ApiError;
-use super::rate_limit::Decision;
 use crate::audit::{self, Who};
 use crate::connect::{Actor, Finisher};
 use crate::db::workspaces::Workspace;
 use crate::domain::{Email, Role, Scope, UserId};
+use crate::http::rate_limit::Decision;
 use crate::keys::{Issuer, IssuingKey, Principal};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};

@@ -85,7 +85,7 @@ impl<T: serde::de::DeserializeOwned> actix_web::FromRequest for StrictQuery<T> {
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let raw = req.query_string().as_bytes();
-        std::future::ready(if !crate::web::is_strict_utf8(raw) {
+        std::future::ready(if !crate::http::is_strict_utf8(raw) {
             Err(ApiError::InvalidRequest(
                 "Invalid query: it is not valid UTF-8 once percent-decoded".into(),
             ))

@@ -8,8 +8,6 @@ mod error;
 mod json;
 mod keys;
 pub mod openapi;
-pub mod rate_limit;
-pub mod shared_limits;
 mod status;
 mod team;
 

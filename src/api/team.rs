@@ -5,7 +5,7 @@ use super::error::{ApiError, ErrorEnvelope};
 use super::json::StrictQuery;
 use super::keys::rfc3339;
 use crate::audit::{self, AuditError, EventView};
-use crate::auth::api_key::KeyMode;
+use crate::domain::KeyMode;
 use crate::domain::{Action, Scope};
 use crate::people;
 use crate::state::AppState;

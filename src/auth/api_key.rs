@@ -6,29 +6,12 @@
 use crate::crypto::{random_bytes, sha256_hex};
 use std::fmt;
 
-const LIVE_PREFIX: &str = "sk_live_";
-const TEST_PREFIX: &str = "sk_test_";
+pub use crate::domain::KeyMode;
+use crate::domain::{LIVE_PREFIX, TEST_PREFIX};
 /// 32 bytes as two base62 numbers of 22 digits each.
 const SECRET_CHARS: usize = 44;
 const CHECKSUM_CHARS: usize = 6;
 const KEY_CHARS: usize = LIVE_PREFIX.len() + SECRET_CHARS + CHECKSUM_CHARS;
-
-crate::named_enum! {
-    /// Live keys see live data; test keys only test-mode data.
-    pub enum KeyMode {
-        Live = "live",
-        Test = "test",
-    }
-}
-
-impl KeyMode {
-    pub fn prefix(self) -> &'static str {
-        match self {
-            KeyMode::Live => LIVE_PREFIX,
-            KeyMode::Test => TEST_PREFIX,
-        }
-    }
-}
 
 /// A key's plaintext. It exists only between generation and the one answer that shows it;
 /// `Debug` and `Display` never print it.

@@ -5,13 +5,13 @@ use super::oauth::{self, TokenSet};
 use super::providers::{Platform, Profile};
 use super::{AccountView, ConnectError, Connector, ModeFilter, sandbox, vault};
 use crate::audit::{self, Event, Who};
-use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, Secret};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{
     ByStateDigest, DbError, InWorkspace, connected_accounts, memberships, oauth_states,
     sandbox_grants,
 };
+use crate::domain::KeyMode;
 use crate::domain::{AccountId, Invalid, RedirectUri, UserId, WorkspaceId, now};
 use url::Url;
 

@@ -4,11 +4,11 @@ use super::oauth::{self, ProviderError, TokenSet};
 use super::providers::Platform;
 use super::{AccountStatus, AccountView, Actor, ConnectError, Connector, sandbox, vault};
 use crate::audit::{self, Event, Who};
-use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{Context, DataKey, Secret};
 use crate::crypto::random_token;
 use crate::db::InWorkspace;
 use crate::db::connected_accounts::{self as accounts, StoredAccount};
+use crate::domain::KeyMode;
 use crate::domain::{AccountId, WorkspaceId, now};
 use std::time::Duration;
 

@@ -19,9 +19,9 @@ pub use refresher::run_refresher;
 pub use rotation::{RotationReport, check_root_keys, rotate_root_key};
 pub use status::AccountStatus;
 
-use crate::auth::api_key::KeyMode;
 use crate::crypto::envelope::{CryptoError, Keyring};
 use crate::db::{Database, DbError, connected_accounts::StoredAccount};
+use crate::domain::KeyMode;
 use crate::domain::{AccountId, Invalid};
 use url::Url;
 

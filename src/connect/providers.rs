@@ -1,38 +1,12 @@
 //! The platforms accounts connect to, each described in one place: endpoints, scopes,
 //! PKCE, how the client authenticates, how the profile is read. Adding a platform means adding
-//! a variant here and its row in `describe`.
+//! a variant to `domain::Platform` and its row in `describe` here.
 
-use crate::auth::api_key::KeyMode;
+pub use crate::domain::Platform;
 use std::fmt;
 use url::Url;
 
-crate::named_enum! {
-    #[derive(Hash)]
-    pub enum Platform {
-        X = "x",
-        LinkedIn = "linkedin",
-        /// Built in, served by Socializer itself: test-mode data.
-        Sandbox = "sandbox",
-    }
-}
-
 impl Platform {
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Platform::Sandbox => "Sandbox",
-            Platform::X => "X",
-            Platform::LinkedIn => "LinkedIn",
-        }
-    }
-
-    /// Sandbox connections are test-mode data; the real platforms are live.
-    pub fn mode(self) -> KeyMode {
-        match self {
-            Platform::Sandbox => KeyMode::Test,
-            Platform::X | Platform::LinkedIn => KeyMode::Live,
-        }
-    }
-
     /// The description of a real platform; `None` for the built-in sandbox.
     pub fn describe(self) -> Option<Description> {
         match self {

@@ -1,12 +1,3 @@
-//! Where a connected account stands.
+//! Where a connected account stands: the type lives with the other domain values.
 
-crate::named_enum! {
-    /// `active` until the platform refuses its credentials for good.
-    pub enum AccountStatus {
-        Active = "active",
-        /// The platform refused the refresh token: only reconnecting helps.
-        Expired = "expired",
-        /// The platform no longer accepts the token (the user revoked the app there).
-        Revoked = "revoked",
-    }
-}
+pub use crate::domain::AccountStatus;

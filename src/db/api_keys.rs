@@ -5,7 +5,7 @@ use super::{
     Backend, ByKeyDigest, Database, DbError, InWorkspace, KeyLookupConn, MultiBackend,
     WorkspaceConn,
 };
-use crate::auth::api_key::KeyMode;
+use crate::domain::KeyMode;
 use crate::domain::{ApiKeyId, Email, Plan, Role, Scopes, UserId, WorkspaceId};
 use diesel::prelude::*;
 

@@ -2,9 +2,9 @@
 
 use super::schema::connected_accounts as ca;
 use super::{DbError, InWorkspace, RefreshScanConn, WorkspaceConn};
-use crate::auth::api_key::KeyMode;
-use crate::connect::{AccountStatus, Platform};
+use crate::domain::KeyMode;
 use crate::domain::{AccountId, UserId, WorkspaceId};
+use crate::domain::{AccountStatus, Platform};
 use diesel::prelude::*;
 
 /// A stored account, tokens still sealed.

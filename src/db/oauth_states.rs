@@ -2,7 +2,7 @@
 
 use super::schema::oauth_states as os;
 use super::{ByStateDigest, DbError, InWorkspace, StateLookupConn, WorkspaceConn};
-use crate::connect::Platform;
+use crate::domain::Platform;
 use crate::domain::{UserId, WorkspaceId};
 use diesel::prelude::*;
 

@@ -7,12 +7,12 @@
 //! conversions live here, next to the backend they convert for.
 
 use super::{MultiBackend, MultiRawValue};
-use crate::auth::api_key::KeyMode;
-use crate::connect::{AccountStatus, Platform};
+use crate::domain::KeyMode;
 use crate::domain::{
     AccountId, ApiKeyId, Email, InvitationId, Plan, Role, Scopes, SessionId, UnknownStoredValue,
     UserId, WorkspaceId, WorkspaceName,
 };
+use crate::domain::{AccountStatus, Platform};
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
 use diesel::serialize::{self, IsNull, Output, ToSql};

@@ -14,7 +14,7 @@ macro_rules! opaque_id {
 
             /// A fresh random id.
             pub fn generate() -> Self {
-                Self(format!("{}{}", $prefix, hex::encode(crate::crypto::random_bytes::<16>())))
+                Self(format!("{}{}", $prefix, hex::encode(random_id_bytes())))
             }
 
             /// Accepts only what `generate` could have produced, so a hand-typed or hostile
@@ -74,6 +74,16 @@ opaque_id!(
     SessionId,
     "ses_"
 );
+
+/// 128 bits from the operating system's generator: an id nobody can guess or count. Without
+/// the generator nothing the service makes is safe, so its failure stops the process (as in
+/// `crypto::random_bytes`).
+#[allow(clippy::expect_used)]
+fn random_id_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random generator failed");
+    bytes
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,24 +1,30 @@
 //! Domain values, each checked once where it enters the system and trusted afterwards.
 
+mod account_status;
 mod email;
 mod ids;
+mod key_mode;
 mod key_scope;
 mod local_path;
 mod named_enum;
 mod password;
 mod plan;
+mod platform;
 mod redirect_uri;
 mod role;
 mod stored;
 pub mod text;
 mod workspace_name;
 
+pub use account_status::AccountStatus;
 pub use email::Email;
 pub use ids::{AccountId, ApiKeyId, InvitationId, SessionId, UserId, WorkspaceId};
+pub use key_mode::{KeyMode, LIVE_PREFIX, TEST_PREFIX};
 pub use key_scope::{Scope, Scopes};
 pub use local_path::LocalPath;
 pub use password::Password;
 pub use plan::Plan;
+pub use platform::Platform;
 pub use redirect_uri::{MAX_REDIRECT_URI_BYTES, RedirectUri};
 pub use role::{Action, Role};
 pub use stored::UnknownStoredValue;

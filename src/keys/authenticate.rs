@@ -1,7 +1,8 @@
 use super::KeyCache;
 use super::manage::{KeyState, KeyView};
-use crate::auth::api_key::{KeyMode, PresentedKey};
+use crate::auth::api_key::PresentedKey;
 use crate::db::{Database, DbError, api_keys};
+use crate::domain::KeyMode;
 use crate::domain::{ApiKeyId, Plan, Role, Scopes, UserId, WorkspaceId, now};
 use std::sync::Arc;
 

@@ -207,7 +207,7 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::api_key::KeyMode;
+    use crate::domain::KeyMode;
     use crate::domain::{Role, Scopes};
 
     fn principal() -> Arc<Principal> {

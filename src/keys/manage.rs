@@ -1,8 +1,9 @@
 use super::KeyCache;
 use crate::audit::{self, Event, Who};
-use crate::auth::api_key::{KeyMode, NewApiKey};
+use crate::auth::api_key::NewApiKey;
 use crate::db::api_keys::{self, NewKey, StoredKey};
 use crate::db::{Database, DbError, InWorkspace};
+use crate::domain::KeyMode;
 use crate::domain::{ApiKeyId, Email, Invalid, Role, Scope, Scopes, UserId, WorkspaceId, now};
 
 pub const MAX_LABEL_CHARS: usize = 100;

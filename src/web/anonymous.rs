@@ -2,8 +2,8 @@
 //! that needs no session row, and a limit on how often one client address may post them.
 
 use super::PageError;
-use super::current::client_ip;
 use crate::domain::now;
+use crate::http::client_ip;
 use crate::state::AppState;
 use actix_web::cookie::Cookie;
 use actix_web::{HttpRequest, HttpResponse};

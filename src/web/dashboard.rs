@@ -3,12 +3,12 @@
 
 use super::PageError;
 use super::current::SignedInMember;
-use super::current::client_address;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, Say, Section, human_time};
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
 use crate::domain::{Action, Role};
+use crate::http::client_address;
 use crate::people::{self, AccountError, Progress};
 use crate::state::AppState;
 use actix_web::http::StatusCode;

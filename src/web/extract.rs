@@ -3,6 +3,7 @@
 
 use super::PageError;
 use crate::auth::session_state::{SessionState, TokenCheck};
+use crate::http::is_strict_utf8;
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -10,19 +11,6 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
-
-/// True when every key and value decodes to valid UTF-8.
-pub fn is_strict_utf8(encoded: &[u8]) -> bool {
-    encoded.split(|b| *b == b'&').all(|pair| {
-        let spaced: Vec<u8> = pair
-            .iter()
-            .map(|&b| if b == b'+' { b' ' } else { b })
-            .collect();
-        percent_encoding::percent_decode(&spaced)
-            .decode_utf8()
-            .is_ok()
-    })
-}
 
 fn decode<T: DeserializeOwned>(encoded: &[u8], what: &str) -> Result<T, PageError> {
     if !is_strict_utf8(encoded) {

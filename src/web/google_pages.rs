@@ -3,7 +3,6 @@
 
 use super::PageError;
 use super::anonymous;
-use super::current::client_address;
 use super::errors::{MessagePage, render_message, see_other};
 use super::extract::PageQuery;
 use super::sign_in_pages::{NextQuery, start_session};
@@ -11,6 +10,7 @@ use crate::auth::session_state::SessionState;
 use crate::crypto::random_token;
 use crate::domain::LocalPath;
 use crate::google::{GoogleError, GoogleSignIn, Pending};
+use crate::http::client_address;
 use crate::people::{self, AccountError, GoogleSignedIn};
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};

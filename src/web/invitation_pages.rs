@@ -4,7 +4,7 @@
 
 use super::PageError;
 use super::anonymous::{self, AnonymousForm};
-use super::current::{SignedInMember, client_address};
+use super::current::SignedInMember;
 use super::errors::{MessagePage, render, render_message, see_other};
 use super::extract::{CheckedForm, PageForm, PageQuery};
 use super::layout::{Layout, Section};
@@ -12,6 +12,7 @@ use super::sign_in_pages::{TokenQuery, start_session};
 use crate::auth::session_state::SessionState;
 use crate::auth::throttle;
 use crate::domain::Role;
+use crate::http::client_address;
 use crate::people::{self, AccountError, LinkState};
 use crate::state::AppState;
 use actix_web::http::StatusCode;

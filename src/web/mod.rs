@@ -15,7 +15,6 @@ mod google_pages;
 mod health;
 mod invitation_pages;
 mod layout;
-pub mod limits;
 mod members_page;
 mod password_reset_pages;
 pub mod request_log;
@@ -24,13 +23,10 @@ pub mod security_headers;
 mod security_page;
 mod settings_page;
 mod sign_in_pages;
-pub mod slow_clients;
 mod user_agent;
 mod workspace_pages;
 
-pub use current::{client_address, client_ip};
 pub use errors::PageError;
-pub use extract::is_strict_utf8;
 
 use crate::auth::session_store::DbSessionStore;
 use crate::state::AppState;

@@ -2,13 +2,13 @@
 
 use super::PageError;
 use super::anonymous::{self, AnonymousForm};
-use super::current::client_address;
 use super::errors::{MessagePage, render, render_message, see_other};
 use super::extract::{PageForm, PageQuery};
 use super::layout::Layout;
 use super::sign_in_pages::{TokenQuery, start_session};
 use crate::auth::session_state::SessionState;
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
+use crate::http::client_address;
 use crate::people::{self, AccountError};
 use crate::state::AppState;
 use actix_web::http::StatusCode;

@@ -20,7 +20,7 @@ pub async fn log_requests(
     let trust = req
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .is_some_and(|state| state.trust_forwarded_for);
-    let peer = crate::web::client_ip(req.request(), trust);
+    let peer = crate::http::client_ip(req.request(), trust);
     let response = next.call(req).await?;
     let bytes = match response.response().body().size() {
         BodySize::Sized(n) => n,

@@ -3,13 +3,14 @@
 
 use super::PageError;
 use super::confirm::{self, Confirmation};
-use super::current::{SignedInMember, client_address};
+use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{Layout, Say, Section, human_time};
 use super::sign_in_pages::{SIGNED_OUT, SIGNED_OUT_EVERYWHERE};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
+use crate::http::client_address;
 use crate::people::{self, AccountError, PasswordChange};
 use crate::state::AppState;
 use actix_web::http::StatusCode;

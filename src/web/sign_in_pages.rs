@@ -2,13 +2,13 @@
 
 use super::PageError;
 use super::anonymous::{self, AnonymousForm};
-use super::current::client_address;
 use super::errors::{MessagePage, render, render_message, see_other};
 use super::extract::{CheckedForm, NoFields, PageForm, PageQuery};
 use super::layout::Layout;
 use crate::auth::session_state::{SessionState, SignIn};
 use crate::auth::throttle::{self, WINDOW_SECS};
 use crate::domain::{LocalPath, UserId, WorkspaceId};
+use crate::http::client_address;
 use crate::people::{self, AccountError, SignUp, SignedIn};
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};

@@ -5,10 +5,10 @@
 //! an idle kept-alive connection closes after 5 s; so a connection outlives those bounds only
 //! while it carries a request in progress, which is what is counted here.
 
-use super::current::client_ip;
-use super::errors::PageError;
 use crate::api::ApiError;
+use crate::http::client_ip;
 use crate::state::AppState;
+use crate::web::PageError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
@@ -108,10 +108,13 @@ pub async fn bound(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let (Some(state), Some(limits)) = (
+        req.app_data::<web::Data<AppState>>().cloned(),
+        req.app_data::<web::Data<SlowClients>>().cloned(),
+    ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let limits = state.slow_clients.clone();
+    let limits = limits.into_inner();
     let ip = client_ip(req.request(), state.trust_forwarded_for);
     let _counted = match ip {
         Some(ip) => match limits.enter(ip) {
