@@ -191,6 +191,8 @@ pub fn seed_workspace_and_key(database: &str, email: &str) -> (String, String) {
         let (ws, user, address) = (workspace.clone(), owner.clone(), email.clone());
         db.write(socializer::db::Global, move |conn| {
             socializer::db::users::insert(conn, &user, &address, None, 0)?;
+            // Its owner confirmed the address: live keys need that.
+            socializer::db::users::mark_email_verified(conn, &user, 0)?;
             let mut scoped = conn.enter_workspace(ws)?;
             socializer::db::workspaces::create(&mut scoped, &name, 0)?;
             socializer::db::memberships::add(&mut scoped, &user, socializer::domain::Role::Owner, 0)
@@ -204,10 +206,8 @@ pub fn seed_workspace_and_key(database: &str, email: &str) -> (String, String) {
             key: None,
             who: socializer::audit::Who::user(owner, email, "127.0.0.1"),
         };
-        let request = CreateKey {
-            label: "bench".into(),
-            ..Default::default()
-        };
+        let label = socializer::domain::KeyLabel::parse("bench").unwrap();
+        let request = CreateKey::full_access(label);
         let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
             .await
             .unwrap();

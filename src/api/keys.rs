@@ -1,6 +1,6 @@
 use super::caller::Caller;
 use super::error::{ApiError, ErrorEnvelope};
-use crate::domain::Scope;
+use crate::domain::{ExpiryDays, GraceHours, Invalid, KeyLabel, KeyMode, Scope, Scopes};
 use crate::keys::{self, CreateKey, KeyView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -154,6 +154,27 @@ pub struct CreateBody {
     expires_in_days: Option<u32>,
 }
 
+impl TryFrom<CreateBody> for CreateKey {
+    type Error = Invalid;
+
+    /// Each field parsed in the order the document lists them, so the first bad one is named.
+    fn try_from(body: CreateBody) -> Result<Self, Invalid> {
+        let label = KeyLabel::parse(&body.label)?;
+        let mode = body.mode.as_deref().map(KeyMode::parse_field).transpose()?;
+        Ok(CreateKey {
+            label,
+            mode,
+            scopes: Scopes::parse_list(&body.scopes)?,
+            expires_in_days: body.expires_in_days.map(ExpiryDays::new).transpose()?,
+        })
+    }
+}
+
+/// A bad field as the API says it: the field's name, then what is wrong.
+fn invalid(invalid: Invalid) -> ApiError {
+    ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
+}
+
 /// Creates a key; the answer carries its `plaintext`, this once.
 #[utoipa::path(
     post,
@@ -182,12 +203,7 @@ pub async fn create(
             "mode: The mode is live or test; leave it out for the calling key's own.".into(),
         ));
     }
-    let request = CreateKey {
-        label: body.label,
-        mode: body.mode.unwrap_or_default(),
-        scopes: body.scopes,
-        expires_in_days: body.expires_in_days.map(|d| d.to_string()),
-    };
+    let request = CreateKey::try_from(body).map_err(invalid)?;
     let made = keys::create_key(&state.db, &caller.issuer(), request).await?;
     Ok(made_key(made))
 }
@@ -209,8 +225,8 @@ fn made_key((view, secret): (KeyView, crate::auth::api_key::NewApiKey)) -> HttpR
     security(("api_key" = ["keys:write"])),
     params(("id" = String, Path, description = "The key's id")),
     responses(
-        (status = 204, description = "Revoked"),
-        (status = 403, description = "The key lacks keys:write, the target has scopes beyond the calling key's, or a live replacement is asked for by an account whose email is not confirmed (email_unconfirmed)", body = ErrorEnvelope),
+        (status = 204, description = "Revoked, with every key it made"),
+        (status = 403, description = "The key lacks keys:write, or the target has scopes beyond the calling key's", body = ErrorEnvelope),
         (status = 404, description = "No such key in this workspace (a test key sees only test keys)", body = ErrorEnvelope),
     )
 )]
@@ -260,7 +276,7 @@ pub async fn roll(
     body: web::Json<RollBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysWrite)?;
-    let grace = body.grace_hours.to_string();
-    let made = keys::roll_key(&state.db, &state.key_cache, &caller.issuer(), &id, &grace).await?;
+    let grace = GraceHours::new(body.grace_hours).map_err(invalid)?;
+    let made = keys::roll_key(&state.db, &state.key_cache, &caller.issuer(), &id, grace).await?;
     Ok(made_key(made))
 }

@@ -38,7 +38,7 @@ impl Scopes {
                     "scopes",
                     format!(
                         "Unknown scope {name:?}; known scopes: {}.",
-                        Self::full().join(" ")
+                        Self::all_names().join(" ")
                     ),
                 )
             })?;
@@ -88,7 +88,12 @@ impl Scopes {
         self.0.iter().map(|s| s.as_str()).collect()
     }
 
-    fn full() -> Vec<&'static str> {
+    /// Full access: no scope named.
+    pub fn full() -> Self {
+        Self(Vec::new())
+    }
+
+    fn all_names() -> Vec<&'static str> {
         Scope::ALL.iter().map(|s| s.as_str()).collect()
     }
 }

@@ -5,6 +5,7 @@ mod email;
 mod ids;
 mod key_mode;
 mod key_scope;
+mod key_terms;
 mod local_path;
 mod named_enum;
 mod password;
@@ -21,6 +22,9 @@ pub use email::Email;
 pub use ids::{AccountId, ApiKeyId, InvitationId, SessionId, UserId, WorkspaceId};
 pub use key_mode::{KeyMode, LIVE_PREFIX, TEST_PREFIX};
 pub use key_scope::{Scope, Scopes};
+pub use key_terms::{
+    ExpiryDays, GraceHours, KeyLabel, MAX_EXPIRY_DAYS, MAX_GRACE_HOURS, MAX_LABEL_CHARS,
+};
 pub use local_path::LocalPath;
 pub use password::Password;
 pub use plan::Plan;

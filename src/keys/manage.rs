@@ -4,11 +4,10 @@ use crate::auth::api_key::NewApiKey;
 use crate::db::api_keys::{self, NewKey, StoredKey};
 use crate::db::{Database, DbError, InWorkspace};
 use crate::domain::KeyMode;
-use crate::domain::{ApiKeyId, Email, Invalid, Role, Scope, Scopes, UserId, WorkspaceId, now};
-
-pub const MAX_LABEL_CHARS: usize = 100;
-pub const MAX_EXPIRY_DAYS: u32 = 3650;
-pub const MAX_GRACE_HOURS: u32 = 168;
+use crate::domain::{
+    ApiKeyId, Email, ExpiryDays, GraceHours, Invalid, KeyLabel, Role, Scope, Scopes, UserId,
+    WorkspaceId, now,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -132,13 +131,28 @@ impl Issuer {
     }
 }
 
-/// What a form or JSON body asked for, unchecked.
-#[derive(Debug, Default)]
+/// What a form or JSON body asked for, each part parsed where it arrived.
+#[derive(Debug, Clone)]
 pub struct CreateKey {
-    pub label: String,
-    pub mode: String,
-    pub scopes: Vec<String>,
-    pub expires_in_days: Option<String>,
+    pub label: KeyLabel,
+    /// `None`: the issuing key's own mode, or live for a person.
+    pub mode: Option<KeyMode>,
+    /// Empty: full access (never more than the issuer has).
+    pub scopes: Scopes,
+    /// `None`: never expires (unless the issuing key does).
+    pub expires_in_days: Option<ExpiryDays>,
+}
+
+impl CreateKey {
+    /// A key with full access, of the default mode, that never expires.
+    pub fn full_access(label: KeyLabel) -> Self {
+        Self {
+            label,
+            mode: None,
+            scopes: Scopes::full(),
+            expires_in_days: None,
+        }
+    }
 }
 
 struct CheckedKey {
@@ -148,47 +162,13 @@ struct CheckedKey {
     expires_at: Option<i64>,
 }
 
-fn check(request: CreateKey, default_mode: KeyMode) -> Result<CheckedKey, Invalid> {
-    let label = crate::domain::text::nfc(request.label.trim());
-    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
-        return Err(Invalid::new(
-            "label",
-            format!("Give the key a label of 1 to {MAX_LABEL_CHARS} characters."),
-        ));
+fn check(request: CreateKey, default_mode: KeyMode) -> CheckedKey {
+    CheckedKey {
+        label: request.label.as_str().to_owned(),
+        mode: request.mode.unwrap_or(default_mode),
+        scopes: request.scopes,
+        expires_at: request.expires_in_days.map(|days| now() + days.seconds()),
     }
-    if crate::domain::text::has_invisible(&label) || !crate::domain::text::has_visible(&label) {
-        return Err(Invalid::new(
-            "label",
-            "The label cannot contain control, invisible or text-direction characters.",
-        ));
-    }
-    let mode = match request.mode.trim() {
-        "" => default_mode,
-        other => KeyMode::parse(other)
-            .ok_or_else(|| Invalid::new("mode", "The mode is live or test."))?,
-    };
-    let scopes = Scopes::parse_list(&request.scopes)?;
-    let expires_in_days = match request.expires_in_days.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(days) => match days.parse::<u32>() {
-            Ok(d) if (1..=MAX_EXPIRY_DAYS).contains(&d) => Some(d),
-            _ => {
-                return Err(Invalid::new(
-                    "expires_in_days",
-                    format!(
-                        "Expiry is a whole number of days from 1 to {MAX_EXPIRY_DAYS}, or empty for never."
-                    ),
-                ));
-            }
-        },
-    };
-    let expires_at = expires_in_days.map(|days| now() + i64::from(days) * 86_400);
-    Ok(CheckedKey {
-        label,
-        mode,
-        scopes,
-        expires_at,
-    })
 }
 
 /// Checks a key about to be made against its issuer, and caps its expiry at the issuing key's:
@@ -233,7 +213,7 @@ pub async fn create_key(
     request: CreateKey,
 ) -> Result<(KeyView, NewApiKey), KeyError> {
     let default_mode = issuer.key.as_ref().map_or(KeyMode::Live, |k| k.mode);
-    let mut key = check(request, default_mode)?;
+    let mut key = check(request, default_mode);
     authorize(issuer, &mut key)?;
     insert(db, issuer, key).await
 }
@@ -464,28 +444,20 @@ fn may_touch(issuer: &Issuer, target: &KeyView) -> Result<(), KeyError> {
 }
 
 /// Makes a replacement with the same label, mode and scopes, and lets the old key live for
-/// `grace_hours` (0 to 168) more.
+/// `grace` more.
 pub async fn roll_key(
     db: &Database,
     cache: &KeyCache,
     issuer: &Issuer,
     id: &str,
-    grace_hours: &str,
+    grace: GraceHours,
 ) -> Result<(KeyView, NewApiKey), KeyError> {
     if !issuer.role.can_manage() {
         return Err(KeyError::Forbidden(
             "Only owners and admins manage API keys.",
         ));
     }
-    let grace = match grace_hours.trim().parse::<u32>() {
-        Ok(h) if h <= MAX_GRACE_HOURS => i64::from(h),
-        _ => {
-            return Err(KeyError::Invalid(Invalid::new(
-                "grace_hours",
-                format!("The grace period is a whole number of hours from 0 to {MAX_GRACE_HOURS}."),
-            )));
-        }
-    };
+    let grace = i64::from(grace.hours());
     let id = ApiKeyId::parse(id).ok_or(KeyError::NotFound)?;
     let lookup = id.clone();
     let old = db

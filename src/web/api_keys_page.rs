@@ -8,7 +8,7 @@ use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, Section, human_time};
 use crate::auth::api_key::NewApiKey;
-use crate::domain::{ApiKeyId, Scope};
+use crate::domain::{ApiKeyId, ExpiryDays, GraceHours, Invalid, KeyLabel, KeyMode, Scope, Scopes};
 use crate::keys::{self, CreateKey, Issuer, KeyError, KeyState, KeyView};
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
@@ -360,6 +360,32 @@ pub async fn confirm_roll(
     .await
 }
 
+/// The create form's fields, parsed: `scopes` comes once per ticked box, so the form is read as
+/// pairs; an empty mode is the default one.
+fn new_key_request(form: &[(String, String)]) -> Result<CreateKey, Invalid> {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let label = KeyLabel::parse(field("label").unwrap_or_default())?;
+    let mode = match field("mode").map(str::trim) {
+        None | Some("") => None,
+        Some(mode) => Some(KeyMode::parse_field(mode)?),
+    };
+    let scopes: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "scopes")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    Ok(CreateKey {
+        label,
+        mode,
+        scopes: Scopes::parse_list(&scopes)?,
+        expires_in_days: ExpiryDays::parse_form(field("expires_in_days"))?,
+    })
+}
+
 /// The create form sends `scopes` once per ticked box, so it is read as pairs.
 #[post("/settings/api-keys")]
 pub async fn create(
@@ -367,17 +393,10 @@ pub async fn create(
     member: SignedInMember,
     form: CheckedForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let issuer = issuer(&member)?;
-    let request = CreateKey {
-        label: field("label").unwrap_or_default(),
-        mode: field("mode").unwrap_or_default(),
-        scopes: form
-            .iter()
-            .filter(|(k, _)| k == "scopes")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        expires_in_days: field("expires_in_days"),
+    let request = match new_key_request(&form) {
+        Ok(request) => request,
+        Err(invalid) => return shown_once(&state, &member, Err(KeyError::Invalid(invalid))).await,
     };
     let result = keys::create_key(&state.db, &issuer, request).await;
     shown_once(&state, &member, result).await
@@ -430,10 +449,13 @@ pub async fn roll(
     form: CheckedForm<RollForm>,
 ) -> Result<HttpResponse, PageError> {
     let issuer = issuer(&member)?;
-    let result = keys::roll_key(&state.db, &state.key_cache, &issuer, &id, &form.grace_hours).await;
+    let grace = match GraceHours::parse_form(&form.grace_hours) {
+        Ok(grace) => grace,
+        Err(invalid) => return shown_once(&state, &member, Err(KeyError::Invalid(invalid))).await,
+    };
+    let result = keys::roll_key(&state.db, &state.key_cache, &issuer, &id, grace).await;
     if let Ok((new, _)) = &result {
-        // The roll took the grace period, so it reads as a number here.
-        let old = match form.grace_hours.trim().parse::<u32>().unwrap_or_default() {
+        let old = match grace.hours() {
             0 => "the old one has stopped working".to_owned(),
             1 => "the old one works for one more hour".to_owned(),
             hours => format!("the old one works for {hours} more hours"),

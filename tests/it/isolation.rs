@@ -68,10 +68,8 @@ async fn owner_key(db: &Database, workspace: &WorkspaceId, owner: &UserId, label
         key: None,
         who: socializer::audit::Who::operator(),
     };
-    let request = socializer::keys::CreateKey {
-        label: label.into(),
-        ..Default::default()
-    };
+    let label = socializer::domain::KeyLabel::parse(label).unwrap();
+    let request = socializer::keys::CreateKey::full_access(label);
     let (_, secret) = socializer::keys::create_key(db, &issuer, request)
         .await
         .unwrap();

@@ -7,6 +7,7 @@ use crate::harness::{
     ApiClient, Browser, PASSWORD, TestApp, confirmation_link, csrf_in, error_of, json, mailed_link,
     status_of, texts, unique_email,
 };
+use crate::invitations::invite;
 use crate::platforms::Running;
 use reqwest::StatusCode;
 
@@ -53,13 +54,7 @@ async fn an_unconfirmed_account_uses_test_mode_only_until_it_confirms() {
             .unwrap()
             .contains("Confirm your email address first")
     );
-    let invited = browser
-        .submit(
-            "/settings/members",
-            "/settings/members/invitations",
-            &[("email", &unique_email("friend")), ("role", "admin")],
-        )
-        .await;
+    let invited = invite(&browser, &unique_email("friend"), "admin").await;
     assert_eq!(invited.status(), StatusCode::FORBIDDEN);
     let workspace = browser
         .submit("/dashboard", "/workspaces", &[("name", "Another")])
@@ -106,13 +101,7 @@ async fn an_unconfirmed_account_uses_test_mode_only_until_it_confirms() {
     let members = browser.page("/settings/members").await;
     assert!(!members.contains("id=\"unconfirmed\""), "{members}");
     browser.create_key("live", "live", &[]).await;
-    let invited = browser
-        .submit(
-            "/settings/members",
-            "/settings/members/invitations",
-            &[("email", &unique_email("friend")), ("role", "admin")],
-        )
-        .await;
+    let invited = invite(&browser, &unique_email("friend"), "admin").await;
     assert_eq!(invited.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         browser.get("/connect/x").await.status(),
@@ -243,16 +232,7 @@ async fn a_person_creates_ten_workspaces_a_day_and_a_new_account_sends_fifty_inv
     let mut sent = 0;
     let mut refused = StatusCode::OK;
     for n in 0..51 {
-        let answer = browser
-            .submit(
-                "/settings/members",
-                "/settings/members/invitations",
-                &[
-                    ("email", &format!("person{n}@example.com")),
-                    ("role", "member"),
-                ],
-            )
-            .await;
+        let answer = invite(&browser, &format!("person{n}@example.com"), "member").await;
         if answer.status() == StatusCode::SEE_OTHER {
             sent += 1;
         } else {
