@@ -1,6 +1,6 @@
 //! The command line: the server's commands and the API client's, in one binary.
 
-use crate::domain::Scope;
+use crate::domain::{Plan, Scope};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const CLIENT_HELP: &str = "\
@@ -55,24 +55,15 @@ pub enum WorkspaceCommand {
     Plan {
         /// The workspace's id (ws_…), as `/v1/status` and the dashboard's switcher show it
         workspace_id: String,
-        #[arg(value_enum)]
-        plan: PlanName,
+        /// free or paid
+        #[arg(value_parser = plan)]
+        plan: Plan,
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlanName {
-    Free,
-    Paid,
-}
-
-impl PlanName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanName::Free => "free",
-            PlanName::Paid => "paid",
-        }
-    }
+/// A plan as the operator types it: the service's own spelling, parsed once here.
+fn plan(raw: &str) -> Result<Plan, String> {
+    Plan::parse(raw).ok_or_else(|| "the plan is free or paid".to_owned())
 }
 
 /// The API client's commands.

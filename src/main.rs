@@ -4,6 +4,7 @@ use socializer::cli::{Cli, Command, WorkspaceCommand};
 use socializer::config::Config;
 use socializer::crypto::envelope::Keyring;
 use socializer::db::Database;
+use socializer::domain::{Plan, WorkspaceId};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -15,7 +16,7 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(),
         Command::RotateRootKey => rotate_root_key(),
         Command::Workspace(args) => match args.command {
-            WorkspaceCommand::Plan { workspace_id, plan } => set_plan(&workspace_id, plan.as_str()),
+            WorkspaceCommand::Plan { workspace_id, plan } => set_plan(&workspace_id, plan),
         },
         Command::Client(command) => return socializer::client::run(command),
     };
@@ -93,7 +94,10 @@ fn rotate_root_key() -> Result<(), String> {
     })
 }
 
-fn set_plan(workspace: &str, plan: &str) -> Result<(), String> {
+fn set_plan(workspace: &str, plan: Plan) -> Result<(), String> {
+    let Some(id) = WorkspaceId::parse(workspace.trim()) else {
+        return Err(format!("no workspace {workspace}"));
+    };
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -101,7 +105,7 @@ fn set_plan(workspace: &str, plan: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let db = Database::open_for_command(&config.database_url).map_err(|e| e.to_string())?;
-        match socializer::people::set_plan(&db, workspace, plan).await {
+        match socializer::people::set_plan(&db, &id, plan).await {
             Ok((before, after)) if before == after => {
                 println!("Workspace {workspace} is on the {after} plan already; nothing changed");
                 Ok(())

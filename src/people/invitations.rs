@@ -38,13 +38,9 @@ pub async fn invite(
     post: Post<'_>,
     workspace: &WorkspaceId,
     who: &Who,
-    email: &str,
-    role: &str,
+    email: Email,
+    role: Role,
 ) -> Result<Email, AccountError> {
-    let email = Email::parse(email)?;
-    let role = Role::parse(role.trim()).ok_or_else(|| {
-        crate::domain::Invalid::new("role", "The role is owner, admin or member.")
-    })?;
     let inviter = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
     let token = random_token();
     let (invitee, digest, who_then, ws) = (

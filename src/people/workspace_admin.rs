@@ -122,13 +122,10 @@ fn confirm(name: &WorkspaceName, typed: &str) -> Result<(), AccountError> {
 /// Sets the plan (an operator's command); recorded in the audit log. Answers the plan before.
 pub async fn set_plan(
     db: &Database,
-    workspace: &str,
-    plan: &str,
+    workspace: &WorkspaceId,
+    plan: Plan,
 ) -> Result<(Plan, Plan), AccountError> {
-    let workspace = WorkspaceId::parse(workspace.trim()).ok_or(AccountError::NotFound)?;
-    let plan = Plan::parse(plan.trim())
-        .ok_or_else(|| Invalid::new("plan", "The plan is free or paid."))?;
-    db.write(InWorkspace(workspace), move |conn| {
+    db.write(InWorkspace(workspace.clone()), move |conn| {
         if !workspaces::lock(conn)? {
             return Err(AccountError::NotFound);
         }

@@ -9,7 +9,7 @@ use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, Say, Section, human_time};
 use crate::db::memberships::Member;
-use crate::domain::{Action, Role, now};
+use crate::domain::{Action, Email, Invalid, Role, now};
 use crate::people::{self, AccountError, MemberChange, Post};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -404,16 +404,26 @@ pub async fn invite(
     form: CheckedForm<InviteForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.0;
-    let outcome = people::invite(
-        &state.db,
-        post_office(&state),
-        &member.ctx.workspace.id,
-        &member.who,
-        &form.email,
-        &form.role,
-    )
-    .await
-    .map(|email| format!("An invitation was sent to {email}."));
+    let parsed = Email::parse(&form.email)
+        .map_err(AccountError::from)
+        .and_then(|email| {
+            let role = Role::parse(form.role.trim())
+                .ok_or_else(|| Invalid::new("role", "The role is owner, admin or member."))?;
+            Ok((email, role))
+        });
+    let outcome = match parsed {
+        Ok((email, role)) => people::invite(
+            &state.db,
+            post_office(&state),
+            &member.ctx.workspace.id,
+            &member.who,
+            email,
+            role,
+        )
+        .await
+        .map(|email| format!("An invitation was sent to {email}.")),
+        Err(refused) => Err(refused),
+    };
     answer(&state, &member, outcome).await
 }
 
