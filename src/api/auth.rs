@@ -6,6 +6,7 @@ use super::caller::{Caller, SignedInUser, Via};
 use super::error::ApiError;
 use crate::auth::session_state::{SessionState, TokenCheck};
 use crate::domain::{Email, Plan, now};
+use crate::http::Unexpected;
 use crate::http::client_ip;
 use crate::http::rate_limit::Decision;
 use crate::keys::{self, AuthError};
@@ -136,7 +137,7 @@ async fn identify(req: &ServiceRequest, state: &AppState) -> Result<Via, ApiErro
                     ApiError::InvalidApiKey("Invalid API key: it has been revoked")
                 }
                 AuthError::Expired => ApiError::InvalidApiKey("Invalid API key: it has expired"),
-                AuthError::Storage(e) => ApiError::Internal(e.to_string()),
+                AuthError::Storage(e) => ApiError::Internal(Unexpected::new(e)),
             }),
         None => signed_in(req, state).await.and_then(|person| {
             person
@@ -205,7 +206,7 @@ async fn signed_in(
     }
     let member = people::member_context(&state.db, user, workspace)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::Internal(Unexpected::context("session", e)))?;
     Ok(member.map(|ctx| SignedInUser {
         user: ctx.user,
         email,

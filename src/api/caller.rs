@@ -7,6 +7,7 @@ use crate::audit::{self, Who};
 use crate::connect::{Actor, Finisher};
 use crate::db::workspaces::Workspace;
 use crate::domain::{Email, Role, Scope, UserId};
+use crate::http::Unexpected;
 use crate::http::rate_limit::Decision;
 use crate::keys::{Issuer, IssuingKey, Principal};
 use actix_web::dev::Payload;
@@ -160,7 +161,9 @@ impl FromRequest for Caller {
             req.extensions()
                 .get::<Caller>()
                 .cloned()
-                .ok_or(ApiError::Internal("no caller on an API route".into())),
+                .ok_or(ApiError::Internal(Unexpected::new(
+                    "no caller on an API route",
+                ))),
         )
     }
 }

@@ -1,6 +1,7 @@
 //! The one place where API errors become HTTP answers: the JSON envelope `{"error": {"code", "message"}}`.
 
 use crate::domain::Scope;
+use crate::http::Unexpected;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use std::fmt;
@@ -37,7 +38,7 @@ pub enum ApiError {
     /// The platform failed or refused (502).
     Provider(String),
     /// Logged in full with a request id; the answer carries only the id.
-    Internal(String),
+    Internal(Unexpected),
 }
 
 impl ApiError {
@@ -180,7 +181,7 @@ impl From<crate::keys::KeyError> for ApiError {
             KeyError::EmailUnconfirmed => ApiError::EmailUnconfirmed(
                 "Confirm the email address of this account (or of this key's creator) before making live keys; test keys work meanwhile",
             ),
-            KeyError::Storage(e) => ApiError::Internal(e.to_string()),
+            KeyError::Storage(e) => ApiError::Internal(Unexpected::new(e)),
         }
     }
 }
@@ -201,14 +202,14 @@ impl From<crate::connect::ConnectError> for ApiError {
                 ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
             }
             ConnectError::Provider(e) => ApiError::Provider(e.to_string()),
-            ConnectError::Storage(e) => ApiError::Internal(e.to_string()),
-            ConnectError::Crypto(e) => ApiError::Internal(e.to_string()),
+            ConnectError::Storage(e) => ApiError::Internal(Unexpected::new(e)),
+            ConnectError::Crypto(e) => ApiError::Internal(Unexpected::new(e)),
         }
     }
 }
 
 impl From<crate::people::AccountError> for ApiError {
     fn from(err: crate::people::AccountError) -> Self {
-        ApiError::Internal(err.to_string())
+        ApiError::Internal(Unexpected::new(err))
     }
 }

@@ -7,6 +7,7 @@ use super::keys::rfc3339;
 use crate::audit::{self, AuditError, EventView};
 use crate::domain::KeyMode;
 use crate::domain::{Action, Scope};
+use crate::http::Unexpected;
 use crate::people;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
@@ -170,7 +171,7 @@ impl From<AuditError> for ApiError {
             AuditError::Invalid(invalid) => {
                 ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
             }
-            AuditError::Storage(e) => ApiError::Internal(e.to_string()),
+            AuditError::Storage(e) => ApiError::Internal(Unexpected::new(e)),
         }
     }
 }

@@ -193,9 +193,21 @@ impl Connector {
                 }
                 let workspace = conn.workspace_id().clone();
                 let key = vault::data_key(conn, &keyring)?;
+                // An account whose tokens do not open cannot be revoked at its platform; the
+                // workspace goes anyway, and the operator hears of it.
                 Ok::<_, ConnectError>(
                     rows.into_iter()
-                        .filter_map(|row| open_tokens(&key, &workspace, row).ok())
+                        .filter_map(|row| {
+                            let id = row.id.clone();
+                            open_tokens(&key, &workspace, row)
+                                .map_err(|e| {
+                                    log::error!(
+                                        "account {id} of workspace {workspace}: its tokens did \
+                                         not decrypt, so they are not revoked at the platform: {e}"
+                                    );
+                                })
+                                .ok()
+                        })
                         .collect(),
                 )
             })

@@ -6,6 +6,8 @@ mod client;
 mod query;
 pub mod rate_limit;
 pub mod shared_limits;
+mod unexpected;
 
 pub use client::{client_address, client_ip};
 pub use query::is_strict_utf8;
+pub use unexpected::Unexpected;

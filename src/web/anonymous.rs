@@ -3,6 +3,7 @@
 
 use super::PageError;
 use crate::domain::now;
+use crate::http::Unexpected;
 use crate::http::client_ip;
 use crate::state::AppState;
 use actix_web::cookie::Cookie;
@@ -28,7 +29,7 @@ impl AnonymousForm {
         if let Some(cookie) = &self.cookie {
             response
                 .add_cookie(cookie)
-                .map_err(|e| PageError::Internal(format!("csrf cookie: {e}")))?;
+                .map_err(|e| PageError::Internal(Unexpected::context("csrf cookie", e)))?;
         }
         Ok(response)
     }

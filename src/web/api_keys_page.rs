@@ -9,6 +9,7 @@ use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, Section, human_time};
 use crate::auth::api_key::NewApiKey;
 use crate::domain::{ApiKeyId, ExpiryDays, GraceHours, Invalid, KeyLabel, KeyMode, Scope, Scopes};
+use crate::http::Unexpected;
 use crate::keys::{self, CreateKey, Issuer, KeyError, KeyState, KeyView};
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
@@ -201,7 +202,7 @@ fn key_error(err: KeyError) -> PageError {
         KeyError::InsufficientScope(_) => {
             PageError::Forbidden("That key cannot be given more than you have.")
         }
-        KeyError::Storage(e) => PageError::Internal(e.to_string()),
+        KeyError::Storage(e) => PageError::Internal(Unexpected::new(e)),
     }
 }
 

@@ -4,6 +4,7 @@ use super::PageError;
 use crate::audit::Who;
 use crate::auth::session_state::SessionState;
 use crate::domain::Email;
+use crate::http::Unexpected;
 use crate::people::{self, MemberContext};
 use crate::state::AppState;
 use actix_session::SessionExt as _;
@@ -53,7 +54,7 @@ impl FromRequest for SignedInMember {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .cloned()
-                .ok_or_else(|| PageError::Internal("application state missing".into()))?;
+                .ok_or_else(|| PageError::Internal(Unexpected::new("application state missing")))?;
             let (user, workspace, email) =
                 (session.user_id(), session.workspace_id(), session.email());
             let (Some(user), Some(workspace), Some(email)) = (user, workspace, email) else {

@@ -1,6 +1,7 @@
 //! The one place where page errors become HTTP answers.
 
 use super::layout::Layout;
+use crate::http::Unexpected;
 use crate::people::AccountError;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
@@ -37,7 +38,7 @@ pub enum PageError {
     /// A social platform failed or refused (502).
     Provider(String),
     /// Anything unexpected: logged in full, shown as a bare 500 with a reference.
-    Internal(String),
+    Internal(Unexpected),
 }
 
 impl fmt::Display for PageError {
@@ -55,7 +56,7 @@ impl fmt::Display for PageError {
             PageError::TooManyRequests { .. } => f.write_str("too many requests"),
             PageError::Busy => f.write_str("too busy"),
             PageError::Provider(why) => f.write_str(why),
-            PageError::Internal(why) => f.write_str(why),
+            PageError::Internal(why) => write!(f, "{why}"),
         }
     }
 }
@@ -76,26 +77,26 @@ impl From<AccountError> for PageError {
             AccountError::EmailUnconfirmed => {
                 PageError::EmailUnconfirmed("invite people or create further workspaces")
             }
-            other => PageError::Internal(other.to_string()),
+            other => PageError::Internal(Unexpected::new(other)),
         }
     }
 }
 
 impl From<actix_web::Error> for PageError {
     fn from(err: actix_web::Error) -> Self {
-        PageError::Internal(err.to_string())
+        PageError::Internal(Unexpected::new(err.to_string()))
     }
 }
 
 impl From<actix_session::SessionInsertError> for PageError {
     fn from(err: actix_session::SessionInsertError) -> Self {
-        PageError::Internal(format!("session: {err}"))
+        PageError::Internal(Unexpected::context("session", err))
     }
 }
 
 impl From<askama::Error> for PageError {
     fn from(err: askama::Error) -> Self {
-        PageError::Internal(format!("template: {err}"))
+        PageError::Internal(Unexpected::context("template", err))
     }
 }
 
@@ -305,8 +306,8 @@ impl From<crate::connect::ConnectError> for PageError {
             }
             ConnectError::Invalid(invalid) => PageError::BadRequest(invalid.message),
             ConnectError::Provider(e) => PageError::Provider(e.to_string()),
-            ConnectError::Storage(e) => PageError::Internal(e.to_string()),
-            ConnectError::Crypto(e) => PageError::Internal(e.to_string()),
+            ConnectError::Storage(e) => PageError::Internal(Unexpected::new(e)),
+            ConnectError::Crypto(e) => PageError::Internal(Unexpected::new(e)),
         }
     }
 }

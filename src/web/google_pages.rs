@@ -10,6 +10,7 @@ use crate::auth::session_state::SessionState;
 use crate::crypto::random_token;
 use crate::domain::LocalPath;
 use crate::google::{GoogleError, GoogleSignIn, Pending};
+use crate::http::Unexpected;
 use crate::http::client_address;
 use crate::people::{self, AccountError, GoogleSignedIn};
 use crate::state::AppState;
@@ -70,7 +71,7 @@ pub async fn start(
             browser,
             Duration::seconds(lifetime),
         ))
-        .map_err(|e| PageError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| PageError::Internal(Unexpected::context("cookie", e)))?;
     Ok(response)
 }
 
@@ -95,7 +96,7 @@ pub async fn callback(
     // The cookie has done its job, whatever the outcome.
     response
         .add_removal_cookie(&browser_cookie(&state, String::new(), Duration::ZERO))
-        .map_err(|e| PageError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| PageError::Internal(Unexpected::context("cookie", e)))?;
     Ok(response)
 }
 

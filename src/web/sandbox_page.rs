@@ -11,6 +11,7 @@ use super::layout::Layout;
 use super::security_headers::CONTENT_SECURITY_POLICY;
 use crate::connect::sandbox;
 use crate::domain::{RedirectUri, now};
+use crate::http::Unexpected;
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -88,7 +89,7 @@ fn page(
         &format!("form-action 'self' {}", redirect.origin()),
     );
     let value = header::HeaderValue::from_str(&policy)
-        .map_err(|e| PageError::Internal(format!("sandbox policy header: {e}")))?;
+        .map_err(|e| PageError::Internal(Unexpected::context("sandbox policy header", e)))?;
     response
         .headers_mut()
         .insert(header::CONTENT_SECURITY_POLICY, value);

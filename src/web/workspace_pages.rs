@@ -8,6 +8,7 @@ use super::extract::{CheckedForm, PageQuery};
 use super::layout::{Layout, Say, Section, human_time};
 use crate::audit::{self, AuditError, EventView};
 use crate::domain::{Action, Plan};
+use crate::http::Unexpected;
 use crate::people::{self, AccountError};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -177,7 +178,7 @@ pub async fn audit_log(
     .await
     .map_err(|e| match e {
         AuditError::Invalid(invalid) => PageError::BadRequest(invalid.message),
-        AuditError::Storage(e) => PageError::Internal(e.to_string()),
+        AuditError::Storage(e) => PageError::Internal(Unexpected::new(e)),
     })?;
     let view = AuditPage {
         layout: Layout::for_member(&state, &member, Section::Audit).await?,
