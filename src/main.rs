@@ -65,15 +65,26 @@ fn migrate() -> Result<(), String> {
     Ok(())
 }
 
-fn rotate_root_key() -> Result<(), String> {
+/// Runs an operator's command against the configured database, on a runtime of its own.
+fn with_database<F, Fut>(command: F) -> Result<(), String>
+where
+    F: FnOnce(Config, Database) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let keyring = Keyring::new(&config.root_key, &config.previous_root_keys);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let db = Database::open_for_command(&config.database_url).map_err(|e| e.to_string())?;
+        command(config, db).await
+    })
+}
+
+fn rotate_root_key() -> Result<(), String> {
+    with_database(|config, db| async move {
+        let keyring = Keyring::new(&config.root_key, &config.previous_root_keys);
         let report = socializer::connect::rotate_root_key(&db, &keyring)
             .await
             .map_err(|e| e.to_string())?;
@@ -98,13 +109,7 @@ fn set_plan(workspace: &str, plan: Plan) -> Result<(), String> {
     let Some(id) = WorkspaceId::parse(workspace.trim()) else {
         return Err(format!("no workspace {workspace}"));
     };
-    let config = Config::from_env().map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async move {
-        let db = Database::open_for_command(&config.database_url).map_err(|e| e.to_string())?;
+    with_database(|_, db| async move {
         match socializer::people::set_plan(&db, &id, plan).await {
             Ok((before, after)) if before == after => {
                 println!("Workspace {workspace} is on the {after} plan already; nothing changed");

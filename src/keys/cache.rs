@@ -180,19 +180,18 @@ impl KeyCache {
 
     /// Forgets a key after it was revoked or its expiry changed.
     pub(super) fn forget(&self, key: &ApiKeyId) {
-        if self.policy == Policy::Off {
-            return;
-        }
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        entries.generation = entries.generation.wrapping_add(1);
-        entries
-            .by_digest
-            .retain(|_, entry| entry.principal.key_id != *key);
+        self.forget_where(|principal| principal.key_id == *key);
     }
 
     /// Forgets every key of a workspace, after a change that may alter what they act as: a
     /// member's role (keys act with their creator's), a removal, the workspace's deletion.
     pub fn forget_workspace(&self, workspace: &WorkspaceId) {
+        self.forget_where(|principal| principal.workspace == *workspace);
+    }
+
+    /// Drops the entries whose key `matches`, and bumps the generation so that a read begun
+    /// before cannot put them back.
+    fn forget_where(&self, matches: impl Fn(&Principal) -> bool) {
         if self.policy == Policy::Off {
             return;
         }
@@ -200,7 +199,7 @@ impl KeyCache {
         entries.generation = entries.generation.wrapping_add(1);
         entries
             .by_digest
-            .retain(|_, entry| entry.principal.workspace != *workspace);
+            .retain(|_, entry| !matches(&entry.principal));
     }
 }
 

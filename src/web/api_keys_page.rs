@@ -327,18 +327,8 @@ pub async fn confirm_revoke(
     member: SignedInMember,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let key = one_key(&state, &member, &id).await?;
-    if key.state == KeyState::Revoked {
-        return Ok(see_other(&format!("/settings/api-keys/{}", key.id)));
-    }
-    let all = all_keys(&state, &member).await?;
-    confirm::page(
-        &state,
-        &member,
-        Section::ApiKeys,
-        revoke_confirmation(&key, &all),
-    )
-    .await
+    let revocable = |key: &KeyView| key.state != KeyState::Revoked;
+    confirm_key(&state, &member, &id, revocable, revoke_confirmation).await
 }
 
 #[get("/settings/api-keys/{id}/roll")]
@@ -347,18 +337,25 @@ pub async fn confirm_roll(
     member: SignedInMember,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let key = one_key(&state, &member, &id).await?;
-    if key.state != KeyState::Active {
+    let rollable = |key: &KeyView| key.state == KeyState::Active;
+    confirm_key(&state, &member, &id, rollable, roll_confirmation).await
+}
+
+/// The confirmation page of an action on a key, or the key's own page when the action no longer
+/// applies to it.
+async fn confirm_key(
+    state: &AppState,
+    member: &SignedInMember,
+    id: &str,
+    applies: impl Fn(&KeyView) -> bool,
+    confirmation: fn(&KeyView, &[KeyView]) -> Confirmation,
+) -> Result<HttpResponse, PageError> {
+    let key = one_key(state, member, id).await?;
+    if !applies(&key) {
         return Ok(see_other(&format!("/settings/api-keys/{}", key.id)));
     }
-    let all = all_keys(&state, &member).await?;
-    confirm::page(
-        &state,
-        &member,
-        Section::ApiKeys,
-        roll_confirmation(&key, &all),
-    )
-    .await
+    let all = all_keys(state, member).await?;
+    confirm::page(state, member, Section::ApiKeys, confirmation(&key, &all)).await
 }
 
 /// The create form's fields, parsed: `scopes` comes once per ticked box, so the form is read as
