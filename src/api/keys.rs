@@ -1,6 +1,6 @@
 use super::caller::Caller;
 use super::error::{ApiError, ErrorEnvelope};
-use crate::domain::{ExpiryDays, GraceHours, Invalid, KeyLabel, KeyMode, Scope, Scopes};
+use crate::domain::{ApiKeyId, ExpiryDays, GraceHours, Invalid, KeyLabel, KeyMode, Scope, Scopes};
 use crate::keys::{self, CreateKey, KeyView};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -237,6 +237,7 @@ pub async fn revoke(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysWrite)?;
+    let id = ApiKeyId::parse(&id).ok_or(ApiError::NotFound)?;
     keys::revoke_key(&state.db, &state.key_cache, &caller.issuer(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -277,6 +278,7 @@ pub async fn roll(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::KeysWrite)?;
     let grace = GraceHours::new(body.grace_hours).map_err(invalid)?;
+    let id = ApiKeyId::parse(&id).ok_or(ApiError::NotFound)?;
     let made = keys::roll_key(&state.db, &state.key_cache, &caller.issuer(), &id, grace).await?;
     Ok(made_key(made))
 }

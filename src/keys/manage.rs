@@ -352,8 +352,8 @@ pub async fn list_keys(db: &Database, issuer: &Issuer) -> Result<Vec<KeyView>, K
 }
 
 /// One key of the workspace that `issuer` may see; another workspace's key ids are not found.
-pub async fn key(db: &Database, issuer: &Issuer, id: &str) -> Result<KeyView, KeyError> {
-    let id = ApiKeyId::parse(id).ok_or(KeyError::NotFound)?;
+pub async fn key(db: &Database, issuer: &Issuer, id: &ApiKeyId) -> Result<KeyView, KeyError> {
+    let id = id.clone();
     let key = db
         .read(InWorkspace(issuer.workspace.clone()), move |conn| {
             api_keys::get(conn, &id)
@@ -381,14 +381,14 @@ pub async fn revoke_key(
     db: &Database,
     cache: &KeyCache,
     issuer: &Issuer,
-    id: &str,
+    id: &ApiKeyId,
 ) -> Result<Revocation, KeyError> {
     if !issuer.role.can_manage() {
         return Err(KeyError::Forbidden(
             "Only owners and admins manage API keys.",
         ));
     }
-    let id = ApiKeyId::parse(id).ok_or(KeyError::NotFound)?;
+    let id = id.clone();
     let caller = issuer.clone();
     // Checked and revoked in one transaction, so the key checked is the key revoked, and the
     // caller's power is the one it has when the revocation commits.
@@ -449,7 +449,7 @@ pub async fn roll_key(
     db: &Database,
     cache: &KeyCache,
     issuer: &Issuer,
-    id: &str,
+    id: &ApiKeyId,
     grace: GraceHours,
 ) -> Result<(KeyView, NewApiKey), KeyError> {
     if !issuer.role.can_manage() {
@@ -458,7 +458,7 @@ pub async fn roll_key(
         ));
     }
     let grace = i64::from(grace.hours());
-    let id = ApiKeyId::parse(id).ok_or(KeyError::NotFound)?;
+    let id = id.clone();
     let lookup = id.clone();
     let old = db
         .read(InWorkspace(issuer.workspace.clone()), move |conn| {

@@ -212,9 +212,9 @@ async fn one_key(
     member: &SignedInMember,
     id: &str,
 ) -> Result<KeyView, PageError> {
-    keys::key(&state.db, &issuer(member)?, id)
-        .await
-        .map_err(key_error)
+    let issuer = issuer(member)?;
+    let id = ApiKeyId::parse(id).ok_or(PageError::NotFound)?;
+    keys::key(&state.db, &issuer, &id).await.map_err(key_error)
 }
 
 fn quoted(label: &str) -> String {
@@ -408,6 +408,7 @@ pub async fn revoke(
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let issuer = issuer(&member)?;
+    let id = ApiKeyId::parse(&id).ok_or(PageError::NotFound)?;
     let revocation = keys::revoke_key(&state.db, &state.key_cache, &issuer, &id)
         .await
         .map_err(key_error)?;
@@ -451,6 +452,7 @@ pub async fn roll(
         Ok(grace) => grace,
         Err(invalid) => return shown_once(&state, &member, Err(KeyError::Invalid(invalid))).await,
     };
+    let id = ApiKeyId::parse(&id).ok_or(PageError::NotFound)?;
     let result = keys::roll_key(&state.db, &state.key_cache, &issuer, &id, grace).await;
     if let Ok((new, _)) = &result {
         let old = match grace.hours() {

@@ -67,9 +67,16 @@ async fn one_address_holds_a_bounded_number_of_requests_in_progress() {
     for _ in 0..4 {
         held.push(slow_post(&app, "/login").await);
     }
-    // Give the server a moment to start the four.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let refused = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    // The four are in progress once the server has read their heads: until then a fifth may
+    // still be served, so ask until it is refused (each answer comes at once either way).
+    let started = Instant::now();
+    let refused = loop {
+        let answer = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+        if answer.status() != reqwest::StatusCode::OK || started.elapsed() > Duration::from_secs(5)
+        {
+            break answer;
+        }
+    };
     assert_eq!(refused.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         refused
