@@ -19,6 +19,22 @@ async fn made_by(app: &TestApp, maker: &str, label: &str) -> (String, String) {
     )
 }
 
+/// Rolls the key `id` with `caller`, giving the old one `grace_hours`; answers (status, body).
+async fn roll(
+    app: &TestApp,
+    caller: &str,
+    id: &str,
+    grace_hours: u32,
+) -> (StatusCode, serde_json::Value) {
+    let (status, _, body) = json(
+        ApiClient::new(&app.base, caller)
+            .post(&format!("/v1/api-keys/{id}/roll"))
+            .json(&serde_json::json!({"grace_hours": grace_hours})),
+    )
+    .await;
+    (status, body)
+}
+
 async fn works(app: &TestApp, key: &str) -> bool {
     status_of(ApiClient::new(&app.base, key).get("/v1/status")).await == StatusCode::OK
 }
@@ -96,12 +112,7 @@ async fn a_rolled_key_s_children_stop_when_it_stops() {
         .first_text_as_admin("SELECT id AS v FROM api_keys WHERE label = 'parent'");
 
     // With a grace period the chain lives as long as the old key, and no longer.
-    let (status, _, replacement) = json(
-        ApiClient::new(&app.base, &parent)
-            .post(&format!("/v1/api-keys/{parent_id}/roll"))
-            .json(&serde_json::json!({"grace_hours": 2})),
-    )
-    .await;
+    let (status, replacement) = roll(&app, &parent, &parent_id, 2).await;
     assert_eq!(status, StatusCode::CREATED);
     let old_expiry = app.db.count_as_admin(&format!(
         "SELECT expires_at AS n FROM api_keys WHERE id = '{parent_id}'"
@@ -121,12 +132,7 @@ async fn a_rolled_key_s_children_stop_when_it_stops() {
     let replacement_id = app.db.first_text_as_admin(&format!(
         "SELECT replaced_by AS v FROM api_keys WHERE id = '{parent_id}'"
     ));
-    let (status, _, _) = json(
-        ApiClient::new(&app.base, &replacement)
-            .post(&format!("/v1/api-keys/{replacement_id}/roll"))
-            .json(&serde_json::json!({"grace_hours": 0})),
-    )
-    .await;
+    let (status, _) = roll(&app, &replacement, &replacement_id, 0).await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(!works(&app, &replacement).await);
     // The first roll's chain still ends with the first parent (in two hours).
@@ -136,12 +142,7 @@ async fn a_rolled_key_s_children_stop_when_it_stops() {
     let child_id = app
         .db
         .first_text_as_admin("SELECT id AS v FROM api_keys WHERE label = 'child'");
-    let (status, _, _) = json(
-        ApiClient::new(&app.base, &child)
-            .post(&format!("/v1/api-keys/{child_id}/roll"))
-            .json(&serde_json::json!({"grace_hours": 0})),
-    )
-    .await;
+    let (status, _) = roll(&app, &child, &child_id, 0).await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(!works(&app, &child).await);
     assert!(
