@@ -166,3 +166,28 @@ fn closing(mut response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         .set_connection_type(ConnectionType::Close);
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SlowClients;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn one_address_holds_at_most_its_bound_and_a_finished_request_frees_its_place() {
+        let limits = Arc::new(SlowClients::new(Duration::from_secs(10), 2));
+        let (one, other) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let first = limits.enter(one).expect("first");
+        let _second = limits.enter(one).expect("second");
+        assert!(limits.enter(one).is_none(), "a third is refused");
+        assert!(
+            limits.enter(other).is_some(),
+            "another address has its own count"
+        );
+        drop(first);
+        assert!(
+            limits.enter(one).is_some(),
+            "a finished request frees its place"
+        );
+    }
+}

@@ -59,38 +59,3 @@ async fn a_body_that_comes_a_byte_at_a_time_is_cut_off_and_its_connection_closed
         "cut off at its deadline and closed"
     );
 }
-
-#[actix_web::test]
-async fn one_address_holds_a_bounded_number_of_requests_in_progress() {
-    let app = app().await;
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        held.push(slow_post(&app, "/login").await);
-    }
-    // The four are in progress once the server has read their heads: until then a fifth may
-    // still be served, so ask until it is refused (each answer comes at once either way).
-    let started = Instant::now();
-    let refused = loop {
-        let answer = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
-        if answer.status() != reqwest::StatusCode::OK || started.elapsed() > Duration::from_secs(5)
-        {
-            break answer;
-        }
-    };
-    assert_eq!(refused.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(
-        refused
-            .headers()
-            .get("connection")
-            .and_then(|v| v.to_str().ok()),
-        Some("close")
-    );
-
-    // Once the held requests are cut off at their deadline, the address is served again.
-    for stream in &mut held {
-        let answer = drip_until_answered(stream).await;
-        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    }
-    let served = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
-    assert_eq!(served.status(), reqwest::StatusCode::OK);
-}
