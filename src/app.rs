@@ -4,10 +4,11 @@
 use crate::auth::password::PasswordHashing;
 use crate::auth::throttle;
 use crate::config::Config;
-use crate::connect::{Connector, check_root_keys, run_refresher};
+use crate::connect::{Connector, RootKeyCheck, check_root_keys, run_refresher};
 use crate::crypto::envelope::Keyring;
 use crate::db::{Database, DbError, Global, login_throttle, sandbox_grants, sessions};
 use crate::domain::now;
+use crate::logging::Chain;
 use crate::mail::{MailError, Mailer};
 use crate::state::AppState;
 use crate::web::{self, security_headers};
@@ -18,19 +19,63 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
+/// Why the service did not start. Each keeps its cause as its `source()`: the command line
+/// prints the whole chain (`logging::Chain`).
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("database: {0}")]
+    #[error("database")]
     Database(#[from] DbError),
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}")]
     Bind {
         address: SocketAddr,
+        #[source]
         source: std::io::Error,
     },
-    #[error("email: {0}")]
+    #[error("email")]
     Mail(#[from] MailError),
-    #[error("{0}")]
-    Other(String),
+    #[error("cannot use {}", path.display())]
+    Path {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{} has {links} hard links: SQLite cannot share a database between names; use one \
+         file with one name",
+        path.display()
+    )]
+    HardLinks {
+        path: std::path::PathBuf,
+        links: u64,
+    },
+    #[error(
+        "another Socializer server is already using {}: SQLite serves one server process; \
+         stop the other one, or run several servers on PostgreSQL",
+        path.display()
+    )]
+    AlreadyServed { path: std::path::PathBuf },
+    #[error(
+        "SOCIALIZER_DATABASE_URL logs in as a superuser or a role with BYPASSRLS; in \
+         production the service must log in as a role of its own that is a member of \
+         socializer_app (see docs/operations.md, \"A database role for the service\")"
+    )]
+    RoleBypassesRls,
+    #[error("root keys")]
+    RootKeys(#[from] RootKeyCheck),
+    #[error("the public URL")]
+    PublicUrl(#[from] url::ParseError),
+    #[error("password hashing")]
+    Hashing(#[from] crate::auth::password::HashingError),
+    #[error("the HTTP client for the platforms")]
+    HttpClient(#[from] crate::connect::oauth::HttpClientError),
+    #[error("Google sign-in")]
+    Google(#[from] crate::google::GoogleSetup),
+    #[error("SOCIALIZER_REDIS_URL")]
+    Redis(#[from] redis::RedisError),
+    #[error("the key-change listener")]
+    KeyListener(#[source] std::io::Error),
+    #[error("a start-up task stopped")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 pub struct Application {
@@ -54,8 +99,9 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         crate::private_files::dir(&config.data_dir)
             .and_then(|()| crate::private_files::tighten_tree(&config.data_dir))
-            .map_err(|e| {
-                StartupError::Other(format!("cannot use {}: {e}", config.data_dir.display()))
+            .map_err(|source| StartupError::Path {
+                path: config.data_dir.clone(),
+                source,
             })?;
         let single_process = match config.database_url.sqlite_path() {
             Some(path) => Some(lock_sqlite_file(path)?),
@@ -66,9 +112,7 @@ impl Application {
             .unwrap_or(1);
         let db = open_database(&config, cores).await?;
         let keyring = Keyring::new(&config.root_key, &config.previous_root_keys);
-        check_root_keys(&db, &keyring)
-            .await
-            .map_err(StartupError::Other)?;
+        check_root_keys(&db, &keyring).await?;
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             address: config.bind,
@@ -80,23 +124,18 @@ impl Application {
         })?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
-            None => Url::parse(&format!("http://{address}"))
-                .map_err(|e| StartupError::Other(e.to_string()))?,
+            None => Url::parse(&format!("http://{address}"))?,
         };
 
         // Half the cores at most hash passwords; the others keep answering requests.
-        let hashing = PasswordHashing::new(config.hashing_threads.unwrap_or((cores / 2).max(1)))
-            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let hashing = PasswordHashing::new(config.hashing_threads.unwrap_or((cores / 2).max(1)))?;
         let mailer = Mailer::new(&config.mail, public_url.host_str().unwrap_or("localhost"))?;
-        let connector = Arc::new(
-            Connector::new(
-                db.clone(),
-                keyring,
-                config.platforms.clone(),
-                public_url.clone(),
-            )
-            .map_err(StartupError::Other)?,
-        );
+        let connector = Arc::new(Connector::new(
+            db.clone(),
+            keyring,
+            config.platforms.clone(),
+            public_url.clone(),
+        )?);
         let google = google_sign_in(&config, &public_url)?;
         let (key_cache, key_listener) = key_cache(&config, address)?;
         let rate_limiter = rate_limiter(&config).await?;
@@ -238,10 +277,9 @@ fn google_sign_in(
         .clone()
         .map(|app| {
             let http = crate::connect::oauth::http_client()?;
-            crate::google::GoogleSignIn::new(app, public_url, http)
+            Ok(crate::google::GoogleSignIn::new(app, public_url, http)?)
         })
         .transpose()
-        .map_err(StartupError::Other)
 }
 
 /// The API's rate limits: in Redis when configured (shared from the first request when Redis
@@ -250,8 +288,7 @@ async fn rate_limiter(
     config: &Config,
 ) -> Result<crate::http::shared_limits::ApiLimits, StartupError> {
     let limiter = match &config.redis_url {
-        Some(url) => crate::http::shared_limits::ApiLimits::in_redis(url)
-            .map_err(|e| StartupError::Other(format!("SOCIALIZER_REDIS_URL: {e}")))?,
+        Some(url) => crate::http::shared_limits::ApiLimits::in_redis(url)?,
         None => crate::http::shared_limits::ApiLimits::local(),
     };
     limiter.connect().await;
@@ -269,18 +306,11 @@ async fn open_database(config: &Config, cores: usize) -> Result<Database, Startu
         crate::db::Backend::Postgres => u32::try_from(cores * 4).unwrap_or(64).clamp(8, 64),
     };
     let url = config.database_url.clone();
-    let db = tokio::task::spawn_blocking(move || Database::open(&url, pool_size))
-        .await
-        .map_err(|e| StartupError::Other(e.to_string()))??;
+    let db = tokio::task::spawn_blocking(move || Database::open(&url, pool_size)).await??;
     if config.environment == crate::config::Environment::Production
         && db.login_role_bypasses_rls().await?
     {
-        return Err(StartupError::Other(
-            "SOCIALIZER_DATABASE_URL logs in as a superuser or a role with BYPASSRLS; in \
-             production the service must log in as a role of its own that is a member of \
-             socializer_app (see docs/operations.md, \"A database role for the service\")"
-                .into(),
-        ));
+        return Err(StartupError::RoleBypassesRls);
     }
     Ok(db)
 }
@@ -309,7 +339,7 @@ fn key_cache(
                 format!("socializer key listener {address}"),
                 cache.clone(),
             )
-            .map_err(|e| StartupError::Other(format!("key-change listener: {e}")))?;
+            .map_err(StartupError::KeyListener)?;
             (cache, Some(listener))
         }
     })
@@ -320,8 +350,9 @@ fn key_cache(
 /// the same file is refused at start instead of serving revoked keys from its own cache.
 fn lock_sqlite_file(db: &std::path::Path) -> Result<std::fs::File, StartupError> {
     use std::os::unix::fs::MetadataExt as _;
-    let cannot = |p: &std::path::Path, e: std::io::Error| {
-        StartupError::Other(format!("cannot use {}: {e}", p.display()))
+    let cannot = |p: &std::path::Path, source: std::io::Error| StartupError::Path {
+        path: p.to_owned(),
+        source,
     };
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         crate::private_files::create_dirs(dir).map_err(|e| cannot(dir, e))?;
@@ -335,11 +366,7 @@ fn lock_sqlite_file(db: &std::path::Path) -> Result<std::fs::File, StartupError>
         .map_err(|e| cannot(&real, e))?
         .nlink();
     if links > 1 {
-        return Err(StartupError::Other(format!(
-            "{} has {links} hard links: SQLite cannot share a database between names; use one \
-             file with one name",
-            real.display()
-        )));
+        return Err(StartupError::HardLinks { path: real, links });
     }
     let mut name = real.as_os_str().to_owned();
     name.push(".lock");
@@ -351,11 +378,7 @@ fn lock_sqlite_file(db: &std::path::Path) -> Result<std::fs::File, StartupError>
         .map_err(|e| cannot(&path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StartupError::Other(format!(
-            "another Socializer server is already using {}: SQLite serves one server process; \
-             stop the other one, or run several servers on PostgreSQL",
-            real.display()
-        ))),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartupError::AlreadyServed { path: real }),
         Err(std::fs::TryLockError::Error(e)) => Err(cannot(&path, e)),
     }
 }
@@ -379,7 +402,7 @@ async fn housekeeping(db: Database) {
             Ok((sessions, windows)) => log::info!(
                 "housekeeping: {sessions} expired sessions, {windows} throttle windows cleared"
             ),
-            Err(e) => log::warn!("housekeeping failed: {e}"),
+            Err(e) => log::warn!("housekeeping failed: {}", Chain(&e)),
         }
     }
 }

@@ -4,6 +4,8 @@
 //! DEBUG instead, so `RUST_LOG=debug` still shows them.
 
 use log::{Level, Log, Metadata, Record};
+use std::error::Error;
+use std::fmt;
 
 /// Targets whose complaints are about what a client sent.
 const CLIENT_MISTAKES: &[&str] = &["actix_http::h1::dispatcher", "actix_session::middleware"];
@@ -48,6 +50,22 @@ impl Log for Demoting {
 
     fn flush(&self) {
         self.0.flush();
+    }
+}
+
+/// An error and each of its sources, `: `-separated, for one log line: `{}` of an error shows
+/// only its own message, its causes being reachable through `source()`.
+pub struct Chain<'a>(pub &'a (dyn Error + 'a));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

@@ -10,12 +10,16 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    #[error("cannot build the email: {0}")]
-    Build(String),
-    #[error("cannot write to the outbox: {0}")]
-    Outbox(std::io::Error),
-    #[error("SMTP delivery failed: {0}")]
-    Smtp(String),
+    #[error("cannot use the SMTP URL")]
+    Setting(#[source] lettre::transport::smtp::Error),
+    #[error("cannot build the email")]
+    Address(#[source] lettre::address::AddressError),
+    #[error("cannot build the email")]
+    Build(#[source] lettre::error::Error),
+    #[error("cannot write to the outbox")]
+    Outbox(#[source] std::io::Error),
+    #[error("SMTP delivery failed")]
+    Smtp(#[source] lettre::transport::smtp::Error),
 }
 
 /// One message, plain text, with at most one link that matters.
@@ -46,7 +50,7 @@ impl Mailer {
             MailSetting::Outbox(dir) => Transport::Outbox(dir.clone()),
             MailSetting::Smtp(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| MailError::Build(e.to_string()))?
+                    .map_err(MailError::Setting)?
                     .timeout(Some(Duration::from_secs(10)))
                     .build(),
             ),
@@ -59,27 +63,21 @@ impl Mailer {
             };
         let from = format!("Socializer <no-reply@{domain}>")
             .parse()
-            .map_err(|e: lettre::address::AddressError| MailError::Build(e.to_string()))?;
+            .map_err(MailError::Address)?;
         Ok(Self { transport, from })
     }
 
     pub async fn send(&self, email: OutgoingEmail) -> Result<(), MailError> {
-        let to: Mailbox = email
-            .to
-            .as_str()
-            .parse()
-            .map_err(|e: lettre::address::AddressError| MailError::Build(e.to_string()))?;
+        let to: Mailbox = email.to.as_str().parse().map_err(MailError::Address)?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&email.subject)
             .body(email.body)
-            .map_err(|e| MailError::Build(e.to_string()))?;
+            .map_err(MailError::Build)?;
         match &self.transport {
             Transport::Smtp(smtp) => {
-                smtp.send(message)
-                    .await
-                    .map_err(|e| MailError::Smtp(e.to_string()))?;
+                smtp.send(message).await.map_err(MailError::Smtp)?;
             }
             Transport::Outbox(dir) => {
                 let path = write_to_outbox(dir, &message.formatted())

@@ -7,6 +7,9 @@ use socializer::db::Database;
 use socializer::domain::{Plan, WorkspaceId};
 use std::process::ExitCode;
 
+/// What stops a command: an error with its causes, printed whole on one line.
+type Failure = Box<dyn std::error::Error>;
+
 fn main() -> ExitCode {
     keep_large_blocks_out_of_arenas();
     socializer::logging::init();
@@ -22,8 +25,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(failure) => {
+            eprintln!("error: {}", socializer::logging::Chain(failure.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -47,54 +50,50 @@ fn keep_large_blocks_out_of_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn keep_large_blocks_out_of_arenas() {}
 
-fn serve() -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+fn serve() -> Result<(), Failure> {
+    let config = Config::from_env()?;
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(config)
-            .await
-            .map_err(|e| e.to_string())?;
+        let app = Application::build(config).await?;
         println!("Socializer is ready at {}", app.public_url());
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        Ok(app.run_until_stopped().await?)
     })
 }
 
-fn migrate() -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
-    socializer::db::migrate(&config.database_url).map_err(|e| e.to_string())?;
+fn migrate() -> Result<(), Failure> {
+    let config = Config::from_env()?;
+    socializer::db::migrate(&config.database_url)?;
     println!("Migrations applied to {:?}", config.database_url);
     Ok(())
 }
 
 /// Runs an operator's command against the configured database, on a runtime of its own.
-fn with_database<F, Fut>(command: F) -> Result<(), String>
+fn with_database<F, Fut>(command: F) -> Result<(), Failure>
 where
     F: FnOnce(Config, Database) -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
 {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let config = Config::from_env()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+        .build()?;
     runtime.block_on(async move {
-        let db = Database::open_for_command(&config.database_url).map_err(|e| e.to_string())?;
+        let db = Database::open_for_command(&config.database_url)?;
         command(config, db).await
     })
 }
 
-fn rotate_root_key() -> Result<(), String> {
+fn rotate_root_key() -> Result<(), Failure> {
     with_database(|config, db| async move {
         let keyring = Keyring::new(&config.root_key, &config.previous_root_keys);
-        let report = socializer::connect::rotate_root_key(&db, &keyring)
-            .await
-            .map_err(|e| e.to_string())?;
+        let report = socializer::connect::rotate_root_key(&db, &keyring).await?;
         if !report.failed.is_empty() {
             return Err(format!(
                 "{} data key(s) re-wrapped, {} could not be opened with SOCIALIZER_ROOT_KEY or SOCIALIZER_PREVIOUS_ROOT_KEYS (workspaces: {}); set the root key that wrapped them and run again",
                 report.rewrapped,
                 report.failed.len(),
                 report.failed.join(", ")
-            ));
+            )
+            .into());
         }
         println!(
             "Root key rotated: {} data key(s) re-wrapped under {}; every data key is now under it, so SOCIALIZER_PREVIOUS_ROOT_KEYS can be removed",
@@ -105,9 +104,9 @@ fn rotate_root_key() -> Result<(), String> {
     })
 }
 
-fn set_plan(workspace: &str, plan: Plan) -> Result<(), String> {
+fn set_plan(workspace: &str, plan: Plan) -> Result<(), Failure> {
     let Some(id) = WorkspaceId::parse(workspace.trim()) else {
-        return Err(format!("no workspace {workspace}"));
+        return Err(format!("no workspace {workspace}").into());
     };
     with_database(|_, db| async move {
         match socializer::people::set_plan(&db, &id, plan).await {
@@ -120,9 +119,9 @@ fn set_plan(workspace: &str, plan: Plan) -> Result<(), String> {
                 Ok(())
             }
             Err(socializer::people::AccountError::NotFound) => {
-                Err(format!("no workspace {workspace}"))
+                Err(format!("no workspace {workspace}").into())
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into()),
         }
     })
 }

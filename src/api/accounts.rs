@@ -5,8 +5,8 @@ use super::caller::Caller;
 use super::error::{ApiError, ErrorEnvelope};
 use super::json::StrictQuery;
 use super::keys::rfc3339;
-use crate::connect::{AccountView, Platform};
-use crate::domain::{AccountId, Scope};
+use crate::connect::{AccountView, ConnectError, Platform};
+use crate::domain::{AccountId, RedirectUri, Scope};
 use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -172,9 +172,13 @@ pub async fn begin(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AccountsWrite)?;
     let platform = platform(&path)?;
+    let redirect = match query.redirect_uri.as_deref() {
+        Some(raw) => Some(RedirectUri::parse(raw).map_err(ConnectError::from)?),
+        None => None,
+    };
     let started = state
         .connector
-        .begin(&caller.actor(), platform, query.redirect_uri.as_deref())
+        .begin(&caller.actor(), platform, redirect)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

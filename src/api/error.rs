@@ -167,6 +167,18 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<crate::audit::AuditError> for ApiError {
+    fn from(err: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError;
+        match err {
+            AuditError::Invalid(invalid) => {
+                ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
+            }
+            AuditError::Storage(e) => ApiError::Internal(Unexpected::new(e)),
+        }
+    }
+}
+
 impl From<crate::keys::KeyError> for ApiError {
     fn from(err: crate::keys::KeyError) -> Self {
         use crate::keys::KeyError;

@@ -4,10 +4,9 @@ use super::caller::{Caller, Via};
 use super::error::{ApiError, ErrorEnvelope};
 use super::json::StrictQuery;
 use super::keys::rfc3339;
-use crate::audit::{self, AuditError, EventView};
+use crate::audit::{self, AuditError, Cursor, EventView, PageSize};
 use crate::domain::KeyMode;
 use crate::domain::{Action, Scope};
-use crate::http::Unexpected;
 use crate::people;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
@@ -151,27 +150,11 @@ pub async fn audit_events(
             "The audit log covers live data: read it with a live key".into(),
         ));
     }
-    let limit = audit::parse_limit(query.limit.as_deref())?;
-    let page = audit::page(
-        &state.db,
-        caller.workspace(),
-        query.cursor.as_deref(),
-        limit,
-    )
-    .await?;
+    let size = PageSize::parse(query.limit.as_deref()).map_err(AuditError::from)?;
+    let cursor = Cursor::parse(query.cursor.as_deref()).map_err(AuditError::from)?;
+    let page = audit::page(&state.db, caller.workspace(), cursor, size).await?;
     Ok(HttpResponse::Ok().json(EventPage {
         data: page.events.into_iter().map(EventJson::from).collect(),
         next_cursor: page.next_cursor,
     }))
-}
-
-impl From<AuditError> for ApiError {
-    fn from(err: AuditError) -> Self {
-        match err {
-            AuditError::Invalid(invalid) => {
-                ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
-            }
-            AuditError::Storage(e) => ApiError::Internal(Unexpected::new(e)),
-        }
-    }
 }

@@ -22,8 +22,13 @@ pub enum HashingError {
     /// As many hashes as the queue holds are running or waiting: try again shortly.
     #[error("too many password hashes waiting")]
     Busy,
+    /// argon2's own error; it is not a `std::error::Error`, so its message is what is kept.
     #[error("password hashing failed: {0}")]
     Failed(String),
+    #[error("cannot start a hashing thread")]
+    Start(#[source] std::io::Error),
+    #[error("the hashing threads have stopped")]
+    Stopped,
 }
 
 /// Hashes that may wait for a thread, per thread hashing.
@@ -54,7 +59,7 @@ fn start_threads(count: usize) -> Result<Jobs, HashingError> {
                     }
                 }
             })
-            .map_err(|e| HashingError::Failed(format!("cannot start a hashing thread: {e}")))?;
+            .map_err(HashingError::Start)?;
     }
     Ok(jobs)
 }
@@ -193,7 +198,7 @@ impl Reservation {
 }
 
 fn stopped() -> HashingError {
-    HashingError::Failed("the hashing threads have stopped".into())
+    HashingError::Stopped
 }
 
 /// A place in the hashing queue, given back when dropped.

@@ -88,13 +88,13 @@ impl Connector {
         &self,
         actor: &Actor,
         platform: Platform,
-        requested_redirect: Option<&str>,
+        requested_redirect: Option<RedirectUri>,
     ) -> Result<Started, ConnectError> {
         if !self.is_offered(platform) || !actor.may_use(platform) {
             return Err(ConnectError::NotFound);
         }
         let redirect = match requested_redirect {
-            Some(raw) => RedirectUri::parse(raw)?.as_str().to_owned(),
+            Some(uri) => uri.as_str().to_owned(),
             None => self.callback_url(platform),
         };
         let state = random_token();

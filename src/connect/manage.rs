@@ -10,6 +10,7 @@ use crate::db::InWorkspace;
 use crate::db::connected_accounts::{self as accounts, StoredAccount};
 use crate::domain::KeyMode;
 use crate::domain::{AccountId, WorkspaceId, now};
+use crate::logging::Chain;
 use std::time::Duration;
 
 /// Tokens that expire within this long are refreshed first.
@@ -171,7 +172,7 @@ impl Connector {
             .chain(opened.access.iter().map(|t| (t, oauth::TokenKind::Access)));
         for (token, kind) in revocations {
             if let Err(e) = oauth::revoke(&self.http, app, token, kind).await {
-                log::warn!("revocation for account {}: {e}", opened.row.id);
+                log::warn!("revocation for account {}: {}", opened.row.id, Chain(&e));
             }
         }
     }
@@ -203,7 +204,8 @@ impl Connector {
                                 .map_err(|e| {
                                     log::error!(
                                         "account {id} of workspace {workspace}: its tokens did \
-                                         not decrypt, so they are not revoked at the platform: {e}"
+                                         not decrypt, so they are not revoked at the platform: {}",
+                                        Chain(&e)
                                     );
                                 })
                                 .ok()

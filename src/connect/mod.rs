@@ -16,7 +16,7 @@ pub use flow::{Actor, Finisher, Started};
 pub use manage::{ModeFilter, Refreshed, Revocations};
 pub use providers::{Description, OAuthApp, Platform, Platforms, Profile};
 pub use refresher::run_refresher;
-pub use rotation::{RotationReport, check_root_keys, rotate_root_key};
+pub use rotation::{RootKeyCheck, RotationReport, check_root_keys, rotate_root_key};
 pub use status::AccountStatus;
 
 use crate::crypto::envelope::{CryptoError, Keyring};
@@ -43,14 +43,14 @@ pub enum ConnectError {
     /// A live platform, for a person whose email is not confirmed yet.
     #[error("confirm your email address before connecting live accounts")]
     EmailUnconfirmed,
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] Invalid),
     /// The platform failed or refused.
-    #[error("{0}")]
+    #[error(transparent)]
     Provider(#[from] oauth::ProviderError),
-    #[error("storage: {0}")]
+    #[error("storage")]
     Storage(#[from] DbError),
-    #[error("{0}")]
+    #[error(transparent)]
     Crypto(#[from] CryptoError),
 }
 
@@ -69,7 +69,7 @@ impl Connector {
         keyring: Keyring,
         platforms: Platforms,
         public_url: Url,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, oauth::HttpClientError> {
         Ok(Self {
             db,
             keyring,

@@ -14,6 +14,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use oauth2::reqwest::Client as HttpClient;
+pub use oauth2::reqwest::Error as HttpClientError;
 
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
@@ -21,13 +22,12 @@ type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointN
 /// `accounts`) never runs out while its holder is still waiting.
 const TIMEOUT: Duration = Duration::from_secs(15);
 
-pub fn http_client() -> Result<HttpClient, String> {
+pub fn http_client() -> Result<HttpClient, HttpClientError> {
     oauth2::reqwest::Client::builder()
         .redirect(oauth2::reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .user_agent(concat!("socializer/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 /// Tokens a platform handed out. `refresh` is `None` when it gave none (LinkedIn), or kept

@@ -6,6 +6,7 @@ use super::Connector;
 use super::manage::REFRESH_AHEAD_SECS;
 use crate::db::{RefreshScan, connected_accounts};
 use crate::domain::now;
+use crate::logging::Chain;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ pub async fn run_refresher(connector: Arc<Connector>, every: Duration) {
         let due = match due {
             Ok(due) => due,
             Err(e) => {
-                log::warn!("refresher: cannot list accounts due: {e}");
+                log::warn!("refresher: cannot list accounts due: {}", Chain(&e));
                 continue;
             }
         };

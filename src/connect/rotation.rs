@@ -5,6 +5,7 @@
 use crate::crypto::envelope::{CryptoError, Keyring};
 use crate::db::{Database, DbError, KeyRotation, workspace_keys};
 use crate::domain::now;
+use crate::logging::Chain;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RotationReport {
@@ -39,7 +40,7 @@ pub async fn rotate_root_key(db: &Database, keyring: &Keyring) -> Result<Rotatio
             }
             Ok(None) => {}
             Err(e) => {
-                log::error!("rotate-root-key: workspace {workspace}: {e}");
+                log::error!("rotate-root-key: workspace {workspace}: {}", Chain(&e));
                 report.failed.push(workspace.to_string());
             }
         }
@@ -49,16 +50,27 @@ pub async fn rotate_root_key(db: &Database, keyring: &Keyring) -> Result<Rotatio
 
 /// At start: every stored data key must be wrapped by a root key this process holds, or the
 /// start stops with one line saying which root key is missing.
-pub async fn check_root_keys(db: &Database, keyring: &Keyring) -> Result<(), String> {
+pub async fn check_root_keys(db: &Database, keyring: &Keyring) -> Result<(), RootKeyCheck> {
     let counts = db
         .write(KeyRotation, workspace_keys::count_by_root_key)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     match counts.into_iter().find(|(id, _)| !keyring.knows(id)) {
         None => Ok(()),
-        Some((id, n)) => Err(format!(
-            "{} ({n} workspace data key(s) need it)",
-            CryptoError::UnknownRootKey(id)
-        )),
+        Some((id, needed_by)) => Err(RootKeyCheck::Missing {
+            missing: CryptoError::UnknownRootKey(id),
+            needed_by,
+        }),
     }
+}
+
+/// Why the start-up check of the root keys stopped the start.
+#[derive(Debug, thiserror::Error)]
+pub enum RootKeyCheck {
+    #[error("cannot count the data keys by root key")]
+    Database(#[from] DbError),
+    #[error("{missing} ({needed_by} workspace data key(s) need it)")]
+    Missing {
+        missing: CryptoError,
+        needed_by: i64,
+    },
 }

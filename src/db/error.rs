@@ -1,17 +1,25 @@
+/// Whatever stood behind an unavailable database or a failed migration, kept for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// What the storage layer can report. Callers decide what each means for the person asking.
+/// Each variant keeps its cause as its `source()`, so a log line written with
+/// `logging::Chain` shows the whole story.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// A uniqueness rule refused the write (e.g. an email already taken).
     #[error("a unique value is already taken")]
     UniqueViolation,
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    #[error("migration failed: {0}")]
-    Migration(String),
-    #[error("database query failed: {0}")]
-    Query(diesel::result::Error),
+    #[error("database unavailable")]
+    Unavailable(#[source] Cause),
+    #[error("migration failed")]
+    Migration(#[source] Cause),
+    #[error("database query failed")]
+    Query(#[source] diesel::result::Error),
+    /// The blocking task that ran the work panicked or was cancelled.
+    #[error("a database task stopped")]
+    Task(#[source] tokio::task::JoinError),
     /// A row holds a value this version of the service does not know.
-    #[error("{0}")]
+    #[error(transparent)]
     Unknown(#[from] crate::domain::UnknownStoredValue),
 }
 

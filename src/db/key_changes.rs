@@ -65,8 +65,8 @@ impl Listener {
     /// Connects and listens. `name` shows in `pg_stat_activity.application_name`, so that an
     /// operator can tell which server a listener belongs to.
     pub fn connect(url: &str, name: &str) -> Result<Self, DbError> {
-        let mut conn = diesel::PgConnection::establish(url)
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let mut conn =
+            diesel::PgConnection::establish(url).map_err(|e| DbError::Unavailable(e.into()))?;
         let name: String = name
             .chars()
             .filter(|c| c.is_ascii_graphic() && *c != '\'' && *c != '\\' || *c == ' ')
@@ -86,7 +86,7 @@ impl Listener {
     pub fn changes(&mut self) -> Result<Vec<KeyChange>, DbError> {
         let mut changes = Vec::new();
         for notification in self.conn.notifications_iter() {
-            let notification = notification.map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let notification = notification.map_err(|e| DbError::Unavailable(e.into()))?;
             if notification.channel == CHANNEL {
                 changes.push(KeyChange::parse(&notification.payload));
             }
@@ -94,7 +94,7 @@ impl Listener {
         if changes.is_empty() && self.pinged.elapsed() >= PING_EVERY {
             self.conn
                 .batch_execute("SELECT 1")
-                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+                .map_err(|e| DbError::Unavailable(e.into()))?;
             self.pinged = Instant::now();
         }
         Ok(changes)

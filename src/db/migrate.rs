@@ -7,10 +7,8 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Applies every pending migration, as the login role (before any switch of role).
 pub fn run_pending(url: &DatabaseUrl) -> Result<(), DbError> {
-    let mut conn = url
-        .connect()
-        .map_err(|e| DbError::Unavailable(e.to_string()))?;
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    let mut conn = url.connect().map_err(|e| DbError::Unavailable(e.into()))?;
+    let failed = DbError::Migration;
     match &mut conn {
         DbConnection::Sqlite(sqlite) => {
             sqlite.run_pending_migrations(SQLITE).map_err(failed)?;

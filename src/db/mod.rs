@@ -100,7 +100,7 @@ impl Database {
             .min_idle(Some(min_idle))
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(pool::Manager::new(url.clone()))
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            .map_err(|e| DbError::Unavailable(e.into()))?;
         Ok(Self {
             pool,
             backend: url.backend(),
@@ -143,9 +143,7 @@ impl Database {
         let writer = (self.backend == Backend::Sqlite && access == Access::Write)
             .then(|| self.sqlite_writer.clone());
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let mut conn = pool.get().map_err(|e| DbError::Unavailable(e.into()))?;
             let _turn = writer
                 .as_ref()
                 .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
@@ -156,7 +154,7 @@ impl Database {
             })
         })
         .await
-        .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
+        .map_err(DbError::Task)?
     }
 
     /// Runs `f` on a bare PostgreSQL connection outside any transaction, off the async threads:
@@ -168,9 +166,7 @@ impl Database {
     ) -> Result<T, DbError> {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let mut conn = pool.get().map_err(|e| DbError::Unavailable(e.into()))?;
             match &mut *conn {
                 conn @ DbConnection::Pg(_) => f(conn),
                 DbConnection::Sqlite(_) => Err(DbError::Unavailable(
@@ -179,7 +175,7 @@ impl Database {
             }
         })
         .await
-        .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
+        .map_err(DbError::Task)?
     }
 
     /// True when the role the database URL logs in as could step out of row-level security: a

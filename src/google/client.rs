@@ -48,6 +48,15 @@ pub struct Begun {
     pub pending: Pending,
 }
 
+/// Why Google sign-in could not be set up from its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum GoogleSetup {
+    #[error("the issuer is not a URL")]
+    Issuer(#[source] url::ParseError),
+    #[error("the callback URL cannot be made from the public URL")]
+    PublicUrl(#[source] url::ParseError),
+}
+
 pub struct GoogleSignIn {
     app: GoogleApp,
     issuer: IssuerUrl,
@@ -57,13 +66,13 @@ pub struct GoogleSignIn {
 }
 
 impl GoogleSignIn {
-    pub fn new(app: GoogleApp, public_url: &Url, http: HttpClient) -> Result<Self, String> {
+    pub fn new(app: GoogleApp, public_url: &Url, http: HttpClient) -> Result<Self, GoogleSetup> {
         // The issuer is compared with the ID token's `iss` as a string: no trailing slash added.
         let issuer = IssuerUrl::new(app.issuer.as_str().trim_end_matches('/').to_owned())
-            .map_err(|e| format!("bad issuer: {e}"))?;
+            .map_err(GoogleSetup::Issuer)?;
         let redirect = public_url
             .join("/auth/google/callback")
-            .map_err(|e| format!("bad public URL: {e}"))?;
+            .map_err(GoogleSetup::PublicUrl)?;
         Ok(Self {
             app,
             issuer,

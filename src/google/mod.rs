@@ -5,7 +5,7 @@
 
 mod client;
 
-pub use client::{Begun, GoogleSignIn};
+pub use client::{Begun, GoogleSetup, GoogleSignIn};
 use std::fmt;
 use url::Url;
 

@@ -61,8 +61,8 @@ impl ApiLimits {
     }
 
     /// Counted in Redis, once [`ApiLimits::connect`] has reached it.
-    pub fn in_redis(url: &RedisUrl) -> Result<Self, String> {
-        let client = redis::Client::open(url.as_str()).map_err(|e| e.to_string())?;
+    pub fn in_redis(url: &RedisUrl) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url.as_str())?;
         Ok(Self {
             local: RateLimiter::default(),
             shared: Some(Arc::new(Shared {

@@ -26,13 +26,7 @@ impl Unexpected {
 /// The error and each of its sources, `: `-separated, for one log line.
 impl fmt::Display for Unexpected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
+        crate::logging::Chain(self.0.as_ref()).fmt(f)
     }
 }
 

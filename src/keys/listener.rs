@@ -3,6 +3,7 @@
 
 use super::KeyCache;
 use crate::db::key_changes::Listener;
+use crate::logging::Chain;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -47,8 +48,9 @@ fn listen(url: &str, name: &str, cache: &KeyCache, stop: &AtomicBool) {
             Err(e) => {
                 if !lost {
                     log::warn!(
-                        "key-change listener cannot connect ({e}); every API key is read from \
-                         the database until it can"
+                        "key-change listener cannot connect ({}); every API key is read from \
+                         the database until it can",
+                        Chain(&e)
                     );
                     lost = true;
                 }
@@ -73,8 +75,9 @@ fn listen(url: &str, name: &str, cache: &KeyCache, stop: &AtomicBool) {
         };
         cache.set_listening(false);
         log::warn!(
-            "key-change listener lost its connection ({error}); the key cache is off, every \
-             API key read from the database, until it is back"
+            "key-change listener lost its connection ({}); the key cache is off, every \
+             API key read from the database, until it is back",
+            Chain(&error)
         );
         lost = true;
     }

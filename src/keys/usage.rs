@@ -3,6 +3,7 @@
 
 use crate::db::{Database, DbError, InWorkspace, api_keys};
 use crate::domain::{ApiKeyId, WorkspaceId};
+use crate::logging::Chain;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -52,7 +53,10 @@ impl UsageRecorder {
                 })
                 .await;
             if let Err(e) = written {
-                log::warn!("could not record the last use of {count} API keys: {e}");
+                log::warn!(
+                    "could not record the last use of {count} API keys: {}",
+                    Chain(&e)
+                );
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The single-use links the service sends by email, and their sending.
 
+use crate::logging::Chain;
 use crate::mail::{Mailer, OutgoingEmail};
 use url::Url;
 
@@ -18,7 +19,7 @@ pub(super) fn send_later(mailer: &Mailer, message: OutgoingEmail, what: &'static
     let mailer = mailer.clone();
     tokio::spawn(async move {
         if let Err(e) = mailer.send(message).await {
-            log::error!("{what} email not sent: {e}");
+            log::error!("{what} email not sent: {}", Chain(&e));
         }
     });
 }

@@ -99,9 +99,9 @@ pub async fn resend_invitation(
     post: Post<'_>,
     workspace: &WorkspaceId,
     who: &Who,
-    id: &str,
+    id: &InvitationId,
 ) -> Result<Email, AccountError> {
-    let id = InvitationId::parse(id).ok_or(AccountError::NotFound)?;
+    let id = id.clone();
     let actor = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
     let token = random_token();
     let (digest, who_then, ws) = (sha256_hex(&token), who.clone(), workspace.clone());
@@ -139,9 +139,9 @@ pub async fn revoke_invitation(
     db: &Database,
     workspace: &WorkspaceId,
     who: &Who,
-    id: &str,
+    id: &InvitationId,
 ) -> Result<Email, AccountError> {
-    let id = InvitationId::parse(id).ok_or(AccountError::NotFound)?;
+    let id = id.clone();
     let actor = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
     let who_then = who.clone();
     db.write(InWorkspace(workspace.clone()), move |conn| {

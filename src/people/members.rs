@@ -37,10 +37,10 @@ pub async fn change_member(
     cache: &KeyCache,
     workspace: &WorkspaceId,
     who: &Who,
-    target: &str,
+    target: &UserId,
     change: MemberChange,
 ) -> Result<(), AccountError> {
-    let target = UserId::parse(target).ok_or(AccountError::NotFound)?;
+    let target = target.clone();
     let actor = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
     let who = who.clone();
     let changed = db
@@ -164,15 +164,7 @@ pub async fn leave_workspace(
     who: &Who,
 ) -> Result<WorkspaceId, AccountError> {
     let user = who.user_id().cloned().ok_or(AccountError::NotAllowed)?;
-    change_member(
-        db,
-        cache,
-        workspace,
-        who,
-        user.as_str(),
-        MemberChange::Remove,
-    )
-    .await?;
+    change_member(db, cache, workspace, who, &user, MemberChange::Remove).await?;
     workspace_after_leaving(db, &user).await
 }
 

@@ -36,9 +36,12 @@ pub async fn security(db: &Database, user: &UserId) -> Result<Security, AccountE
 
 /// Ends one of the user's sessions; `NotFound` when the user has no session of that name (it
 /// ended already, or it is someone else's).
-pub async fn end_session(db: &Database, user: &UserId, session: &str) -> Result<(), AccountError> {
-    let session = SessionId::parse(session).ok_or(AccountError::NotFound)?;
-    let user = user.clone();
+pub async fn end_session(
+    db: &Database,
+    user: &UserId,
+    session: &SessionId,
+) -> Result<(), AccountError> {
+    let (user, session) = (user.clone(), session.clone());
     db.write(Global, move |conn| {
         sessions::delete_one_of_user(conn, &user, &session)
     })

@@ -6,6 +6,7 @@ use crate::crypto::{random_token, sha256_hex};
 use crate::db::email_tokens::{self, Purpose};
 use crate::db::{Database, DbError, Global, memberships, users, workspaces};
 use crate::domain::{Email, Password, Role, UserId, WorkspaceId, WorkspaceName, now};
+use crate::logging::Chain;
 use crate::mail::{Mailer, OutgoingEmail};
 use url::Url;
 
@@ -94,7 +95,10 @@ pub async fn sign_up(
     let message = verification_email(&email, link(public_url, "/verify-email", &token));
     // The account exists either way; a mail failure is the operator's to fix, not the user's.
     if let Err(e) = mailer.send(message).await {
-        log::error!("sign-up of user {user}: verification email not sent: {e}");
+        log::error!(
+            "sign-up of user {user}: verification email not sent: {}",
+            Chain(&e)
+        );
     }
     Ok(SignedUp {
         user,

@@ -6,6 +6,7 @@ use crate::connect::{Connector, Revocations};
 use crate::db::{Database, InWorkspace, WorkspaceConn, memberships, workspace_keys, workspaces};
 use crate::domain::{Action, Invalid, Plan, WorkspaceId, WorkspaceName};
 use crate::keys::KeyCache;
+use crate::logging::Chain;
 
 /// Holds the workspace (see `workspaces::lock`), checks that `who` may do `action` there, and
 /// answers its current name.
@@ -31,9 +32,8 @@ pub async fn rename_workspace(
     db: &Database,
     workspace: &WorkspaceId,
     who: &Who,
-    name: &str,
+    name: WorkspaceName,
 ) -> Result<(), AccountError> {
-    let name = WorkspaceName::parse(name)?;
     let who = who.clone();
     db.write(InWorkspace(workspace.clone()), move |conn| {
         let old = authorize(conn, &who, Action::RenameWorkspace)?;
@@ -87,7 +87,10 @@ pub async fn delete_workspace(
         .tokens_to_revoke(workspace)
         .await
         .unwrap_or_else(|e| {
-            log::warn!("deleting workspace {workspace}: its tokens cannot be revoked: {e}");
+            log::warn!(
+                "deleting workspace {workspace}: its tokens cannot be revoked: {}",
+                Chain(&e)
+            );
             Revocations::default()
         });
     let who = who.clone();

@@ -103,9 +103,8 @@ pub async fn workspaces_of(
 pub async fn create_workspace(
     db: &Database,
     user: &UserId,
-    name: &str,
+    name: WorkspaceName,
 ) -> Result<(WorkspaceId, WorkspaceName), AccountError> {
-    let name = WorkspaceName::parse(name)?;
     let id = WorkspaceId::generate();
     let (user, stored) = (user.clone(), name.clone());
     db.write(InWorkspace(id.clone()), move |conn| {
@@ -128,13 +127,12 @@ pub async fn create_workspace(
 pub async fn switch_workspace(
     db: &Database,
     user: &UserId,
-    workspace: &str,
+    workspace: &WorkspaceId,
 ) -> Result<Workspace, AccountError> {
-    let id = WorkspaceId::parse(workspace.trim()).ok_or(AccountError::NotMember)?;
     workspaces_of(db, user)
         .await?
         .into_iter()
         .map(|(workspace, _)| workspace)
-        .find(|workspace| workspace.id == id)
+        .find(|candidate| &candidate.id == workspace)
         .ok_or(AccountError::NotMember)
 }

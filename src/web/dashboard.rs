@@ -7,7 +7,7 @@ use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, Say, Section, human_time};
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
-use crate::domain::{Action, Role};
+use crate::domain::{Action, Role, WorkspaceId, WorkspaceName};
 use crate::http::client_address;
 use crate::people::{self, AccountError, Progress};
 use crate::state::AppState;
@@ -135,7 +135,11 @@ pub async fn create_workspace(
     member: SignedInMember,
     form: CheckedForm<CreateWorkspaceForm>,
 ) -> Result<HttpResponse, PageError> {
-    match people::create_workspace(&state.db, &member.ctx.user, &form.name).await {
+    let created = match WorkspaceName::parse(&form.name) {
+        Ok(name) => people::create_workspace(&state.db, &member.ctx.user, name).await,
+        Err(invalid) => Err(invalid.into()),
+    };
+    match created {
         Ok((workspace, name)) => {
             member.session.set_workspace(&workspace)?;
             member.session.flash(format!(
@@ -168,8 +172,8 @@ pub async fn switch_workspace(
     member: SignedInMember,
     form: CheckedForm<SwitchForm>,
 ) -> Result<HttpResponse, PageError> {
-    let workspace =
-        people::switch_workspace(&state.db, &member.ctx.user, &form.workspace_id).await?;
+    let id = WorkspaceId::parse(form.workspace_id.trim()).ok_or(AccountError::NotMember)?;
+    let workspace = people::switch_workspace(&state.db, &member.ctx.user, &id).await?;
     member.session.set_workspace(&workspace.id)?;
     member
         .session

@@ -82,6 +82,16 @@ impl From<AccountError> for PageError {
     }
 }
 
+impl From<crate::audit::AuditError> for PageError {
+    fn from(err: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError;
+        match err {
+            AuditError::Invalid(invalid) => PageError::BadRequest(invalid.message),
+            AuditError::Storage(e) => PageError::Internal(Unexpected::new(e)),
+        }
+    }
+}
+
 impl From<actix_web::Error> for PageError {
     fn from(err: actix_web::Error) -> Self {
         PageError::Internal(Unexpected::new(err.to_string()))

@@ -9,7 +9,7 @@ use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, Say, Section, human_time};
 use crate::db::memberships::Member;
-use crate::domain::{Action, Email, Invalid, Role, now};
+use crate::domain::{Action, Email, Invalid, InvitationId, Role, UserId, now};
 use crate::people::{self, AccountError, MemberChange, Post};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -188,12 +188,12 @@ fn is_last_owner(member: &SignedInMember, members: &[Member]) -> bool {
 async fn one_member(
     state: &AppState,
     member: &SignedInMember,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Member, PageError> {
     people::members(&state.db, &member.ctx.workspace.id)
         .await?
         .into_iter()
-        .find(|m| m.user_id.as_str() == user_id)
+        .find(|m| &m.user_id == user_id)
         .ok_or(PageError::NotFound)
 }
 
@@ -235,6 +235,7 @@ pub async fn confirm_remove(
     member: SignedInMember,
     user_id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
+    let user_id = UserId::parse(&user_id).ok_or(PageError::NotFound)?;
     let target = one_member(&state, &member, &user_id).await?;
     if target.user_id == member.ctx.user
         || !member.ctx.role.may(Action::ManageMember {
@@ -315,6 +316,7 @@ pub async fn change_role(
             "Choose one of the roles: owner, admin or member.".into(),
         ));
     };
+    let user_id = UserId::parse(&user_id).ok_or(PageError::NotFound)?;
     let target = one_member(&state, &member, &user_id).await?;
     let change = MemberChange::Role(role);
     let outcome = change_member(&state, &member, &user_id, change)
@@ -330,6 +332,7 @@ pub async fn remove(
     user_id: web::Path<String>,
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
+    let user_id = UserId::parse(&user_id).ok_or(PageError::NotFound)?;
     let target = one_member(&state, &member, &user_id).await?;
     let outcome = change_member(&state, &member, &user_id, MemberChange::Remove)
         .await
@@ -345,7 +348,7 @@ pub async fn remove(
 async fn change_member(
     state: &AppState,
     member: &SignedInMember,
-    target: &str,
+    target: &UserId,
     change: MemberChange,
 ) -> Result<(), AccountError> {
     let workspace = &member.ctx.workspace.id;
@@ -434,6 +437,9 @@ pub async fn resend(
     id: web::Path<String>,
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
+    let Some(id) = InvitationId::parse(&id) else {
+        return answer(&state, &member, Err(AccountError::NotFound)).await;
+    };
     let outcome = people::resend_invitation(
         &state.db,
         post_office(&state),
@@ -453,6 +459,9 @@ pub async fn revoke(
     id: web::Path<String>,
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
+    let Some(id) = InvitationId::parse(&id) else {
+        return answer(&state, &member, Err(AccountError::NotFound)).await;
+    };
     let outcome = people::revoke_invitation(&state.db, &member.ctx.workspace.id, &member.who, &id)
         .await
         .map(|email| format!("The invitation to {email} was revoked: its link no longer works."));

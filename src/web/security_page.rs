@@ -10,6 +10,7 @@ use super::layout::{Layout, Say, Section, human_time};
 use super::sign_in_pages::{SIGNED_OUT, SIGNED_OUT_EVERYWHERE};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
+use crate::domain::SessionId;
 use crate::http::client_address;
 use crate::people::{self, AccountError, PasswordChange};
 use crate::state::AppState;
@@ -195,6 +196,7 @@ pub async fn end_session(
     id: web::Path<String>,
     _checked: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
+    let id = SessionId::parse(&id).ok_or(PageError::NotFound)?;
     people::end_session(&state.db, &member.ctx.user, &id).await?;
     if member
         .session

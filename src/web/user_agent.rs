@@ -1,45 +1,47 @@
 //! A readable name for the device behind a `User-Agent`, for the list of sessions. Only the
 //! browser family and the operating system: enough to recognise one's own devices, nothing a
-//! version number would add.
+//! version number would add. woothee reads the header; this names what it found.
+
+use woothee::parser::Parser;
+use woothee::woothee::VALUE_UNKNOWN;
 
 /// `Firefox on Linux`, `Safari on iOS`, `curl`, or `Unknown device`.
 pub fn device_name(user_agent: &str) -> String {
-    let has = |needle: &str| user_agent.contains(needle);
-    let browser = if has("Edg/") {
-        Some("Edge")
-    } else if has("OPR/") || has("Opera") {
-        Some("Opera")
-    } else if has("Firefox/") || has("FxiOS/") {
-        Some("Firefox")
-    } else if has("Chrome/") || has("CriOS/") || has("Chromium/") {
-        Some("Chrome")
-    } else if has("Safari/") {
-        Some("Safari")
-    } else {
-        ["curl/", "Wget/", "python-requests/", "reqwest"]
-            .into_iter()
-            .find(|t| user_agent.starts_with(t))
-            .map(|tool| tool.trim_end_matches('/'))
+    let Some(found) = Parser::new().parse(user_agent) else {
+        return "Unknown device".to_owned();
     };
-    let system = if has("iPhone") || has("iPad") {
-        Some("iOS")
-    } else if has("Android") {
-        Some("Android")
-    } else if has("Windows") {
-        Some("Windows")
-    } else if has("Mac OS X") || has("Macintosh") {
-        Some("macOS")
-    } else if has("CrOS") {
-        Some("ChromeOS")
-    } else if has("Linux") {
-        Some("Linux")
-    } else {
-        None
-    };
+    let known = |value: &str| (!value.is_empty() && value != VALUE_UNKNOWN).then_some(());
+    let browser = known(found.name).map(|()| browser_name(found.name, user_agent));
+    let system = known(found.os).map(|()| system_family(found.os));
     match (browser, system) {
-        (Some(browser), Some(system)) => format!("{browser} on {system}"),
-        (Some(name), None) | (None, Some(name)) => name.to_owned(),
+        (Some(browser), Some(system)) if browser != system => format!("{browser} on {system}"),
+        (Some(name), _) | (None, Some(name)) => name.to_owned(),
         (None, None) => "Unknown device".to_owned(),
+    }
+}
+
+/// woothee names command-line tools "HTTP Library"; the tool's own name says more, when it is
+/// a plain word (never characters that could disguise it).
+fn browser_name<'a>(name: &'a str, user_agent: &'a str) -> &'a str {
+    let plain = |tool: &&str| {
+        !tool.is_empty()
+            && tool
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match user_agent.split(['/', ' ']).next().filter(plain) {
+        Some(tool) if name == "HTTP Library" => tool,
+        _ => name,
+    }
+}
+
+/// One name per family: "Windows 10" and "Windows 8.1" are both Windows, an iPhone runs iOS.
+fn system_family(os: &str) -> &str {
+    match os {
+        os if os.starts_with("Windows") => "Windows",
+        "Mac OSX" | "Mac OS Classic" => "macOS",
+        "iPhone" | "iPad" | "iPod" | "iOS" => "iOS",
+        other => other,
     }
 }
 

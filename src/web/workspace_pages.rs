@@ -6,9 +6,8 @@ use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, PageQuery};
 use super::layout::{Layout, Say, Section, human_time};
-use crate::audit::{self, AuditError, EventView};
-use crate::domain::{Action, Plan};
-use crate::http::Unexpected;
+use crate::audit::{self, AuditError, Cursor, EventView, PageSize};
+use crate::domain::{Action, Plan, WorkspaceName};
 use crate::people::{self, AccountError};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -72,7 +71,11 @@ pub async fn rename(
     form: CheckedForm<NameForm>,
 ) -> Result<HttpResponse, PageError> {
     let workspace = &member.ctx.workspace.id;
-    match people::rename_workspace(&state.db, workspace, &member.who, &form.0.name).await {
+    let renamed = match WorkspaceName::parse(&form.0.name) {
+        Ok(name) => people::rename_workspace(&state.db, workspace, &member.who, name).await,
+        Err(invalid) => Err(invalid.into()),
+    };
+    match renamed {
         Ok(()) => {
             member.session.flash("The workspace was renamed.")?;
             Ok(see_other("/settings/workspace"))
@@ -168,25 +171,22 @@ pub async fn audit_log(
             "Only owners and admins see the audit log.",
         ));
     }
-    let cursor = query.cursor.as_deref();
+    let cursor = Cursor::parse(query.cursor.as_deref()).map_err(AuditError::from)?;
+    let first_page = cursor.is_none();
     let page = audit::page(
         &state.db,
         &member.ctx.workspace.id,
         cursor,
-        audit::DEFAULT_PAGE,
+        PageSize::default(),
     )
-    .await
-    .map_err(|e| match e {
-        AuditError::Invalid(invalid) => PageError::BadRequest(invalid.message),
-        AuditError::Storage(e) => PageError::Internal(Unexpected::new(e)),
-    })?;
+    .await?;
     let view = AuditPage {
         layout: Layout::for_member(&state, &member, Section::Audit).await?,
         events: page.events.into_iter().map(EventRow::from).collect(),
         next_href: page
             .next_cursor
             .map(|c| format!("/settings/audit?cursor={c}")),
-        first_page: cursor.is_none(),
+        first_page,
     };
     render(StatusCode::OK, &view)
 }

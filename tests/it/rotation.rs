@@ -77,7 +77,8 @@ async fn start_fails(
     let config = TestApp::config_for(&dir, db, adjust);
     match socializer::app::Application::build(config).await {
         Ok(_) => panic!("the server started without the root key that wraps its data keys"),
-        Err(e) => e.to_string(),
+        // What the command line prints: the error and its causes.
+        Err(e) => socializer::logging::Chain(&e).to_string(),
     }
 }
 

@@ -1,0 +1,51 @@
+//! What can happen in a workspace, by its one spelling (stored, and sent in the API).
+
+crate::named_enum! {
+    /// What happened.
+    pub enum Event {
+        KeyCreated = "key.created",
+        KeyRolled = "key.rolled",
+        KeyRevoked = "key.revoked",
+        KeyExpiryShortened = "key.expiry_shortened",
+        MemberInvited = "member.invited",
+        InvitationResent = "invitation.resent",
+        InvitationRevoked = "invitation.revoked",
+        MemberJoined = "member.joined",
+        MemberRoleChanged = "member.role_changed",
+        MemberRemoved = "member.removed",
+        MemberLeft = "member.left",
+        AccountConnected = "account.connected",
+        AccountDisconnected = "account.disconnected",
+        AccountExpired = "account.expired",
+        AccountRevoked = "account.revoked",
+        WorkspaceRenamed = "workspace.renamed",
+        WorkspaceDeleted = "workspace.deleted",
+        PlanChanged = "workspace.plan_changed",
+    }
+}
+
+impl Event {
+    /// The event in words, for the settings page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Event::KeyCreated => "created API key",
+            Event::KeyRolled => "rolled API key",
+            Event::KeyRevoked => "revoked API key",
+            Event::KeyExpiryShortened => "brought forward the expiry of API key",
+            Event::MemberInvited => "invited",
+            Event::InvitationResent => "resent the invitation of",
+            Event::InvitationRevoked => "revoked the invitation of",
+            Event::MemberJoined => "joined",
+            Event::MemberRoleChanged => "changed the role of",
+            Event::MemberRemoved => "removed",
+            Event::MemberLeft => "left",
+            Event::AccountConnected => "connected",
+            Event::AccountDisconnected => "disconnected",
+            Event::AccountExpired => "found expired:",
+            Event::AccountRevoked => "found revoked at the platform:",
+            Event::WorkspaceRenamed => "renamed the workspace",
+            Event::WorkspaceDeleted => "deleted the workspace",
+            Event::PlanChanged => "changed the plan",
+        }
+    }
+}
