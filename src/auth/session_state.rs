@@ -16,6 +16,8 @@ const WORKSPACE_ID: &str = "workspace_id";
 const EMAIL: &str = "email";
 const CSRF_TOKEN: &str = "csrf";
 const FLASH: &str = "flash";
+/// A new key's sealed half, until the page that shows it once (`web::shown_once`).
+const NEW_KEY: &str = "new_key";
 
 /// A submitted CSRF token against the session's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +133,22 @@ impl SessionState {
         let message = self.text(FLASH)?;
         self.0.remove(FLASH);
         Some(message)
+    }
+
+    /// Keeps a new key's id and sealed plaintext for the page after the redirect.
+    pub fn hold_new_key(&self, key_id: &str, sealed: &str) -> Result<(), SessionInsertError> {
+        self.0.insert(NEW_KEY, (key_id, sealed))
+    }
+
+    /// The held key's id and sealed plaintext, if any; gone from the session afterwards.
+    pub fn take_new_key(&self) -> Option<(String, String)> {
+        // Looked at first: removing marks the session changed, and a page view with nothing
+        // held must stay a read.
+        let held = self.0.get::<(String, String)>(NEW_KEY).ok().flatten();
+        if held.is_some() {
+            self.0.remove(NEW_KEY);
+        }
+        held
     }
 
     /// Ends the session: its row is deleted and the cookie cleared.

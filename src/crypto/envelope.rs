@@ -193,6 +193,30 @@ impl Keyring {
     }
 }
 
+/// A secret split in two for one trip: `sealed` under a fresh one-time `key`. Neither half
+/// opens alone, so each may rest where the other is not (the sealed half in the server-side
+/// session, the key in the browser's cookie).
+pub struct OneTrip {
+    pub key: [u8; 32],
+    pub sealed: Vec<u8>,
+}
+
+impl OneTrip {
+    pub fn seal(context: &str, plaintext: &str) -> Self {
+        let key = random_bytes::<32>();
+        let sealed = seal(&key, context.as_bytes(), plaintext.as_bytes());
+        Self { key, sealed }
+    }
+
+    /// The secret again, from both halves and the same context.
+    pub fn open(key: &[u8; 32], context: &str, sealed: &[u8]) -> Result<Secret, CryptoError> {
+        let bytes = open(key, context.as_bytes(), sealed)?;
+        String::from_utf8(bytes)
+            .map(Secret)
+            .map_err(|_| CryptoError::DoesNotOpen)
+    }
+}
+
 fn wrap_context(workspace: &WorkspaceId) -> Vec<u8> {
     let mut aad = b"socializer data key v1:".to_vec();
     aad.extend_from_slice(workspace.as_str().as_bytes());

@@ -7,13 +7,14 @@ use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
 use super::layout::{Layout, Section, human_time};
+use super::shown_once::{self, NewKeyShowing};
 use crate::auth::api_key::NewApiKey;
 use crate::domain::{ApiKeyId, ExpiryDays, GraceHours, Invalid, KeyLabel, KeyMode, Scope, Scopes};
 use crate::http::Unexpected;
 use crate::keys::{self, CreateKey, Issuer, KeyError, KeyState, KeyView};
 use crate::state::AppState;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -136,7 +137,7 @@ async fn page(
     state: &AppState,
     member: &SignedInMember,
     status: StatusCode,
-    new_key: Option<(KeyView, NewApiKey)>,
+    new_key: Option<NewKeyShowing>,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let keys = keys::list_keys(&state.db, &issuer(member)?)
@@ -144,30 +145,48 @@ async fn page(
         .map_err(key_error)?;
     let parents = parent_names(&keys);
     let api_url = state.public_url.as_str().trim_end_matches('/').to_owned();
+    let new_key = new_key.and_then(|showing| {
+        let view = keys.iter().find(|k| k.id == showing.key_id)?;
+        Some(ShownOnce {
+            prefix: view.mode.prefix(),
+            label: view.label.clone(),
+            plaintext: showing.plaintext,
+            api_url,
+        })
+    });
     let page = ApiKeysPage {
         layout: Layout::for_member(state, member, Section::ApiKeys).await?,
         workspace: member.ctx.workspace.name.to_string(),
         keys: keys.into_iter().map(|k| KeyRow::new(k, &parents)).collect(),
-        new_key: new_key.map(|(view, secret)| ShownOnce {
-            prefix: view.mode.prefix(),
-            label: view.label,
-            plaintext: secret.expose().to_owned(),
-            api_url,
-        }),
+        new_key,
         error,
         all_scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
     };
     Ok(no_store(render(status, &page)?))
 }
 
-/// The page after creating or rolling: the new key shown once, or the form's error.
+/// The answer to creating or rolling: a redirect to the list, which shows the new key once
+/// (so a reload never makes another), or the form's error.
 async fn shown_once(
     state: &AppState,
     member: &SignedInMember,
     result: Result<(KeyView, NewApiKey), KeyError>,
 ) -> Result<HttpResponse, PageError> {
     match result {
-        Ok(created) => page(state, member, StatusCode::OK, Some(created), None).await,
+        Ok((view, secret)) => {
+            let cookie = shown_once::hold(
+                &member.session,
+                &member.ctx.workspace.id,
+                &view.id,
+                secret.expose(),
+                state.is_https(),
+            )?;
+            let mut response = see_other("/settings/api-keys");
+            response
+                .add_cookie(&cookie)
+                .map_err(|e| PageError::Internal(Unexpected::context("cookie", e)))?;
+            Ok(response)
+        }
         Err(KeyError::Invalid(invalid)) => {
             page(
                 state,
@@ -297,11 +316,15 @@ async fn all_keys(state: &AppState, member: &SignedInMember) -> Result<Vec<KeyVi
 
 #[get("/settings/api-keys")]
 pub async fn list(
+    req: HttpRequest,
     state: web::Data<AppState>,
     member: SignedInMember,
 ) -> Result<HttpResponse, PageError> {
     issuer(&member)?;
-    page(&state, &member, StatusCode::OK, None, None).await
+    let showing = shown_once::take(&req, &member.session, &member.ctx.workspace.id);
+    let mut response = page(&state, &member, StatusCode::OK, showing, None).await?;
+    shown_once::forget(&req, &mut response, state.is_https());
+    Ok(response)
 }
 
 #[get("/settings/api-keys/{id}")]

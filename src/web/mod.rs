@@ -22,6 +22,7 @@ mod sandbox_page;
 pub mod security_headers;
 mod security_page;
 mod settings_page;
+mod shown_once;
 mod sign_in_pages;
 mod user_agent;
 mod workspace_pages;
@@ -81,6 +82,7 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(google_pages::start)
         .service(google_pages::callback)
         .service(password_reset_pages::forgot_password_page)
+        .service(password_reset_pages::reset_link_sent)
         .service(password_reset_pages::forgot_password)
         .service(password_reset_pages::reset_password_page)
         .service(password_reset_pages::reset_password)

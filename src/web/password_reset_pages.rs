@@ -99,6 +99,18 @@ pub async fn forgot_password_page(
     forgot_page(&req, &state, StatusCode::OK, String::new(), None)
 }
 
+#[get("/forgot-password/sent")]
+pub async fn reset_link_sent() -> Result<HttpResponse, PageError> {
+    let mut page = MessagePage::new(
+        "Check your email",
+        "If an account uses that address, we have sent it a link to choose a new password. The \
+         link works once, within an hour.",
+    );
+    page.link_href = "/login";
+    page.link_text = "Back to sign in";
+    render_message(StatusCode::OK, &page)
+}
+
 #[post("/forgot-password")]
 pub async fn forgot_password(
     req: HttpRequest,
@@ -116,16 +128,8 @@ pub async fn forgot_password(
     )
     .await;
     match asked {
-        Ok(()) => {
-            let mut page = MessagePage::new(
-                "Check your email",
-                "If an account uses that address, we have sent it a link to choose a new \
-                 password. The link works once, within an hour.",
-            );
-            page.link_href = "/login";
-            page.link_text = "Back to sign in";
-            render_message(StatusCode::OK, &page)
-        }
+        // A page of its own, so that reloading it sends nothing again.
+        Ok(()) => Ok(see_other("/forgot-password/sent")),
         Err(AccountError::Invalid(invalid)) => forgot_page(
             &req,
             &state,

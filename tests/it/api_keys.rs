@@ -117,6 +117,70 @@ async fn a_key_authenticates_v1_status_and_records_its_last_use() {
 }
 
 #[actix_web::test]
+async fn a_reload_after_creating_a_key_never_makes_another_or_shows_it_again() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let email = unique_email("reload");
+    browser.sign_up(&email, "Reloads").await;
+    let page = "/settings/api-keys";
+    let response = browser
+        .submit(page, page, &[("label", "reloaded"), ("mode", "test")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), page);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("socializer_new_key="))
+        .expect("the one-time half travels in a cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/settings/api-keys"),
+        "{cookie}"
+    );
+    // Until it is shown, the server-side session holds the key only sealed.
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM sessions WHERE state LIKE '%sk_test_%'"),
+        0
+    );
+
+    // Another signed-in device of the same person does not see it.
+    let other = app.browser();
+    other.log_in(&email, crate::harness::PASSWORD).await;
+    let html = other.page(page).await;
+    assert!(html.contains("reloaded") && !html.contains("id=\"new-key\""));
+
+    let shown = browser.get(page).await;
+    assert_eq!(shown.headers().get("cache-control").unwrap(), "no-store");
+    let removal = shown
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.starts_with("socializer_new_key=;") || v.starts_with("socializer_new_key=\"\";")
+        });
+    assert!(removal, "the cookie half is cleared where the key is shown");
+    let key = crate::harness::new_key_in(&shown.text().await.unwrap());
+    assert!(key.starts_with("sk_test_"));
+
+    // The reload: the same page, the key not shown again, and still one key.
+    let html = browser.page(page).await;
+    assert!(!html.contains(&key) && !html.contains("id=\"new-key\""));
+    assert_eq!(texts(&html, ".key-label"), vec!["reloaded"]);
+    assert_eq!(
+        app.db
+            .count_as_admin("SELECT COUNT(*) AS n FROM api_keys WHERE label = 'reloaded'"),
+        1
+    );
+}
+
+#[actix_web::test]
 async fn revoking_on_the_page_refuses_the_next_request() {
     let app = TestApp::spawn().await;
     let browser = owner(&app, "Acme").await;
@@ -512,8 +576,9 @@ async fn rolling_a_key_replaces_it_after_the_grace_period() {
     assert_eq!(roll("soon").await.status(), StatusCode::BAD_REQUEST);
 
     let response = roll("0").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let new = crate::harness::new_key_in(&response.text().await.unwrap());
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/settings/api-keys");
+    let new = crate::harness::new_key_in(&browser.page("/settings/api-keys").await);
     assert_ne!(new, old);
 
     let (status, _, body) = json(ApiClient::new(&app.base, &new).get("/v1/status")).await;
@@ -548,7 +613,7 @@ async fn a_rolled_key_lives_through_its_grace_period() {
             &[("grace_hours", "24")],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         json(ApiClient::new(&app.base, &old).get("/v1/status"))
             .await
@@ -1178,14 +1243,17 @@ async fn a_key_is_rolled_once_even_by_parallel_rolls() {
         statuses.push(roll.await.unwrap());
     }
     assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SEE_OTHER)
+            .count(),
         1,
         "{statuses:?}"
     );
     assert!(
         statuses
             .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+            .all(|s| *s == StatusCode::SEE_OTHER || *s == StatusCode::CONFLICT),
         "{statuses:?}"
     );
     assert_eq!(
@@ -1263,7 +1331,7 @@ async fn a_roll_that_fails_half_way_leaves_the_key_as_it_was() {
     } else {
         "DROP TRIGGER refuse_expiry"
     });
-    assert_eq!(roll().await.status(), StatusCode::OK);
+    assert_eq!(roll().await.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.db
             .count_as_admin("SELECT COUNT(*) AS n FROM api_keys WHERE label = 'fragile'"),

@@ -731,6 +731,7 @@ async fn every_page_is_accessible_fits_a_phone_and_shows_focus() {
         ("/login", "sign-in"),
         ("/signup", "sign-up"),
         ("/forgot-password", "forgot-password"),
+        ("/forgot-password/sent", "reset-link-sent"),
     ] {
         go(path).await;
         check_page(&browser, name).await;

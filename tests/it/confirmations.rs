@@ -400,13 +400,15 @@ async fn rolling_through_its_confirmation_shows_the_new_key_once_and_says_so() {
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{bad:?}");
     }
     let rolled = owner.submit(&page, &page, &[("grace_hours", "0")]).await;
-    assert_eq!(rolled.status(), StatusCode::OK);
+    assert_eq!(rolled.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(rolled.headers()), "/settings/api-keys");
+    let shown = owner.get("/settings/api-keys").await;
     assert_eq!(
-        rolled.headers().get("cache-control").unwrap(),
+        shown.headers().get("cache-control").unwrap(),
         "no-store",
         "the page holds the new key"
     );
-    let html = rolled.text().await.unwrap();
+    let html = shown.text().await.unwrap();
     let new = attr_of(&html, "#new-key", "value");
     assert!(new.starts_with("sk_test_") && new != old);
     assert_eq!(

@@ -540,7 +540,7 @@ async fn the_owner_of_an_address_resetting_its_password_unlinks_an_unproven_goog
     let asked = owner
         .submit("/forgot-password", "/forgot-password", &[("email", &email)])
         .await;
-    assert_eq!(asked.status(), StatusCode::OK);
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
     let link = mailbox.link(&email, "/reset-password", 1).await;
     let reset = owner
         .submit(&link, &link, &[("password", "the owner's own passphrase")])

@@ -417,12 +417,14 @@ impl Browser {
         self.create_key_with(&fields).await
     }
 
-    /// A key made on the settings page from these form fields; its plaintext, shown once.
+    /// A key made on the settings page from these form fields; its plaintext, shown once on
+    /// the page the form redirects to.
     pub async fn create_key_with(&self, fields: &[(&str, &str)]) -> String {
         let page = "/settings/api-keys";
         let response = self.submit(page, page, fields).await;
-        assert_eq!(response.status(), StatusCode::OK, "key created");
-        new_key_in(&response.text().await.expect("page"))
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "key created");
+        assert_eq!(location(response.headers()), page);
+        new_key_in(&self.page(page).await)
     }
 
     /// The dashboard's HTML, asserting that it is shown (signed in).

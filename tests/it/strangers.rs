@@ -72,10 +72,10 @@ async fn a_stranger_s_reset_requests_never_use_up_the_owner_s() {
     for _ in 0..6 {
         statuses.push(ask("203.0.113.66").await);
     }
-    assert_eq!(statuses[..5], [StatusCode::OK; 5]);
+    assert_eq!(statuses[..5], [StatusCode::SEE_OTHER; 5]);
     assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS);
     // The owner, from their own address, still gets their link.
-    assert_eq!(ask("198.51.100.20").await, StatusCode::OK);
+    assert_eq!(ask("198.51.100.20").await, StatusCode::SEE_OTHER);
     let link = mailed_link(&app.mail, &owner_email, "/reset-password").await;
     assert!(link.starts_with("/reset-password?token="));
 }
