@@ -15,7 +15,7 @@ fn missing() -> ! {
     )
 }
 
-struct ChromeDriver {
+pub(crate) struct ChromeDriver {
     child: Child,
     url: String,
     /// Each browser's profile folder, removed when the driver is done.
@@ -27,7 +27,7 @@ impl ChromeDriver {
         clippy::zombie_processes,
         reason = "Drop kills and waits for the child"
     )]
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         // The test binary links two TLS crypto providers; pick one (the WebDriver link is
         // plain HTTP on loopback anyway).
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -62,7 +62,7 @@ impl ChromeDriver {
         panic!("chromedriver did not start");
     }
 
-    async fn browser(&self) -> Client {
+    pub(crate) async fn browser(&self) -> Client {
         let profile = tempfile::tempdir().unwrap();
         let args = [
             "--headless",
@@ -101,7 +101,7 @@ impl Drop for ChromeDriver {
     }
 }
 
-async fn fill(browser: &Client, id: &str, text: &str) {
+pub(crate) async fn fill(browser: &Client, id: &str, text: &str) {
     browser
         .find(Locator::Id(id))
         .await
@@ -112,22 +112,25 @@ async fn fill(browser: &Client, id: &str, text: &str) {
 }
 
 /// Follows a link and waits until the element with `id` is on the new page.
-async fn follow(browser: &Client, link: &str, id: &str) {
+pub(crate) async fn follow(browser: &Client, link: &str, id: &str) {
     click_on(browser, Locator::LinkText(link)).await;
     wait_for(browser, Locator::Id(id)).await;
     crate::page_checks::axe_if_ours(browser).await;
 }
 
-async fn click(browser: &Client, css: &str) {
+pub(crate) async fn click(browser: &Client, css: &str) {
     click_on(browser, Locator::Css(css)).await;
 }
 
-async fn click_on(browser: &Client, locator: Locator<'_>) {
+pub(crate) async fn click_on(browser: &Client, locator: Locator<'_>) {
     browser.find(locator).await.unwrap().click().await.unwrap();
 }
 
 /// Waits up to 10 s for an element to appear (after a click that loads a page).
-async fn wait_for(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+pub(crate) async fn wait_for(
+    browser: &Client,
+    locator: Locator<'_>,
+) -> fantoccini::elements::Element {
     browser
         .wait()
         .at_most(Duration::from_secs(10))
@@ -136,13 +139,13 @@ async fn wait_for(browser: &Client, locator: Locator<'_>) -> fantoccini::element
         .unwrap()
 }
 
-async fn path(browser: &Client) -> String {
+pub(crate) async fn path(browser: &Client) -> String {
     browser.current_url().await.unwrap().path().to_owned()
 }
 
 /// Clicks and waits until the page at `expected` has loaded (a POST may take a moment). A new
 /// address is known to be the new page, which axe-core then checks.
-async fn click_to(browser: &Client, css: &str, expected: &str) {
+pub(crate) async fn click_to(browser: &Client, css: &str, expected: &str) {
     let from = path(browser).await;
     click(browser, css).await;
     for _ in 0..100 {
@@ -163,7 +166,7 @@ async fn click_to(browser: &Client, css: &str, expected: &str) {
 
 /// Goes to a settings page the way a person does, through the header's Settings and the side
 /// navigation, and waits until that page is the one marked current.
-async fn open_settings(browser: &Client, label: &str) {
+pub(crate) async fn open_settings(browser: &Client, label: &str) {
     click(browser, ".main-nav a[href='/settings']").await;
     wait_for(
         browser,
@@ -180,12 +183,12 @@ async fn open_settings(browser: &Client, label: &str) {
 }
 
 /// Signs out through the account menu in the header.
-async fn sign_out(browser: &Client) {
+pub(crate) async fn sign_out(browser: &Client) {
     click(browser, ".menu.account summary").await;
     click_to(browser, "#sign-out", "/login").await;
 }
 
-async fn text(browser: &Client, css: &str) -> String {
+pub(crate) async fn text(browser: &Client, css: &str) -> String {
     browser
         .find(Locator::Css(css))
         .await
@@ -313,7 +316,7 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
 }
 
 /// Signs in through the pages of a server whose owner signed up through `signed_up`.
-async fn signed_in_browser(driver: &ChromeDriver, app: &TestApp, email: &str) -> Client {
+pub(crate) async fn signed_in_browser(driver: &ChromeDriver, app: &TestApp, email: &str) -> Client {
     let browser = driver.browser().await;
     browser.goto(&format!("{}/login", app.base)).await.unwrap();
     fill(&browser, "email", email).await;
@@ -703,7 +706,7 @@ async fn a_team_of_three_is_built_from_invitations_and_each_role_sees_its_powers
 }
 
 /// Waits for the page's one-line message (after a change) and answers its text.
-async fn flash(browser: &Client) -> String {
+pub(crate) async fn flash(browser: &Client) -> String {
     wait_for(browser, Locator::Css(".flash"))
         .await
         .text()

@@ -13,6 +13,7 @@ mod cli;
 mod client_address;
 mod confirmations;
 mod connect;
+mod daily_pages;
 mod dashboard_api;
 mod durability;
 mod google;
