@@ -12,6 +12,19 @@ crate::named_enum! {
     }
 }
 
+impl Scope {
+    /// What the scope lets a key do, in a line, for the form that grants it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::AccountsRead => "See the connected accounts and check their state.",
+            Scope::AccountsWrite => "Connect and disconnect accounts.",
+            Scope::KeysRead => "List the workspace's API keys.",
+            Scope::KeysWrite => "Create, roll and revoke API keys (never beyond its own powers).",
+            Scope::WorkspaceRead => "Read the workspace, its members and its audit log.",
+        }
+    }
+}
+
 /// A key's scopes. Empty means full access.
 #[derive(
     Debug,

@@ -6,7 +6,7 @@ use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
-use super::layout::{Layout, Section, human_time};
+use super::layout::{FormState, Layout, Section, human_time};
 use super::shown_once::{self, NewKeyShowing};
 use crate::auth::api_key::NewApiKey;
 use crate::domain::{ApiKeyId, ExpiryDays, GraceHours, Invalid, KeyLabel, KeyMode, Scope, Scopes};
@@ -27,7 +27,14 @@ struct ApiKeysPage {
     keys: Vec<KeyRow>,
     new_key: Option<ShownOnce>,
     error: Option<String>,
-    all_scopes: Vec<&'static str>,
+    form: FormState,
+    all_scopes: Vec<ScopeChoice>,
+}
+
+/// A scope as the create form offers it.
+struct ScopeChoice {
+    name: &'static str,
+    description: &'static str,
 }
 
 #[derive(Template)]
@@ -139,6 +146,7 @@ async fn page(
     status: StatusCode,
     new_key: Option<NewKeyShowing>,
     error: Option<String>,
+    form: FormState,
 ) -> Result<HttpResponse, PageError> {
     let keys = keys::list_keys(&state.db, &issuer(member)?)
         .await
@@ -160,7 +168,14 @@ async fn page(
         keys: keys.into_iter().map(|k| KeyRow::new(k, &parents)).collect(),
         new_key,
         error,
-        all_scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
+        form,
+        all_scopes: Scope::ALL
+            .iter()
+            .map(|s| ScopeChoice {
+                name: s.as_str(),
+                description: s.describe(),
+            })
+            .collect(),
     };
     Ok(no_store(render(status, &page)?))
 }
@@ -171,6 +186,7 @@ async fn shown_once(
     state: &AppState,
     member: &SignedInMember,
     result: Result<(KeyView, NewApiKey), KeyError>,
+    sent: Option<&[(String, String)]>,
 ) -> Result<HttpResponse, PageError> {
     match result {
         Ok((view, secret)) => {
@@ -187,28 +203,40 @@ async fn shown_once(
                 .map_err(|e| PageError::Internal(Unexpected::context("cookie", e)))?;
             Ok(response)
         }
+        // The create form's own mistake: said at its field, with what was sent kept.
+        Err(KeyError::Invalid(invalid)) if sent.is_some() => {
+            let form = kept(
+                sent.unwrap_or_default(),
+                FormState::refused(invalid.field, invalid.message),
+            );
+            page(state, member, StatusCode::BAD_REQUEST, None, None, form).await
+        }
         Err(KeyError::Invalid(invalid)) => {
-            page(
-                state,
-                member,
-                StatusCode::BAD_REQUEST,
-                None,
-                Some(invalid.message),
-            )
-            .await
+            let (status, form) = (StatusCode::BAD_REQUEST, FormState::default());
+            page(state, member, status, None, Some(invalid.message), form).await
         }
         Err(KeyError::Conflict(why)) => {
-            page(
-                state,
-                member,
-                StatusCode::CONFLICT,
-                None,
-                Some(why.to_owned()),
-            )
-            .await
+            let (status, form) = (StatusCode::CONFLICT, FormState::default());
+            page(state, member, status, None, Some(why.to_owned()), form).await
         }
         Err(other) => Err(key_error(other)),
     }
+}
+
+/// The create form's fields as sent, to show the refused form again.
+fn kept(sent: &[(String, String)], mut form: FormState) -> FormState {
+    for (name, value) in sent {
+        let name = match name.as_str() {
+            "label" => "label",
+            "mode" => "mode",
+            "access" => "access",
+            "scopes" => "scopes",
+            "expires_in_days" => "expires_in_days",
+            _ => continue,
+        };
+        form = form.keep(name, value);
+    }
+    form
 }
 
 fn key_error(err: KeyError) -> PageError {
@@ -322,7 +350,8 @@ pub async fn list(
 ) -> Result<HttpResponse, PageError> {
     issuer(&member)?;
     let showing = shown_once::take(&req, &member.session, &member.ctx.workspace.id);
-    let mut response = page(&state, &member, StatusCode::OK, showing, None).await?;
+    let form = FormState::default();
+    let mut response = page(&state, &member, StatusCode::OK, showing, None, form).await?;
     shown_once::forget(&req, &mut response, state.is_https());
     Ok(response)
 }
@@ -399,10 +428,25 @@ fn new_key_request(form: &[(String, String)]) -> Result<CreateKey, Invalid> {
         .filter(|(k, _)| k == "scopes")
         .map(|(_, v)| v.as_str())
         .collect();
+    // Full access or restricted is chosen explicitly; a form without the choice (an older
+    // page) keeps the old reading, where no ticked scope means full access.
+    let scopes = match field("access") {
+        Some("full") => Scopes::full(),
+        Some("restricted") if scopes.is_empty() => {
+            return Err(Invalid::new(
+                "scopes",
+                "Tick at least one scope for a restricted key, or choose Full access.",
+            ));
+        }
+        None | Some("restricted") => Scopes::parse_list(&scopes)?,
+        Some(_) => {
+            return Err(Invalid::new("scopes", "Choose Full access or Restricted."));
+        }
+    };
     Ok(CreateKey {
         label,
         mode,
-        scopes: Scopes::parse_list(&scopes)?,
+        scopes,
         expires_in_days: ExpiryDays::parse_form(field("expires_in_days"))?,
     })
 }
@@ -417,10 +461,13 @@ pub async fn create(
     let issuer = issuer(&member)?;
     let request = match new_key_request(&form) {
         Ok(request) => request,
-        Err(invalid) => return shown_once(&state, &member, Err(KeyError::Invalid(invalid))).await,
+        Err(invalid) => {
+            let refused = Err(KeyError::Invalid(invalid));
+            return shown_once(&state, &member, refused, Some(&form)).await;
+        }
     };
     let result = keys::create_key(&state.db, &issuer, request).await;
-    shown_once(&state, &member, result).await
+    shown_once(&state, &member, result, Some(&form)).await
 }
 
 #[post("/settings/api-keys/{id}/revoke")]
@@ -473,7 +520,9 @@ pub async fn roll(
     let issuer = issuer(&member)?;
     let grace = match GraceHours::parse_form(&form.grace_hours) {
         Ok(grace) => grace,
-        Err(invalid) => return shown_once(&state, &member, Err(KeyError::Invalid(invalid))).await,
+        Err(invalid) => {
+            return shown_once(&state, &member, Err(KeyError::Invalid(invalid)), None).await;
+        }
     };
     let id = ApiKeyId::parse(&id).ok_or(PageError::NotFound)?;
     let result = keys::roll_key(&state.db, &state.key_cache, &issuer, &id, grace).await;
@@ -488,5 +537,5 @@ pub async fn roll(
             quoted(&new.label)
         ))?;
     }
-    shown_once(&state, &member, result).await
+    shown_once(&state, &member, result, None).await
 }

@@ -5,7 +5,7 @@ use super::PageError;
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
-use super::layout::{Layout, Say, Section, human_time};
+use super::layout::{FormState, Layout, Say, Section, human_time};
 use crate::auth::throttle::EMAIL_REQUEST_WINDOW_SECS;
 use crate::domain::{Action, Role, WorkspaceId, WorkspaceName};
 use crate::http::client_address;
@@ -29,6 +29,7 @@ struct DashboardPage {
     steps: Vec<Step>,
     steps_done: usize,
     error: Option<String>,
+    form: FormState,
 }
 
 /// One first step of a new workspace, ticked off by what the workspace holds.
@@ -80,7 +81,7 @@ async fn page(
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let error = say.error();
+    let (error, form) = say.split();
     let data = people::dashboard(&state.db, &member.ctx).await?;
     let ctx = &member.ctx;
     let mut steps = first_steps(
@@ -111,6 +112,7 @@ async fn page(
         steps,
         steps_done,
         error,
+        form,
     };
     render(status, &page)
 }
@@ -148,11 +150,12 @@ pub async fn create_workspace(
             Ok(see_other("/dashboard"))
         }
         Err(AccountError::Invalid(invalid)) => {
+            let refused = FormState::refused("name", invalid.message).keep("name", &form.name);
             page(
                 &state,
                 &member,
                 StatusCode::BAD_REQUEST,
-                Say::Error(invalid.message),
+                Say::Refused(refused),
             )
             .await
         }

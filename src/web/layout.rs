@@ -188,19 +188,75 @@ pub fn human_time(unix: i64) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// What a signed-in page says above its content: nothing, or why a form was refused. (What a
-/// change did is said by the next page, from the session: `SessionState::flash`.)
+/// What a signed-in page says: nothing, why an action was refused (above the content), or a
+/// refused form shown again with its error at the field. (What a change did is said by the next
+/// page, from the session: `SessionState::flash`.)
 pub enum Say {
     Nothing,
     Error(String),
+    Refused(FormState),
 }
 
 impl Say {
-    /// The page's error line.
-    pub fn error(self) -> Option<String> {
+    /// The page's error line and the state of its refused form (empty when none was).
+    pub fn split(self) -> (Option<String>, FormState) {
         match self {
-            Say::Nothing => None,
-            Say::Error(error) => Some(error),
+            Say::Nothing => (None, FormState::default()),
+            Say::Error(error) => (Some(error), FormState::default()),
+            Say::Refused(form) => (None, form),
         }
+    }
+}
+
+/// A refused form, shown again: what was typed (never a password) and what is wrong, at the
+/// field it is wrong in. The field in error is marked `aria-invalid`, described by its message
+/// (`aria-describedby`) and focused when the page loads.
+#[derive(Debug, Default)]
+pub struct FormState {
+    values: Vec<(&'static str, String)>,
+    error: Option<(&'static str, String)>,
+}
+
+impl FormState {
+    /// A form refused because of `field`.
+    pub fn refused(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            values: Vec::new(),
+            error: Some((field, message.into())),
+        }
+    }
+
+    /// Keeps what was typed into `field`, to show it again.
+    pub fn keep(mut self, field: &'static str, value: impl Into<String>) -> Self {
+        self.values.push((field, value.into()));
+        self
+    }
+
+    /// What was typed into `field`, or nothing.
+    pub fn value(&self, field: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    /// Whether `value` was among the values sent for `field` (a ticked box, a chosen option).
+    pub fn has(&self, field: &str, value: &str) -> bool {
+        self.values
+            .iter()
+            .any(|(name, sent)| *name == field && sent == value)
+    }
+
+    /// Whether anything was kept, so a page knows to show the form as sent rather than blank.
+    pub fn is_refused(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The message for `field`, when it is the one in error.
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(name, _)| *name == field)
+            .map(|(_, message)| message.as_str())
     }
 }

@@ -7,7 +7,7 @@ use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
-use super::layout::{Layout, Say, Section, human_time};
+use super::layout::{FormState, Layout, Say, Section, human_time};
 use crate::db::memberships::Member;
 use crate::domain::{Action, Email, Invalid, InvitationId, Role, UserId, now};
 use crate::people::{self, AccountError, MemberChange, Post};
@@ -28,6 +28,7 @@ struct MembersPage {
     /// The confirmation of leaving; none for the last owner, who may not.
     leave: Option<Confirmation>,
     error: Option<String>,
+    form: FormState,
 }
 
 struct MemberRow {
@@ -60,7 +61,7 @@ async fn page(
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let error = say.error();
+    let (error, form) = say.split();
     let viewer = member.ctx.role;
     let workspace = &member.ctx.workspace.id;
     let listed = people::members(&state.db, workspace).await?;
@@ -123,6 +124,7 @@ async fn page(
         invite_roles,
         leave: (!last_owner).then(|| leave_confirmation(member.ctx.workspace.name.as_str())),
         error,
+        form,
     };
     render(status, &page)
 }
@@ -414,7 +416,7 @@ pub async fn invite(
                 .ok_or_else(|| Invalid::new("role", "The role is owner, admin or member."))?;
             Ok((email, role))
         });
-    let outcome = match parsed {
+    let outcome: Result<String, AccountError> = match parsed {
         Ok((email, role)) => people::invite(
             &state.db,
             post_office(&state),
@@ -427,7 +429,32 @@ pub async fn invite(
         .map(|email| format!("An invitation was sent to {email}.")),
         Err(refused) => Err(refused),
     };
-    answer(&state, &member, outcome).await
+    // What concerns the form's own fields is said at the field, with what was typed kept.
+    let (status, field, message) = match outcome {
+        Err(AccountError::Invalid(invalid)) => {
+            let field = if invalid.field == "role" {
+                "role"
+            } else {
+                "email"
+            };
+            (StatusCode::BAD_REQUEST, field, invalid.message)
+        }
+        Err(AccountError::AlreadyMember) => (
+            StatusCode::CONFLICT,
+            "email",
+            "That person is a member already.".into(),
+        ),
+        Err(AccountError::AlreadyInvited) => (
+            StatusCode::CONFLICT,
+            "email",
+            "That address has an open invitation: send it again from the list below.".into(),
+        ),
+        other => return answer(&state, &member, other).await,
+    };
+    let refused = FormState::refused(field, message)
+        .keep("email", form.email)
+        .keep("role", form.role.trim());
+    page(&state, &member, status, Say::Refused(refused)).await
 }
 
 #[post("/settings/members/invitations/{id}/resend")]

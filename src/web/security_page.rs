@@ -6,7 +6,7 @@ use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};
-use super::layout::{Layout, Say, Section, human_time};
+use super::layout::{FormState, Layout, Say, Section, human_time};
 use super::sign_in_pages::{SIGNED_OUT, SIGNED_OUT_EVERYWHERE};
 use super::user_agent::device_name;
 use crate::auth::throttle::WINDOW_SECS;
@@ -28,6 +28,7 @@ struct SecurityPage {
     identities: Vec<IdentityRow>,
     everywhere: Confirmation,
     error: Option<String>,
+    form: FormState,
 }
 
 struct IdentityRow {
@@ -52,7 +53,7 @@ async fn page(
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let error = say.error();
+    let (error, form) = say.split();
     let security = people::security(&state.db, &member.ctx.user).await?;
     let current = member.session.session_id();
     let page = SecurityPage {
@@ -86,6 +87,7 @@ async fn page(
             .collect(),
         everywhere: everywhere_confirmation(),
         error,
+        form,
     };
     render(status, &page)
 }
@@ -252,7 +254,7 @@ pub async fn change_password(
         new: new_password,
         client_address: client_address(&req, state.trust_forwarded_for),
     };
-    let (status, error) = match people::change_password(
+    let (field, error) = match people::change_password(
         &state.db,
         &state.hashing,
         &member.ctx.user,
@@ -267,9 +269,9 @@ pub async fn change_password(
                 "Your password was changed, and every other session was ended.",
             );
         }
-        Err(AccountError::Invalid(invalid)) => (StatusCode::BAD_REQUEST, invalid.message),
+        Err(AccountError::Invalid(invalid)) => ("new_password", invalid.message),
         Err(AccountError::BadCredentials) => (
-            StatusCode::BAD_REQUEST,
+            "current_password",
             "Your current password is not correct.".to_owned(),
         ),
         Err(AccountError::Throttled) => {
@@ -279,7 +281,9 @@ pub async fn change_password(
         }
         Err(other) => return Err(other.into()),
     };
-    page(&state, &member, status, Say::Error(error)).await
+    // Passwords are never shown again: the fields come back empty, the one in error marked.
+    let refused = Say::Refused(FormState::refused(field, error));
+    page(&state, &member, StatusCode::BAD_REQUEST, refused).await
 }
 
 #[derive(Deserialize)]

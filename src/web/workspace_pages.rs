@@ -5,7 +5,7 @@ use super::PageError;
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, PageQuery};
-use super::layout::{Layout, Say, Section, human_time};
+use super::layout::{FormState, Layout, Say, Section, human_time};
 use crate::audit::{self, AuditError, Cursor, EventView, PageSize};
 use crate::domain::{Action, Plan, WorkspaceName};
 use crate::people::{self, AccountError};
@@ -25,6 +25,7 @@ struct WorkspacePage {
     may_rename: bool,
     may_delete: bool,
     error: Option<String>,
+    form: FormState,
 }
 
 async fn workspace_page(
@@ -33,7 +34,7 @@ async fn workspace_page(
     status: StatusCode,
     say: Say,
 ) -> Result<HttpResponse, PageError> {
-    let error = say.error();
+    let (error, form) = say.split();
     let workspace = &member.ctx.workspace;
     let page = WorkspacePage {
         layout: Layout::for_member(state, member, Section::Workspace).await?,
@@ -46,6 +47,7 @@ async fn workspace_page(
         may_rename: member.ctx.role.may(Action::RenameWorkspace),
         may_delete: member.ctx.role.may(Action::DeleteWorkspace),
         error,
+        form,
     };
     render(status, &page)
 }
@@ -81,7 +83,9 @@ pub async fn rename(
             Ok(see_other("/settings/workspace"))
         }
         Err(AccountError::Invalid(invalid)) => {
-            let say = Say::Error(invalid.message);
+            let refused =
+                FormState::refused("rename", invalid.message).keep("rename", &form.0.name);
+            let say = Say::Refused(refused);
             workspace_page(&state, &member, StatusCode::BAD_REQUEST, say).await
         }
         Err(other) => Err(other.into()),
@@ -115,7 +119,9 @@ pub async fn delete(
             Ok(see_other("/dashboard"))
         }
         Err(AccountError::Invalid(invalid)) => {
-            let say = Say::Error(invalid.message);
+            let refused =
+                FormState::refused("delete", invalid.message).keep("delete", &form.0.name);
+            let say = Say::Refused(refused);
             workspace_page(&state, &member, StatusCode::BAD_REQUEST, say).await
         }
         Err(other) => Err(other.into()),

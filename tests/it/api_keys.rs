@@ -743,7 +743,10 @@ async fn the_key_form_refuses_bad_input() {
             "{label:?} {mode} {expires:?} {scope}"
         );
         let html = response.text().await.unwrap();
-        assert_eq!(texts(&html, ".error").len(), 1);
+        // Said once, at the field in error, with what was typed kept.
+        assert_eq!(texts(&html, ".field-error").len(), 1, "{label:?}");
+        assert!(texts(&html, ".error").is_empty());
+        assert_eq!(attr_of(&html, "#label", "value"), *label);
         assert!(
             scraper::Html::parse_document(&html)
                 .select(&scraper::Selector::parse("#new-key").unwrap())

@@ -264,6 +264,8 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
 
     open_settings(&browser, "API keys").await;
     fill(&browser, "label", "From the browser").await;
+    click(&browser, r#"#mode option[value="live"]"#).await;
+    click(&browser, r#"input[name="access"][value="restricted"]"#).await;
     click(&browser, r#"input[value="keys:read"]"#).await;
     click(&browser, r#"form[action="/settings/api-keys"] button"#).await;
     let field = wait_for(&browser, Locator::Id("new-key")).await;

@@ -2,13 +2,17 @@
 //! width: menus that stay on screen, forms that keep what was typed and say what is wrong where
 //! it is wrong.
 
-use crate::browser::{ChromeDriver, signed_in_browser};
-use crate::harness::{TestApp, unique_email};
-use crate::page_checks::{PHONE, WIDE, viewport};
+use crate::browser::{ChromeDriver, click, click_to, fill, signed_in_browser, text, wait_for};
+use crate::harness::{PASSWORD, TestApp, attr_of, texts, unique_email};
+use crate::page_checks::{PHONE, WIDE, check_page, viewport};
 use fantoccini::{Client, Locator};
 
 async fn value(browser: &Client, script: &str) -> serde_json::Value {
     browser.execute(script, vec![]).await.unwrap()
+}
+
+async fn goto(browser: &Client, app: &TestApp, path: &str) {
+    browser.goto(&format!("{}{path}", app.base)).await.unwrap();
 }
 
 /// Where an element is on the screen: left, right, top, in CSS pixels.
@@ -42,10 +46,7 @@ async fn the_workspace_switcher_stays_on_screen_and_the_header_keeps_to_two_rows
     let browser = signed_in_browser(&driver, &app, &email).await;
     for width in [PHONE, WIDE] {
         viewport(&browser, width).await;
-        browser
-            .goto(&format!("{}/dashboard", app.base))
-            .await
-            .unwrap();
+        goto(&browser, &app, "/dashboard").await;
         browser
             .find(Locator::Css(".menu.switcher summary"))
             .await
@@ -120,4 +121,146 @@ async fn the_workspace_switcher_stays_on_screen_and_the_header_keeps_to_two_rows
         );
     }
     browser.close().await.unwrap();
+}
+
+async fn active_id(browser: &Client) -> String {
+    value(browser, "return document.activeElement.id;")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn input_value(browser: &Client, id: &str) -> String {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn a_refused_form_says_why_at_the_field_keeps_what_was_typed_and_focuses_it() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("forms");
+    app.browser().sign_up(&email, "Forms Co").await;
+    let driver = ChromeDriver::start().await;
+    let browser = signed_in_browser(&driver, &app, &email).await;
+    let too_long = "Quite a long name ".repeat(18);
+    for width in [PHONE, WIDE] {
+        viewport(&browser, width).await;
+        goto(&browser, &app, "/dashboard").await;
+        fill(&browser, "name", &too_long).await;
+        click_to(&browser, "form[action='/workspaces'] button", "/workspaces").await;
+        assert!(text(&browser, "#name-error").await.contains("100"));
+        assert_eq!(
+            active_id(&browser).await,
+            "name",
+            "the field in error has focus"
+        );
+        assert_eq!(
+            input_value(&browser, "name").await,
+            too_long,
+            "nothing was cut"
+        );
+        check_page(&browser, &format!("refused-workspace-{width}")).await;
+
+        // The key form: test mode and full access to begin with, said plainly; a restricted
+        // key without a scope is refused at the choice, with the label kept.
+        goto(&browser, &app, "/settings/api-keys").await;
+        assert_eq!(input_value(&browser, "mode").await, "test");
+        let scopes_shown =
+            "return getComputedStyle(document.querySelector('.access ul.scopes')).display;";
+        assert_eq!(value(&browser, scopes_shown).await, "none");
+        click(&browser, "input[name='access'][value='restricted']").await;
+        assert_eq!(value(&browser, scopes_shown).await, "block");
+        fill(&browser, "label", "Deploys").await;
+        // The same address before and after: wait for the answer's message itself.
+        click(&browser, "#create-key button").await;
+        wait_for(&browser, Locator::Id("access-error")).await;
+        assert!(
+            text(&browser, "#access-error")
+                .await
+                .contains("at least one scope")
+        );
+        assert_eq!(input_value(&browser, "label").await, "Deploys");
+        let restricted = value(
+            &browser,
+            "return document.activeElement.name + '=' + document.activeElement.value;",
+        )
+        .await;
+        assert_eq!(restricted, "access=restricted");
+        check_page(&browser, &format!("refused-key-{width}")).await;
+    }
+    browser.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn invitations_and_passwords_are_refused_at_their_fields() {
+    let app = TestApp::spawn().await;
+    let owner = app.browser();
+    let email = unique_email("fields");
+    owner.sign_up(&email, "Fields").await;
+    let members = "/settings/members";
+    let invite = "/settings/members/invitations";
+
+    let refused = owner
+        .submit(
+            members,
+            invite,
+            &[("email", "not an address"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert_eq!(texts(&html, "#invite-email-error").len(), 1);
+    assert_eq!(attr_of(&html, "#invite-email", "value"), "not an address");
+    assert_eq!(attr_of(&html, "#invite-email", "aria-invalid"), "true");
+    assert_eq!(
+        attr_of(&html, "#invite-role option[selected]", "value"),
+        "admin",
+        "the role chosen is kept"
+    );
+
+    let refused = owner
+        .submit(members, invite, &[("email", &email), ("role", "member")])
+        .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::CONFLICT);
+    let html = refused.text().await.unwrap();
+    assert!(texts(&html, "#invite-email-error")[0].contains("member already"));
+    assert_eq!(attr_of(&html, "#invite-email", "value"), email);
+
+    let security = "/settings/security";
+    let password = "/settings/security/password";
+    let wrong = owner
+        .submit(
+            security,
+            password,
+            &[
+                ("current_password", "not it at all"),
+                ("new_password", "a fine new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), reqwest::StatusCode::BAD_REQUEST);
+    let html = wrong.text().await.unwrap();
+    assert_eq!(texts(&html, "#current_password-error").len(), 1);
+    assert!(texts(&html, "#new_password-error").is_empty());
+    assert!(
+        !html.contains("not it at all") && !html.contains("a fine new passphrase"),
+        "passwords are never shown again"
+    );
+    let short = owner
+        .submit(
+            security,
+            password,
+            &[("current_password", PASSWORD), ("new_password", "short")],
+        )
+        .await;
+    let html = short.text().await.unwrap();
+    assert_eq!(texts(&html, "#new_password-error").len(), 1);
+    assert_eq!(attr_of(&html, "#new_password", "autofocus"), "");
 }

@@ -1,6 +1,6 @@
 //! Several workspaces per user, switching only to one's own, creating more.
 
-use crate::harness::{TestApp, location, texts, unique_email};
+use crate::harness::{TestApp, attr_of, location, texts, unique_email};
 use reqwest::StatusCode;
 
 /// The id the header's workspace switcher posts for the workspace named `name`.
@@ -117,7 +117,15 @@ async fn a_workspace_needs_a_valid_name() {
             .submit("/dashboard", "/workspaces", &[("name", name)])
             .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(texts(&response.text().await.unwrap(), ".error").len(), 1);
+        let html = response.text().await.unwrap();
+        // At the field, with what was typed kept whole (an over-long name is never cut).
+        let said = texts(&html, "#name-error");
+        assert_eq!(said.len(), 1, "{name:?}");
+        assert_eq!(attr_of(&html, "#name", "value"), name);
+        assert_eq!(attr_of(&html, "#name", "aria-describedby"), "name-error");
+        if name.len() > 100 {
+            assert!(said[0].contains("100"), "{said:?}");
+        }
     }
     assert_eq!(app.db.rows("workspaces"), 1);
 }
