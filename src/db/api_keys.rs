@@ -125,6 +125,29 @@ pub fn mark_rolled(
     Ok(changed == 1)
 }
 
+/// The workspace's rolls: each rolled key's id with the id of the key that replaced it.
+pub fn rolls(conn: &mut WorkspaceConn<'_>) -> Result<Vec<(ApiKeyId, ApiKeyId)>, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let pairs: Vec<(ApiKeyId, Option<ApiKeyId>)> = api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace))
+        .filter(api_keys::replaced_by.is_not_null())
+        .select((api_keys::id, api_keys::replaced_by))
+        .load(conn)?;
+    Ok(pairs
+        .into_iter()
+        .filter_map(|(old, new)| Some((old, new?)))
+        .collect())
+}
+
+/// Renames a key of this workspace. False when there is no such key.
+pub fn rename(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId, label: &str) -> Result<bool, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let changed = diesel::update(one_key(workspace, id))
+        .set(api_keys::label.eq(label))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
 /// Brings a key's expiry forward to `at` (never later than it already was).
 pub fn expire_by(conn: &mut WorkspaceConn<'_>, id: &ApiKeyId, at: i64) -> Result<(), DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();

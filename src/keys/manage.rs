@@ -443,6 +443,67 @@ fn may_touch(issuer: &Issuer, target: &KeyView) -> Result<(), KeyError> {
     }
 }
 
+/// Where a key stands in its line of rolls: the key it replaced and the one that replaced it,
+/// each when `issuer` may see it.
+#[derive(Debug, Default)]
+pub struct Lineage {
+    pub replaces: Option<KeyView>,
+    pub replaced_by: Option<KeyView>,
+}
+
+/// The lineage of `id` among `keys` (the workspace's keys as `list_keys` gave them).
+pub async fn lineage(
+    db: &Database,
+    issuer: &Issuer,
+    id: &ApiKeyId,
+    keys: &[KeyView],
+) -> Result<Lineage, KeyError> {
+    let rolls = db
+        .read(InWorkspace(issuer.workspace.clone()), api_keys::rolls)
+        .await?;
+    let find = |wanted: Option<&ApiKeyId>| {
+        wanted.and_then(|wanted| keys.iter().find(|k| &k.id == wanted).cloned())
+    };
+    Ok(Lineage {
+        replaces: find(rolls.iter().find(|(_, new)| new == id).map(|(old, _)| old)),
+        replaced_by: find(rolls.iter().find(|(old, _)| old == id).map(|(_, new)| new)),
+    })
+}
+
+/// Gives a key a new label (a revoked or expired one too: the label is how the record reads).
+/// Answers the key as it was before.
+pub async fn rename_key(
+    db: &Database,
+    issuer: &Issuer,
+    id: &ApiKeyId,
+    label: KeyLabel,
+) -> Result<KeyView, KeyError> {
+    if !issuer.role.can_manage() {
+        return Err(KeyError::Forbidden(
+            "Only owners and admins manage API keys.",
+        ));
+    }
+    let before = key(db, issuer, id).await?;
+    may_touch(issuer, &before)?;
+    if before.label == label.as_str() {
+        return Ok(before);
+    }
+    let (id, who, old) = (id.clone(), issuer.who.clone(), before.clone());
+    let caller = issuer.clone();
+    db.write(InWorkspace(issuer.workspace.clone()), move |conn| {
+        still_entitled(conn, &caller, None)?;
+        if !api_keys::rename(conn, &id, label.as_str())? {
+            return Err(KeyError::NotFound);
+        }
+        let subject = format!("{} ({})", old.masked(), label.as_str());
+        let detail = format!("from \"{}\"", old.label);
+        audit::record(conn, &who, Event::KeyRenamed, &subject, Some(&detail))?;
+        Ok(())
+    })
+    .await?;
+    Ok(before)
+}
+
 /// Makes a replacement with the same label, mode and scopes, and lets the old key live for
 /// `grace` more.
 pub async fn roll_key(

@@ -10,7 +10,7 @@ mod usage;
 pub use authenticate::{AuthError, Principal, authenticate};
 pub use cache::KeyCache;
 pub use manage::{
-    CreateKey, Issuer, IssuingKey, KeyError, KeyState, KeyView, create_key, key, list_keys,
-    revoke_key, roll_key,
+    CreateKey, Issuer, IssuingKey, KeyError, KeyState, KeyView, Lineage, create_key, key, lineage,
+    list_keys, rename_key, revoke_key, roll_key,
 };
 pub use usage::UsageRecorder;

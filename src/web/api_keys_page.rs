@@ -44,6 +44,10 @@ struct ApiKeyPage {
     key: KeyRow,
     roll: Confirmation,
     revoke: Confirmation,
+    /// The key this one replaced, and the one that replaced it: link and name.
+    replaces: Option<(String, String)>,
+    replaced_by: Option<(String, String)>,
+    form: FormState,
 }
 
 struct KeyRow {
@@ -362,15 +366,72 @@ pub async fn show(
     member: SignedInMember,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let key = one_key(&state, &member, &id).await?;
-    let all = all_keys(&state, &member).await?;
+    key_page(&state, &member, &id, StatusCode::OK, FormState::default()).await
+}
+
+/// A key's own page: its facts, its line of rolls, rename, roll and revoke.
+async fn key_page(
+    state: &AppState,
+    member: &SignedInMember,
+    id: &str,
+    status: StatusCode,
+    form: FormState,
+) -> Result<HttpResponse, PageError> {
+    let key = one_key(state, member, id).await?;
+    let all = all_keys(state, member).await?;
+    let lineage = keys::lineage(&state.db, &issuer(member)?, &key.id, &all)
+        .await
+        .map_err(key_error)?;
+    let link = |k: &KeyView| (format!("/settings/api-keys/{}", k.id), named(k));
     let page = ApiKeyPage {
-        layout: Layout::for_member(&state, &member, Section::ApiKeys).await?,
+        layout: Layout::for_member(state, member, Section::ApiKeys).await?,
         roll: roll_confirmation(&key, &all),
         revoke: revoke_confirmation(&key, &all),
+        replaces: lineage.replaces.as_ref().map(link),
+        replaced_by: lineage.replaced_by.as_ref().map(link),
         key: KeyRow::new(key, &parent_names(&all)),
+        form,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
+}
+
+/// "“CI” (sk_live_…a1b2)": a key by label and last four, as messages name it.
+fn named(key: &KeyView) -> String {
+    format!("{} ({})", quoted(&key.label), key.masked())
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    label: String,
+}
+
+#[post("/settings/api-keys/{id}/rename")]
+pub async fn rename(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    id: web::Path<String>,
+    form: CheckedForm<RenameForm>,
+) -> Result<HttpResponse, PageError> {
+    let issuer = issuer(&member)?;
+    let key_id = ApiKeyId::parse(&id).ok_or(PageError::NotFound)?;
+    let label = match KeyLabel::parse(&form.label) {
+        Ok(label) => label,
+        Err(invalid) => {
+            let refused = FormState::refused("rename", invalid.message).keep("rename", &form.label);
+            return key_page(&state, &member, &id, StatusCode::BAD_REQUEST, refused).await;
+        }
+    };
+    let new_label = label.as_str().to_owned();
+    let before = keys::rename_key(&state.db, &issuer, &key_id, label)
+        .await
+        .map_err(key_error)?;
+    member.session.flash(format!(
+        "Key {} is now called {}.",
+        named(&before),
+        quoted(&new_label)
+    ))?;
+    Ok(see_other(&format!("/settings/api-keys/{key_id}")))
 }
 
 #[get("/settings/api-keys/{id}/revoke")]
@@ -485,18 +546,14 @@ pub async fn revoke(
     let key = &revocation.key;
     // The key as it was before: revoking one revoked already changes nothing, and says so.
     let message = if key.state == KeyState::Revoked {
-        format!("Key {} was revoked already.", quoted(&key.label))
+        format!("Key {} was revoked already.", named(key))
     } else if revocation.with_it.is_empty() {
-        format!("Key {} revoked.", quoted(&key.label))
+        format!("Key {} revoked.", named(key))
     } else {
-        let names: Vec<String> = revocation
-            .with_it
-            .iter()
-            .map(|k| quoted(&k.label))
-            .collect();
+        let names: Vec<String> = revocation.with_it.iter().map(named).collect();
         format!(
             "Key {} revoked, and with it the keys it made: {}.",
-            quoted(&key.label),
+            named(key),
             names.join(", ")
         )
     };
@@ -533,8 +590,9 @@ pub async fn roll(
             hours => format!("the old one works for {hours} more hours"),
         };
         member.session.flash(format!(
-            "Key {} rolled: the new key is below; {old}.",
-            quoted(&new.label)
+            "Key {} rolled: the new key, {}, is below; {old}.",
+            quoted(&new.label),
+            new.masked()
         ))?;
     }
     shown_once(&state, &member, result, None).await

@@ -119,6 +119,7 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(api_keys_page::list)
         .service(api_keys_page::create)
         .service(api_keys_page::show)
+        .service(api_keys_page::rename)
         .service(api_keys_page::confirm_revoke)
         .service(api_keys_page::revoke)
         .service(api_keys_page::confirm_roll)

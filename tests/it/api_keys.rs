@@ -208,7 +208,10 @@ async fn revoking_on_the_page_refuses_the_next_request() {
     let html = browser.page("/settings/api-keys").await;
     assert_eq!(
         texts(&html, ".flash"),
-        vec!["Key \u{201c}short-lived\u{201d} revoked."]
+        vec![format!(
+            "Key \u{201c}short-lived\u{201d} (sk_live_…{}) revoked.",
+            &key[key.len() - 4..]
+        )]
     );
 
     let (status, headers, body) = json(api.get("/v1/status")).await;

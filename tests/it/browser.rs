@@ -306,8 +306,8 @@ async fn create_a_key_see_it_once_use_it_revoke_it() {
     );
     click_to(&browser, "#confirm-submit", "/settings/api-keys").await;
     assert_eq!(
-        flash(&browser).await,
-        "Key \u{201c}From the browser\u{201d} revoked."
+        crate::harness::without_last4(&flash(&browser).await),
+        "Key \u{201c}From the browser\u{201d} (sk_live_…) revoked."
     );
     assert_eq!(text(&browser, ".key-state").await, "revoked");
 
@@ -841,8 +841,8 @@ async fn every_page_is_accessible_fits_a_phone_and_shows_focus() {
     check_page(&browser, "revoke-confirmation").await;
     click_to(&browser, "#confirm-yes", "/settings/api-keys").await;
     assert_eq!(
-        flash(&browser).await,
-        "Key \u{201c}CI deploys\u{201d} revoked."
+        crate::harness::without_last4(&flash(&browser).await),
+        "Key \u{201c}CI deploys\u{201d} (sk_test_…) revoked."
     );
 
     // Connected accounts, with a sandbox account.

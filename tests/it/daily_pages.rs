@@ -264,3 +264,99 @@ async fn invitations_and_passwords_are_refused_at_their_fields() {
     assert_eq!(texts(&html, "#new_password-error").len(), 1);
     assert_eq!(attr_of(&html, "#new_password", "autofocus"), "");
 }
+
+/// The id of the key whose plaintext is `key`, as the API tells it.
+async fn key_id(app: &TestApp, key: &str) -> String {
+    let (_, _, status) = crate::harness::json(
+        crate::harness::ApiClient::new(&app.base, key).get("/v1/status"),
+    )
+    .await;
+    status["key"]["id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_rolled_key_links_its_line_and_a_key_can_be_renamed_by_those_who_manage_keys() {
+    let (app, mailbox) = crate::invitations::app_with_mail().await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("lines"), "Lines").await;
+    let old = owner.create_key("deploys", "test", &[]).await;
+    let old_id = key_id(&app, &old).await;
+    let rolled = owner
+        .submit(
+            &format!("/settings/api-keys/{old_id}"),
+            &format!("/settings/api-keys/{old_id}/roll"),
+            &[("grace_hours", "24")],
+        )
+        .await;
+    assert_eq!(rolled.status(), reqwest::StatusCode::SEE_OTHER);
+    let new = crate::harness::new_key_in(&owner.page("/settings/api-keys").await);
+    let new_id = key_id(&app, &new).await;
+
+    let page = owner.page(&format!("/settings/api-keys/{old_id}")).await;
+    assert_eq!(
+        attr_of(&page, "#replaced-by", "href"),
+        format!("/settings/api-keys/{new_id}")
+    );
+    assert!(texts(&page, "#replaced-by")[0].ends_with(&format!("…{})", &new[new.len() - 4..])));
+    assert!(texts(&page, "#stops")[0].contains("keeps working until"));
+    let page = owner.page(&format!("/settings/api-keys/{new_id}")).await;
+    assert_eq!(
+        attr_of(&page, "#replaces", "href"),
+        format!("/settings/api-keys/{old_id}")
+    );
+    assert!(texts(&page, "#replaced-by").is_empty());
+
+    // Renaming: refused at the field with what was typed kept; then done, said, recorded.
+    let key_page = format!("/settings/api-keys/{new_id}");
+    let rename = format!("{key_page}/rename");
+    for bad in ["", "CI \u{202E}syolped", &"x".repeat(101)] {
+        let refused = owner.submit(&key_page, &rename, &[("label", bad)]).await;
+        assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST, "{bad:?}");
+        let html = refused.text().await.unwrap();
+        assert_eq!(texts(&html, "#rename-error").len(), 1);
+        assert_eq!(attr_of(&html, "#rename", "value"), bad);
+    }
+    let renamed = owner
+        .submit(&key_page, &rename, &[("label", "Deploys v2")])
+        .await;
+    assert_eq!(renamed.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(crate::harness::location(renamed.headers()), key_page);
+    let html = owner.page(&key_page).await;
+    assert_eq!(
+        texts(&html, ".flash"),
+        vec![format!(
+            "Key \u{201c}deploys\u{201d} (sk_test_…{}) is now called \u{201c}Deploys v2\u{201d}.",
+            &new[new.len() - 4..]
+        )]
+    );
+    assert_eq!(texts(&html, "main h1"), vec!["Deploys v2"]);
+    assert_eq!(
+        app.db.count_as_admin(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'key.renamed' \
+             AND detail = 'from \"deploys\"'"
+        ),
+        1
+    );
+
+    // A member may not; another workspace's owner finds no such key; no token, no change.
+    let (member, _) = crate::invitations::joined(&app, &mailbox, &owner, "member").await;
+    let token = member.csrf("/dashboard").await;
+    let answer = member
+        .post_form(&rename, &[("label", "mine now"), ("csrf_token", &token)])
+        .await;
+    assert_eq!(answer.status(), reqwest::StatusCode::FORBIDDEN);
+    let stranger = app.browser();
+    stranger.sign_up(&unique_email("stranger"), "Elsewhere").await;
+    let answer = stranger
+        .submit("/settings/api-keys", &rename, &[("label", "mine now")])
+        .await;
+    assert_eq!(answer.status(), reqwest::StatusCode::NOT_FOUND);
+    let answer = owner.post_form(&rename, &[("label", "no token")]).await;
+    assert_eq!(answer.status(), reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.db.count_as_admin(
+            "SELECT COUNT(*) AS n FROM api_keys WHERE label IN ('mine now', 'no token')"
+        ),
+        0
+    );
+}
