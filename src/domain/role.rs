@@ -30,6 +30,43 @@ pub enum Action {
     DeleteWorkspace,
 }
 
+impl Action {
+    /// The powers as the members page explains them, each answered by [`Role::may`] so that
+    /// the explanation cannot drift from what is enforced.
+    pub const EXPLAINED: [(&'static str, Action); 9] = [
+        (
+            "See the workspace and its members; connect and disconnect accounts",
+            Action::UseWorkspace,
+        ),
+        (
+            "Create, roll, rename and revoke API keys",
+            Action::ManageKeys,
+        ),
+        ("Read the audit log", Action::SeeAudit),
+        (
+            "Invite members and admins",
+            Action::Invite { role: Role::Admin },
+        ),
+        (
+            "Change a member's role, remove members and admins",
+            Action::ManageMember {
+                holds: Role::Member,
+                to: Some(Role::Admin),
+            },
+        ),
+        ("Invite owners", Action::Invite { role: Role::Owner }),
+        (
+            "Make someone an owner, or change or remove an owner",
+            Action::ManageMember {
+                holds: Role::Owner,
+                to: None,
+            },
+        ),
+        ("Rename the workspace", Action::RenameWorkspace),
+        ("Delete the workspace", Action::DeleteWorkspace),
+    ];
+}
+
 impl Role {
     /// Whether this role may do `action`: everyone uses the workspace; owners and admins manage
     /// keys, invitations and members below owner; only owners make or remove owners, rename or

@@ -6,7 +6,7 @@ use super::PageError;
 use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, NoFields};
+use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{FormState, Layout, Say, Section, human_time};
 use crate::db::memberships::Member;
 use crate::domain::{Action, Email, Invalid, InvitationId, Role, UserId, now};
@@ -29,6 +29,8 @@ struct MembersPage {
     leave: Option<Confirmation>,
     error: Option<String>,
     form: FormState,
+    /// What each role may do: a line per power, with owner, admin and member answers.
+    powers: Vec<(&'static str, [bool; 3])>,
 }
 
 struct MemberRow {
@@ -38,7 +40,8 @@ struct MemberRow {
     joined: String,
     last_active: String,
     you: bool,
-    /// The roles the viewer may give this member (their current one included, first).
+    /// The roles the viewer may give this member, their current one included, in one order
+    /// (owner, admin, member); just their own when there is nothing they could be given.
     roles: Vec<Role>,
     /// The confirmation of removing them, when the viewer may.
     remove: Option<Confirmation>,
@@ -66,19 +69,24 @@ async fn page(
     let workspace = &member.ctx.workspace.id;
     let listed = people::members(&state.db, workspace).await?;
     let last_owner = is_last_owner(member, &listed);
+    let owners = listed.iter().filter(|m| m.role == Role::Owner).count();
     let members = listed
         .into_iter()
         .map(|m| {
             let you = m.user_id == member.ctx.user;
             let holds = m.role;
-            let roles = std::iter::once(holds)
-                .chain(Role::ALL.into_iter().filter(|to| {
-                    *to != holds
-                        && viewer.may(Action::ManageMember {
-                            holds,
-                            to: Some(*to),
-                        })
-                }))
+            // The only owner can take no other role: offered none.
+            let only_owner = holds == Role::Owner && owners == 1;
+            let roles = Role::ALL
+                .into_iter()
+                .filter(|to| {
+                    *to == holds
+                        || (!only_owner
+                            && viewer.may(Action::ManageMember {
+                                holds,
+                                to: Some(*to),
+                            }))
+                })
                 .collect::<Vec<_>>();
             MemberRow {
                 id: m.user_id.to_string(),
@@ -125,6 +133,10 @@ async fn page(
         leave: (!last_owner).then(|| leave_confirmation(member.ctx.workspace.name.as_str())),
         error,
         form,
+        powers: Action::EXPLAINED
+            .iter()
+            .map(|(line, action)| (*line, Role::ALL.map(|role| role.may(*action))))
+            .collect(),
     };
     render(status, &page)
 }
@@ -229,6 +241,72 @@ fn leave_confirmation(workspace: &str) -> Confirmation {
         "Leave workspace",
         "/settings/members",
     )
+}
+
+/// What changes for someone moved from one role to another, in the words of the powers list.
+fn role_change_detail(from: Role, to: Role) -> String {
+    let lines = |gained: bool| {
+        Action::EXPLAINED
+            .iter()
+            .filter(|(_, action)| to.may(*action) == gained && from.may(*action) != gained)
+            .map(|(line, _)| line.to_lowercase())
+            .collect::<Vec<_>>()
+    };
+    let (gains, losses) = (lines(true), lines(false));
+    let mut detail = String::new();
+    if !gains.is_empty() {
+        detail.push_str(&format!("They will be able to {}. ", gains.join("; ")));
+    }
+    if !losses.is_empty() {
+        detail.push_str(&format!(
+            "They will no longer be able to {}; the API keys they made act with the new role, \
+             and their open invitations the new role could not send are revoked.",
+            losses.join("; ")
+        ));
+    }
+    detail.trim_end().to_owned()
+}
+
+#[derive(Deserialize)]
+pub struct RoleQuery {
+    #[serde(default)]
+    role: String,
+}
+
+#[get("/settings/members/{user_id}/role")]
+pub async fn confirm_role(
+    state: web::Data<AppState>,
+    member: SignedInMember,
+    user_id: web::Path<String>,
+    query: PageQuery<RoleQuery>,
+) -> Result<HttpResponse, PageError> {
+    let user_id = UserId::parse(&user_id).ok_or(PageError::NotFound)?;
+    let Some(role) = Role::parse(&query.role) else {
+        return Err(PageError::BadRequest(
+            "Choose one of the roles: owner, admin or member.".into(),
+        ));
+    };
+    let target = one_member(&state, &member, &user_id).await?;
+    if target.role == role {
+        return Ok(see_other("/settings/members"));
+    }
+    if !member.ctx.role.may(Action::ManageMember {
+        holds: target.role,
+        to: Some(role),
+    }) {
+        return Err(PageError::Forbidden(
+            "Your role in this workspace does not allow this.",
+        ));
+    }
+    let confirmation = Confirmation::new(
+        format!("Make {} {} {role}?", target.email, article(role)),
+        role_change_detail(target.role, role),
+        format!("/settings/members/{}/role", target.user_id),
+        "Change role",
+        "/settings/members",
+    )
+    .with_field("role", role.as_str());
+    confirm::page(&state, &member, Section::Members, confirmation).await
 }
 
 #[get("/settings/members/{user_id}/remove")]

@@ -93,6 +93,7 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(members_page::list)
         .service(members_page::confirm_leave)
         .service(members_page::leave)
+        .service(members_page::confirm_role)
         .service(members_page::change_role)
         .service(members_page::confirm_remove)
         .service(members_page::remove)

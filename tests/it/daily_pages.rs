@@ -267,10 +267,9 @@ async fn invitations_and_passwords_are_refused_at_their_fields() {
 
 /// The id of the key whose plaintext is `key`, as the API tells it.
 async fn key_id(app: &TestApp, key: &str) -> String {
-    let (_, _, status) = crate::harness::json(
-        crate::harness::ApiClient::new(&app.base, key).get("/v1/status"),
-    )
-    .await;
+    let (_, _, status) =
+        crate::harness::json(crate::harness::ApiClient::new(&app.base, key).get("/v1/status"))
+            .await;
     status["key"]["id"].as_str().unwrap().to_owned()
 }
 
@@ -311,7 +310,11 @@ async fn a_rolled_key_links_its_line_and_a_key_can_be_renamed_by_those_who_manag
     let rename = format!("{key_page}/rename");
     for bad in ["", "CI \u{202E}syolped", &"x".repeat(101)] {
         let refused = owner.submit(&key_page, &rename, &[("label", bad)]).await;
-        assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST, "{bad:?}");
+        assert_eq!(
+            refused.status(),
+            reqwest::StatusCode::BAD_REQUEST,
+            "{bad:?}"
+        );
         let html = refused.text().await.unwrap();
         assert_eq!(texts(&html, "#rename-error").len(), 1);
         assert_eq!(attr_of(&html, "#rename", "value"), bad);
@@ -346,7 +349,9 @@ async fn a_rolled_key_links_its_line_and_a_key_can_be_renamed_by_those_who_manag
         .await;
     assert_eq!(answer.status(), reqwest::StatusCode::FORBIDDEN);
     let stranger = app.browser();
-    stranger.sign_up(&unique_email("stranger"), "Elsewhere").await;
+    stranger
+        .sign_up(&unique_email("stranger"), "Elsewhere")
+        .await;
     let answer = stranger
         .submit("/settings/api-keys", &rename, &[("label", "mine now")])
         .await;
@@ -359,4 +364,158 @@ async fn a_rolled_key_links_its_line_and_a_key_can_be_renamed_by_those_who_manag
         ),
         0
     );
+}
+
+/// The texts of the elements `css` selects inside the element `within` selects.
+fn texts_within(html: &str, within: &str, css: &str) -> Vec<String> {
+    let page = scraper::Html::parse_document(html);
+    let outer = scraper::Selector::parse(within).unwrap();
+    let inner = scraper::Selector::parse(css).unwrap();
+    page.select(&outer)
+        .flat_map(|e| e.select(&inner))
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_members_page_explains_the_roles_and_asks_before_a_role_changes() {
+    use socializer::domain::{Action, Role};
+    let (app, mailbox) = crate::invitations::app_with_mail().await;
+    let owner = app.browser();
+    let owner_email = unique_email("roles");
+    owner.sign_up(&owner_email, "Roles").await;
+
+    // The powers, as enforced: every line's answers are what `Role::may` says.
+    let html = owner.page("/settings/members").await;
+    let lines = texts_within(&html, "table.powers tbody", "th");
+    let cells = texts_within(&html, "table.powers tbody", "td");
+    assert_eq!(lines.len(), Action::EXPLAINED.len());
+    for (row, (line, action)) in Action::EXPLAINED.iter().enumerate() {
+        assert_eq!(&lines[row], line);
+        for (column, role) in Role::ALL.iter().enumerate() {
+            let shown = &cells[row * 3 + column];
+            let expected = if role.may(*action) { "yes" } else { "no" };
+            assert!(shown.ends_with(expected), "{line} for {role}: {shown}");
+        }
+    }
+    // The only owner is offered no role they could not take.
+    let own_id = crate::members::member_id(&owner, &owner_email).await;
+    assert!(!html.contains(&format!("id=\"role-{own_id}\"")));
+
+    let (member, member_email) = crate::invitations::joined(&app, &mailbox, &owner, "member").await;
+    let member_id = crate::members::member_id(&owner, &member_email).await;
+    let html = owner.page("/settings/members").await;
+    assert_eq!(
+        texts_within(&html, &format!("#role-{member_id}"), "option"),
+        vec!["owner", "admin", "member"],
+        "one order, whatever the member holds"
+    );
+
+    // Changing asks first, on a page that says what changes; asking changes nothing.
+    let ask = format!("/settings/members/{member_id}/role?role=admin");
+    let html = owner.page(&ask).await;
+    assert_eq!(
+        texts(&html, "main h1"),
+        vec![format!("Make {member_email} an admin?")]
+    );
+    let detail = texts(&html, "main p").join(" ");
+    assert!(
+        detail.contains("create, roll, rename and revoke api keys"),
+        "{detail}"
+    );
+    assert_eq!(
+        attr_of(&html, "#confirm-page-form input[name=role]", "value"),
+        "admin"
+    );
+    let still = owner.page("/settings/members").await;
+    assert_eq!(
+        attr_of(
+            &still,
+            &format!("#role-{member_id} option[selected]"),
+            "value"
+        ),
+        "member"
+    );
+    let action = attr_of(&html, "#confirm-page-form", "action");
+    let token = crate::harness::csrf_in(&html);
+    let done = owner
+        .post_form(&action, &[("role", "admin"), ("csrf_token", &token)])
+        .await;
+    assert_eq!(done.status(), reqwest::StatusCode::SEE_OTHER);
+    let html = owner.page("/settings/members").await;
+    assert_eq!(
+        attr_of(
+            &html,
+            &format!("#role-{member_id} option[selected]"),
+            "value"
+        ),
+        "admin"
+    );
+
+    // The wrong people, the wrong ids and roles: nothing is asked.
+    assert_eq!(
+        member
+            .get(&format!("/settings/members/{own_id}/role?role=member"))
+            .await
+            .status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        owner
+            .get(&format!("/settings/members/{member_id}/role?role=king"))
+            .await
+            .status(),
+        reqwest::StatusCode::BAD_REQUEST
+    );
+    let stranger = app.browser();
+    stranger
+        .sign_up(&unique_email("stranger"), "Elsewhere")
+        .await;
+    assert_eq!(
+        stranger.get(&ask).await.status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+}
+
+#[actix_web::test]
+async fn a_role_is_changed_through_its_confirmation_in_the_browser() {
+    let (app, mailbox) = crate::invitations::app_with_mail().await;
+    let owner = app.browser();
+    let owner_email = unique_email("confirming");
+    owner.sign_up(&owner_email, "Confirming").await;
+    let (_, member_email) = crate::invitations::joined(&app, &mailbox, &owner, "member").await;
+    let member_id = crate::members::member_id(&owner, &member_email).await;
+
+    let driver = ChromeDriver::start().await;
+    let browser = signed_in_browser(&driver, &app, &owner_email).await;
+    for (width, role) in [(PHONE, "admin"), (WIDE, "member")] {
+        viewport(&browser, width).await;
+        goto(&browser, &app, "/settings/members").await;
+        check_page(&browser, &format!("members-roles-{width}")).await;
+        browser
+            .find(Locator::Id(&format!("role-{member_id}")))
+            .await
+            .unwrap()
+            .select_by_value(role)
+            .await
+            .unwrap();
+        click_to(
+            &browser,
+            &format!("form[action='/settings/members/{member_id}/role'] button"),
+            &format!("/settings/members/{member_id}/role"),
+        )
+        .await;
+        assert!(text(&browser, "main h1").await.starts_with("Make "));
+        check_page(&browser, &format!("role-confirmation-{width}")).await;
+        click_to(&browser, "#confirm-yes", "/settings/members").await;
+        let said = crate::browser::flash(&browser).await;
+        assert!(
+            said.contains(&format!(
+                "is now a{} {role}",
+                if role == "admin" { "n" } else { "" }
+            )),
+            "{said}"
+        );
+    }
+    browser.close().await.unwrap();
 }
