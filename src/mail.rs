@@ -22,6 +22,44 @@ pub enum MailError {
     Smtp(#[source] lettre::transport::smtp::Error),
 }
 
+/// Where mail goes out from, and the service's own address for the links it carries.
+#[derive(Clone, Copy)]
+pub struct Post<'a> {
+    pub mailer: &'a Mailer,
+    pub public_url: &'a url::Url,
+}
+
+impl Post<'_> {
+    /// `PUBLIC_URL/path`, for a link in a message.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.as_str().trim_end_matches('/'))
+    }
+}
+
+/// Sends `message` after the answer has gone: how long the mail server takes must not show in
+/// how long the answer took (it would tell whether an address has an account). A failure is the
+/// operator's to fix and is logged, never the asker's.
+pub fn send_later(mailer: &Mailer, message: OutgoingEmail, what: &'static str) {
+    let mailer = mailer.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send(message).await {
+            log::error!("{what} email not sent: {}", crate::logging::Chain(&e));
+        }
+    });
+}
+
+/// The longest part of a name chosen by a person (a workspace's) that a subject line carries:
+/// quoted by the caller and kept short enough not to read as the message itself.
+const SUBJECT_NAME_CHARS: usize = 40;
+
+pub fn subject_cut(name: &str) -> String {
+    if name.chars().count() <= SUBJECT_NAME_CHARS {
+        return name.to_owned();
+    }
+    let cut: String = name.chars().take(SUBJECT_NAME_CHARS - 1).collect();
+    format!("{}\u{2026}", cut.trim_end())
+}
+
 /// One message, plain text, with at most one link that matters.
 pub struct OutgoingEmail {
     pub to: Email,

@@ -37,6 +37,14 @@ pub struct RateLimits {
 }
 
 impl AppState {
+    /// Where the service's mail goes out from, with its address for links.
+    pub fn post(&self) -> crate::mail::Post<'_> {
+        crate::mail::Post {
+            mailer: &self.mailer,
+            public_url: &self.public_url,
+        }
+    }
+
     pub fn is_https(&self) -> bool {
         self.public_url.scheme() == "https"
     }

@@ -208,7 +208,19 @@ pub fn seed_workspace_and_key(database: &str, email: &str) -> (String, String) {
         };
         let label = socializer::domain::KeyLabel::parse("bench").unwrap();
         let request = CreateKey::full_access(label);
-        let (_, secret) = socializer::keys::create_key(&db, &issuer, request)
+        // The notice of the new key goes to an outbox nobody reads.
+        let outbox = std::env::temp_dir().join("socializer-bench-outbox");
+        let mailer = socializer::mail::Mailer::new(
+            &socializer::config::MailSetting::Outbox(outbox),
+            "localhost",
+        )
+        .unwrap();
+        let public_url = url::Url::parse("http://localhost/").unwrap();
+        let post = socializer::mail::Post {
+            mailer: &mailer,
+            public_url: &public_url,
+        };
+        let (_, secret) = socializer::keys::create_key(&db, post, &issuer, request)
             .await
             .unwrap();
         (workspace.to_string(), secret.expose().to_owned())

@@ -204,7 +204,7 @@ pub async fn create(
         ));
     }
     let request = CreateKey::try_from(body).map_err(invalid)?;
-    let made = keys::create_key(&state.db, &caller.issuer(), request).await?;
+    let made = keys::create_key(&state.db, state.post(), &caller.issuer(), request).await?;
     Ok(made_key(made))
 }
 

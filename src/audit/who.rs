@@ -76,7 +76,8 @@ impl Actor {
         }
     }
 
-    pub(super) fn name(&self) -> String {
+    /// How the actor is named to people: an email, a masked key, "operator", "Socializer".
+    pub fn name(&self) -> String {
         match self {
             Actor::User { email, .. } => email.to_string(),
             Actor::Key { mode, last4, .. } => masked_key(*mode, last4),

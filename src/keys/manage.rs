@@ -8,6 +8,7 @@ use crate::domain::{
     ApiKeyId, Email, ExpiryDays, GraceHours, Invalid, KeyLabel, Role, Scope, Scopes, UserId,
     WorkspaceId, now,
 };
+use crate::mail::Post;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -206,39 +207,53 @@ fn missing_scope(held: &Scopes, wanted: &Scopes) -> Scope {
         .unwrap_or(Scope::KeysWrite)
 }
 
-/// Creates a key and returns it with its plaintext, which is not kept anywhere.
+/// Creates a key and returns it with its plaintext, which is not kept anywhere. The
+/// workspace's owners and admins are told by email once it has committed.
 pub async fn create_key(
     db: &Database,
+    post: Post<'_>,
     issuer: &Issuer,
     request: CreateKey,
 ) -> Result<(KeyView, NewApiKey), KeyError> {
     let default_mode = issuer.key.as_ref().map_or(KeyMode::Live, |k| k.mode);
     let mut key = check(request, default_mode);
     authorize(issuer, &mut key)?;
-    insert(db, issuer, key).await
+    insert(db, post, issuer, key).await
 }
 
 async fn insert(
     db: &Database,
+    post: Post<'_>,
     issuer: &Issuer,
     key: CheckedKey,
 ) -> Result<(KeyView, NewApiKey), KeyError> {
     let secret = NewApiKey::generate(key.mode);
     let row = NewRow::new(issuer, key, &secret);
     let who = issuer.who.clone();
+    let made_by = who.actor.name();
     let issuer = issuer.clone();
-    let stored = db
+    let (stored, managers, workspace) = db
         .write(InWorkspace(issuer.workspace.clone()), move |conn| {
             still_entitled(conn, &issuer, Some(row.key.mode))?;
-            let stored = row.insert(conn)?;
-            if let Some(key) = &stored {
-                audit::record(conn, &who, Event::KeyCreated, &subject(key), None)?;
-            }
-            Ok::<_, KeyError>(stored)
+            let Some(stored) = row.insert(conn)? else {
+                return Err(KeyError::NotFound);
+            };
+            audit::record(conn, &who, Event::KeyCreated, &subject(&stored), None)?;
+            // Read with the key, so that the notice reaches who manages the workspace now.
+            let managers: Vec<Email> = crate::db::memberships::members(conn)?
+                .into_iter()
+                .filter(|m| m.role.can_manage())
+                .map(|m| m.email)
+                .collect();
+            let name = crate::db::workspaces::current(conn)?
+                .map(|w| w.name.to_string())
+                .unwrap_or_default();
+            Ok::<_, KeyError>((stored, managers, name))
         })
-        .await?
-        .ok_or(KeyError::NotFound)?;
-    Ok((KeyView::from_stored(stored, now()), secret))
+        .await?;
+    let view = KeyView::from_stored(stored, now());
+    super::notices::key_made(post, &managers, &workspace, &view, &made_by);
+    Ok((view, secret))
 }
 
 /// The issuer's power, read again inside the transaction that makes a key, after taking the

@@ -5,6 +5,7 @@ mod authenticate;
 mod cache;
 pub mod listener;
 mod manage;
+mod notices;
 mod usage;
 
 pub use authenticate::{AuthError, Principal, authenticate};

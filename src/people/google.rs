@@ -13,6 +13,7 @@ use crate::db::{Database, DbError, Global, GlobalConn, memberships, sessions, us
 use crate::domain::{Email, Role, UserId, WorkspaceId, WorkspaceName, now};
 use crate::google::VerifiedIdentity;
 use crate::keys::KeyCache;
+use crate::mail::Post;
 
 #[derive(Debug)]
 pub struct GoogleSignedIn {
@@ -44,6 +45,7 @@ pub struct LinkedIdentity {
 /// - a new one with a new email gets a user and a workspace of their own, as sign-up gives.
 pub async fn sign_in_with_google(
     db: &Database,
+    post: Post<'_>,
     cache: &KeyCache,
     identity: VerifiedIdentity,
     client_address: &str,
@@ -55,7 +57,7 @@ pub async fn sign_in_with_google(
     // Two first sign-ins racing for one identity or one email: the loser's insert fails on the
     // unique keys and its second look finds what the winner wrote.
     let mut attempts = 0;
-    let (user, email, taken_back) = loop {
+    let (user, email, taken_back, linked) = loop {
         let (identity, address, workspaces) = (
             identity.clone(),
             client_address.to_owned(),
@@ -75,6 +77,10 @@ pub async fn sign_in_with_google(
     };
     if let Some(taken) = &taken_back {
         taken.forget_cached(cache);
+    }
+    if linked {
+        let google_email = identity.email.as_deref().unwrap_or_default();
+        super::notices::google_linked(post, &email, google_email);
     }
     Ok(GoogleSignedIn {
         signed_in: signed_in_as(db, user, email).await?,
@@ -98,9 +104,9 @@ async fn account_for_email(
         .map(|u| u.id))
 }
 
-/// The user signed in as, their email, and what was taken back when the identity took an
-/// unconfirmed account over.
-type Linked = (UserId, Email, Option<TakenBack>);
+/// The user signed in as, their email, what was taken back when the identity took an
+/// unconfirmed account over, and whether the identity was just linked to an existing account.
+type Linked = (UserId, Email, Option<TakenBack>, bool);
 
 fn link_or_create(
     conn: &mut GlobalConn<'_>,
@@ -111,7 +117,7 @@ fn link_or_create(
     let now = now();
     if let Some(known) = identities::find(conn, &identity.issuer, &identity.subject)? {
         let user = users::find(conn, &known.user_id)?.ok_or(AccountError::NotFound)?;
-        return Ok((user.id, user.email, None));
+        return Ok((user.id, user.email, None, false));
     }
     let given = identity.email.as_deref().ok_or(AccountError::NoEmail)?;
     let email = Email::parse(given).map_err(|_| AccountError::NoEmail)?;
@@ -153,7 +159,7 @@ fn link_or_create(
             return Err(AccountError::OtherIdentityLinked);
         }
         link(conn, &user.id)?;
-        return Ok((user.id, user.email, taken));
+        return Ok((user.id, user.email, taken, true));
     }
 
     if !throttle::admit_signup(conn, client_address, now)? {
@@ -166,7 +172,7 @@ fn link_or_create(
     let mut workspace = conn.enter_workspace(WorkspaceId::generate())?;
     workspaces::create(&mut workspace, &WorkspaceName::default_for(&email), now)?;
     memberships::add(&mut workspace, &user, Role::Owner, now)?;
-    Ok((user, email, None))
+    Ok((user, email, None, false))
 }
 
 impl From<identities::Identity> for LinkedIdentity {
@@ -183,22 +189,26 @@ impl From<identities::Identity> for LinkedIdentity {
 /// would leave it with no way in; `NotFound` when nothing is linked there.
 pub async fn unlink_identity(
     db: &Database,
+    post: Post<'_>,
     user: &UserId,
     issuer: &str,
 ) -> Result<(), AccountError> {
     let (user, issuer) = (user.clone(), issuer.to_owned());
-    db.write(Global, move |conn| {
-        let has_password = users::find(conn, &user)?.is_some_and(|u| u.password_hash.is_some());
-        if !has_password {
-            return Err(AccountError::PasswordNeeded);
-        }
-        if identities::delete_of_user(conn, &user, &issuer)? {
-            Ok(())
-        } else {
-            Err(AccountError::NotFound)
-        }
-    })
-    .await
+    let email = db
+        .write(Global, move |conn| {
+            let found = users::find(conn, &user)?.ok_or(AccountError::NotFound)?;
+            if found.password_hash.is_none() {
+                return Err(AccountError::PasswordNeeded);
+            }
+            if identities::delete_of_user(conn, &user, &issuer)? {
+                Ok(found.email)
+            } else {
+                Err(AccountError::NotFound)
+            }
+        })
+        .await?;
+    super::notices::google_unlinked(post, &email);
+    Ok(())
 }
 
 /// How long a visitor has at the provider to come back.

@@ -19,18 +19,13 @@ use crate::db::{
     workspaces,
 };
 use crate::domain::{Action, Email, InvitationId, Password, Role, UserId, WorkspaceId, now};
-use crate::mail::{Mailer, OutgoingEmail};
-use url::Url;
+use crate::mail::OutgoingEmail;
 
 pub const INVITATION_TTL_SECS: i64 = 7 * 24 * 60 * 60;
 /// Longer than any token this service makes; a longer one is refused without a query.
 const MAX_TOKEN_CHARS: usize = 128;
 
-/// What sending an invitation needs besides the database.
-pub struct Post<'a> {
-    pub mailer: &'a Mailer,
-    pub public_url: &'a Url,
-}
+pub use crate::mail::Post;
 
 /// `who` invites `email` to join `workspace` as `role`, and the link goes out by email.
 pub async fn invite(
@@ -88,7 +83,7 @@ pub async fn invite(
             Ok(name)
         })
         .await?;
-    send(post, &email, &workspace_name, role, &token);
+    send(post, &email, who, &workspace_name, role, &token);
     Ok(email)
 }
 
@@ -127,6 +122,7 @@ pub async fn resend_invitation(
     send(
         post,
         &invitation.email,
+        who,
         &workspace_name,
         invitation.role,
         &token,
@@ -433,32 +429,27 @@ fn admit(
     }
 }
 
-fn send(post: Post<'_>, to: &Email, workspace_name: &str, role: Role, token: &str) {
+fn send(post: Post<'_>, to: &Email, inviter: &Who, workspace_name: &str, role: Role, token: &str) {
     let link = link(post.public_url, "/invitation", token);
+    // The inviter by their address: a person's own choice of name could pose as anyone.
+    let by = match &inviter.actor {
+        audit::Actor::User { email, .. } => email.to_string(),
+        _ => "A member".to_owned(),
+    };
     let message = OutgoingEmail {
         to: to.clone(),
         subject: format!(
-            "You are invited to \u{201c}{}\u{201d} on Socializer",
-            subject_cut(workspace_name)
+            "{by} invited you to \u{201c}{}\u{201d} on Socializer",
+            crate::mail::subject_cut(workspace_name)
         ),
         body: format!(
-            "You have been invited to join the workspace \"{workspace_name}\" on Socializer as {role}.\n\n\
+            "{by} invited you to join the workspace \"{workspace_name}\" on Socializer as \
+             {article} {role}.\n\n\
              Open this link within 7 days to accept:\n\n{link}\n\n\
-             If you did not expect this invitation, ignore this message."
+             If you did not expect this invitation, ignore this message.",
+            article = if role == Role::Member { "a" } else { "an" },
         ),
         link: Some(link),
     };
     send_later(post.mailer, message, "invitation");
-}
-
-/// The longest part of a workspace's name that a subject line carries: the name is chosen by
-/// whoever invites, so it is quoted and kept short enough not to read as the message itself.
-const SUBJECT_NAME_CHARS: usize = 40;
-
-fn subject_cut(name: &str) -> String {
-    if name.chars().count() <= SUBJECT_NAME_CHARS {
-        return name.to_owned();
-    }
-    let cut: String = name.chars().take(SUBJECT_NAME_CHARS - 1).collect();
-    format!("{}\u{2026}", cut.trim_end())
 }

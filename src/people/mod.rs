@@ -5,6 +5,7 @@ mod error;
 mod google;
 mod invitations;
 mod members;
+mod notices;
 mod password_reset;
 mod security;
 mod signin;

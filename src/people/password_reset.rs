@@ -13,7 +13,7 @@ use crate::db::email_tokens::{self, Purpose};
 use crate::db::{Database, Global, identities, sessions, users};
 use crate::domain::{Email, Password, UserId, now};
 use crate::keys::KeyCache;
-use crate::mail::{Mailer, OutgoingEmail};
+use crate::mail::{Mailer, OutgoingEmail, Post};
 use url::Url;
 
 const RESET_TTL_SECS: i64 = 60 * 60;
@@ -101,6 +101,7 @@ async fn reset_link_user(db: &Database, token: &str) -> Result<Option<UserId>, A
 /// did meanwhile is removed, and answered so that the owner sees it.
 pub async fn reset_password(
     db: &Database,
+    post: Post<'_>,
     cache: &KeyCache,
     hashing: &PasswordHashing,
     token: &str,
@@ -141,5 +142,6 @@ pub async fn reset_password(
         })
         .await?;
     taken.forget_cached(cache);
+    super::notices::password_changed(post, &user.email, None);
     Ok((signed_in_as(db, user.id, user.email).await?, taken))
 }

@@ -6,6 +6,7 @@ use crate::auth::throttle::ThrottleKeys;
 use crate::db::sessions::{self, ActiveSession};
 use crate::db::{Database, Global, identities, users};
 use crate::domain::{Password, SessionId, UserId, now};
+use crate::mail::Post;
 
 pub struct Security {
     /// Live sessions, most recently seen first.
@@ -62,6 +63,7 @@ pub struct PasswordChange {
 /// attempt, so a stolen session cannot guess the password faster than the sign-in form could.
 pub async fn change_password(
     db: &Database,
+    post: Post<'_>,
     hashing: &PasswordHashing,
     user: &UserId,
     keep: &SessionId,
@@ -72,7 +74,8 @@ pub async fn change_password(
     let check = hashing.reserve_for_check()?;
     let who = user.clone();
     let address = change.client_address;
-    let (stored, keys) = db
+    let from = address.clone();
+    let (stored, keys, email) = db
         .write(Global, move |conn| {
             let Some(user) = users::find(conn, &who)? else {
                 return Err(AccountError::BadCredentials);
@@ -81,7 +84,7 @@ pub async fn change_password(
             if !keys.admit(conn, now())? {
                 return Err(AccountError::Throttled);
             }
-            Ok((user.password_hash, keys))
+            Ok((user.password_hash, keys, user.email))
         })
         .await?;
     if !check.verify(current, stored).await? {
@@ -95,5 +98,6 @@ pub async fn change_password(
         keys.record_success(conn)
     })
     .await?;
+    super::notices::password_changed(post, &email, Some(&from));
     Ok(())
 }

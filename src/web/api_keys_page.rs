@@ -527,7 +527,7 @@ pub async fn create(
             return shown_once(&state, &member, refused, Some(&form)).await;
         }
     };
-    let result = keys::create_key(&state.db, &issuer, request).await;
+    let result = keys::create_key(&state.db, state.post(), &issuer, request).await;
     shown_once(&state, &member, result, Some(&form)).await
 }
 

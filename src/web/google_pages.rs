@@ -155,7 +155,15 @@ async fn finish(
         signed_in,
         password_removed,
         taken_back,
-    } = match people::sign_in_with_google(&state.db, &state.key_cache, verified, &address).await {
+    } = match people::sign_in_with_google(
+        &state.db,
+        state.post(),
+        &state.key_cache,
+        verified,
+        &address,
+    )
+    .await
+    {
         Ok(done) => done,
         Err(other) => return sign_in_refused(other),
     };

@@ -11,7 +11,7 @@ use super::layout::{Layout, Section};
 use super::sign_in_pages::{TokenQuery, start_session};
 use crate::auth::session_state::SessionState;
 use crate::auth::throttle;
-use crate::domain::Role;
+use crate::domain::{Role, UserId, WorkspaceId};
 use crate::http::client_address;
 use crate::people::{self, AccountError, LinkState};
 use crate::state::AppState;
@@ -130,6 +130,25 @@ fn closed_page(err: AccountError) -> Result<HttpResponse, PageError> {
     render_message(status, &page)
 }
 
+/// "You joined “Acme” as an admin.": the workspace by name, and the role taken in it.
+async fn joined(
+    state: &AppState,
+    user: &UserId,
+    workspace: &WorkspaceId,
+) -> Result<String, PageError> {
+    let found = people::workspaces_of(&state.db, user)
+        .await?
+        .into_iter()
+        .find(|(w, _)| &w.id == workspace);
+    Ok(match found {
+        Some((w, role)) => {
+            let article = if role == Role::Member { "a" } else { "an" };
+            format!("You joined \u{201c}{}\u{201d} as {article} {role}.", w.name)
+        }
+        None => "You joined the workspace.".to_owned(),
+    })
+}
+
 #[derive(Deserialize)]
 pub struct AcceptForm {
     #[serde(default)]
@@ -147,7 +166,8 @@ pub async fn accept(
     match people::accept_invitation(&state.db, &token, &member.who).await {
         Ok(workspace) => {
             member.session.set_workspace(&workspace)?;
-            member.session.flash("You joined the workspace.")?;
+            let said = joined(&state, &member.ctx.user, &workspace).await?;
+            member.session.flash(said)?;
             Ok(see_other("/dashboard"))
         }
         Err(AccountError::OtherAccount(invited)) => {
@@ -203,7 +223,7 @@ pub async fn sign_up(
                     &done.workspace,
                     done.email.as_str(),
                 )?;
-                session.flash("You joined the workspace.")?;
+                session.flash(joined(&state, &done.user, &done.workspace).await?)?;
                 return Ok(see_other("/dashboard"));
             }
             Err(AccountError::Invalid(invalid)) => invalid.message,

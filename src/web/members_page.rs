@@ -10,7 +10,7 @@ use super::extract::{CheckedForm, NoFields, PageQuery};
 use super::layout::{FormState, Layout, Say, Section, human_time};
 use crate::db::memberships::Member;
 use crate::domain::{Action, Email, Invalid, InvitationId, Role, UserId, now};
-use crate::people::{self, AccountError, MemberChange, Post};
+use crate::people::{self, AccountError, MemberChange};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
@@ -497,7 +497,7 @@ pub async fn invite(
     let outcome: Result<String, AccountError> = match parsed {
         Ok((email, role)) => people::invite(
             &state.db,
-            post_office(&state),
+            state.post(),
             &member.ctx.workspace.id,
             &member.who,
             email,
@@ -547,7 +547,7 @@ pub async fn resend(
     };
     let outcome = people::resend_invitation(
         &state.db,
-        post_office(&state),
+        state.post(),
         &member.ctx.workspace.id,
         &member.who,
         &id,
@@ -578,12 +578,5 @@ fn article(role: Role) -> &'static str {
     match role {
         Role::Admin | Role::Owner => "an",
         Role::Member => "a",
-    }
-}
-
-fn post_office(state: &AppState) -> Post<'_> {
-    Post {
-        mailer: &state.mailer,
-        public_url: &state.public_url,
     }
 }

@@ -168,6 +168,7 @@ pub async fn reset_password(
     let password = form.into_inner().password;
     let reset = people::reset_password(
         &state.db,
+        state.post(),
         &state.key_cache,
         &state.hashing,
         &query.token,

@@ -256,6 +256,7 @@ pub async fn change_password(
     };
     let (field, error) = match people::change_password(
         &state.db,
+        state.post(),
         &state.hashing,
         &member.ctx.user,
         &own_session,
@@ -298,7 +299,7 @@ pub async fn unlink_google(
     member: SignedInMember,
     form: CheckedForm<UnlinkForm>,
 ) -> Result<HttpResponse, PageError> {
-    match people::unlink_identity(&state.db, &member.ctx.user, &form.0.issuer).await {
+    match people::unlink_identity(&state.db, state.post(), &member.ctx.user, &form.0.issuer).await {
         Ok(()) => done(
             &member,
             "Google is unlinked: sign in with your email and password from now on.",

@@ -519,3 +519,59 @@ async fn a_role_is_changed_through_its_confirmation_in_the_browser() {
     }
     browser.close().await.unwrap();
 }
+
+#[actix_web::test]
+async fn mail_says_who_and_what_and_the_account_hears_of_changes_to_it() {
+    let app = TestApp::spawn().await;
+    let owner = app.browser();
+    let owner_email = unique_email("notified");
+    owner.sign_up(&owner_email, "Notices Co").await;
+
+    // The invitation names who invites, to what, as what; the joined page names the workspace.
+    let admin_email = unique_email("admin");
+    owner
+        .submit(
+            "/settings/members",
+            "/settings/members/invitations",
+            &[("email", &admin_email), ("role", "admin")],
+        )
+        .await;
+    let invitation = crate::harness::mailed(&app.mail, &admin_email, "/invitation?token=").await;
+    assert!(invitation[0].contains(&format!(
+        "{owner_email} invited you to join the workspace \"Notices Co\" on Socializer as an admin."
+    )));
+    let link = crate::harness::mailed_link(&app.mail, &admin_email, "/invitation").await;
+    let admin = crate::invitations::sign_up_through(&app, &link).await;
+    assert_eq!(
+        texts(&admin.page("/dashboard").await, ".flash"),
+        vec!["You joined \u{201c}Notices Co\u{201d} as an admin."]
+    );
+
+    // A new key: each owner and admin hears of it, by label and masked key, never its secret.
+    let key = owner.create_key("notify me", "test", &[]).await;
+    let masked = format!("sk_test_…{}", &key[key.len() - 4..]);
+    for to in [&owner_email, &admin_email] {
+        let notice = crate::harness::mailed(&app.mail, to, "A new test API key").await;
+        assert_eq!(notice.len(), 1, "{to}");
+        assert!(notice[0].contains(&masked) && notice[0].contains("notify me"));
+        assert!(notice[0].contains(&format!("{owner_email} made a new API key")));
+        assert!(!notice[0].contains(&key), "never the secret");
+    }
+
+    // The password: changed on the security page, the account is told from where.
+    let changed = owner
+        .submit(
+            "/settings/security",
+            "/settings/security/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "another fine passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), reqwest::StatusCode::SEE_OTHER);
+    let notice = crate::harness::mailed(&app.mail, &owner_email, "password was changed").await;
+    assert_eq!(notice.len(), 1);
+    assert!(notice[0].contains("from the address 127.0.0.1"));
+    assert!(!notice[0].contains("another fine passphrase"));
+}

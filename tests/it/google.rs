@@ -229,6 +229,10 @@ async fn a_verified_email_links_to_a_confirmed_account_which_keeps_its_password(
     );
     let login = app.browser().log_in(&email, "correct horse battery").await;
     assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    // The account hears of the link, after it committed.
+    let notice = crate::harness::mailed(&app.mail, &email, "A Google account was linked").await;
+    assert_eq!(notice.len(), 1);
+    assert!(notice[0].contains(&format!("The Google account {email} can now sign in")));
 
     // With a password, Google may be unlinked; then it no longer signs in as this account
     // until it is linked again.
@@ -256,6 +260,8 @@ async fn a_verified_email_links_to_a_confirmed_account_which_keeps_its_password(
         vec!["Google is unlinked: sign in with your email and password from now on."]
     );
     assert_eq!(app.db.rows("identities"), 0);
+    let notice = crate::harness::mailed(&app.mail, &email, "was unlinked").await;
+    assert_eq!(notice.len(), 1);
     let again = browser
         .submit(
             "/settings/security",

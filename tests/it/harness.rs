@@ -445,11 +445,11 @@ pub async fn confirmation_link(mail: &std::path::Path, email: &str) -> String {
     mailed_link(mail, email, "/verify-email").await
 }
 
-/// The path of the newest link to `path` (`/reset-password`) sent to `email`, found in the
-/// folder where the server's mail lands, waiting for it (mail goes out after the answer).
-pub async fn mailed_link(mail: &std::path::Path, email: &str, path: &str) -> String {
+/// The messages sent to `email` that contain `wanted`, decoded, oldest first, from the folder
+/// where the server's mail lands, waiting up to 5 s for the first (mail goes out after the
+/// answer).
+pub async fn mailed(mail: &std::path::Path, email: &str, wanted: &str) -> Vec<String> {
     let to = format!("to: {}", email.to_lowercase());
-    let wanted = format!("{path}?token=");
     for _ in 0..100 {
         let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(mail)
             .into_iter()
@@ -458,21 +458,32 @@ pub async fn mailed_link(mail: &std::path::Path, email: &str, path: &str) -> Str
             .filter_map(|entry| {
                 let text = decode_quoted_printable(&std::fs::read_to_string(entry.path()).ok()?);
                 let modified = entry.metadata().ok()?.modified().ok()?;
-                (text.to_lowercase().contains(&to) && text.contains(&wanted))
+                (text.to_lowercase().contains(&to) && text.contains(wanted))
                     .then_some((modified, text))
             })
             .collect();
-        found.sort_by_key(|(at, _)| *at);
-        if let Some((_, text)) = found.pop() {
-            let link = text
-                .split_whitespace()
-                .find(|w| w.contains(&wanted))
-                .expect("a link");
-            return link[link.find(path).expect("path")..].to_owned();
+        if !found.is_empty() {
+            found.sort_by_key(|(at, _)| *at);
+            return found.into_iter().map(|(_, text)| text).collect();
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("no {path} link to {email} in {}", mail.display());
+    panic!(
+        "no message to {email} with {wanted:?} in {}",
+        mail.display()
+    );
+}
+
+/// The path of the newest link to `path` (`/reset-password`) sent to `email`, found in the
+/// folder where the server's mail lands, waiting for it (mail goes out after the answer).
+pub async fn mailed_link(mail: &std::path::Path, email: &str, path: &str) -> String {
+    let wanted = format!("{path}?token=");
+    let newest = mailed(mail, email, &wanted).await.pop().expect("a message");
+    let link = newest
+        .split_whitespace()
+        .find(|w| w.contains(&wanted))
+        .expect("a link");
+    link[link.find(path).expect("path")..].to_owned()
 }
 
 pub fn csrf_in(html: &str) -> String {

@@ -70,7 +70,19 @@ async fn owner_key(db: &Database, workspace: &WorkspaceId, owner: &UserId, label
     };
     let label = socializer::domain::KeyLabel::parse(label).unwrap();
     let request = socializer::keys::CreateKey::full_access(label);
-    let (_, secret) = socializer::keys::create_key(db, &issuer, request)
+    // The notice of the new key goes to an outbox nobody reads.
+    let outbox = std::env::temp_dir().join("socializer-test-outbox");
+    let mailer = socializer::mail::Mailer::new(
+        &socializer::config::MailSetting::Outbox(outbox),
+        "localhost",
+    )
+    .unwrap();
+    let public_url = url::Url::parse("http://localhost/").unwrap();
+    let post = socializer::mail::Post {
+        mailer: &mailer,
+        public_url: &public_url,
+    };
+    let (_, secret) = socializer::keys::create_key(db, post, &issuer, request)
         .await
         .unwrap();
     secret.expose().to_owned()

@@ -56,8 +56,15 @@ async fn a_reset_link_by_email_sets_a_new_password_and_ends_every_other_session(
     let done = choose(&browser, &path, NEW_PASSWORD).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(done.headers()), "/dashboard");
-    // Signed in afresh, and everywhere else signed out.
+    // Signed in afresh, and everywhere else signed out; the account is told how.
     assert!(browser.dashboard().await.contains("Forgetful"));
+    let told = mailbox.wait_for(&email, 3).await;
+    assert!(
+        told.iter().any(|m| m.contains("password was changed")
+            && m.contains("through a reset link")
+            && !m.contains(NEW_PASSWORD)),
+        "{told:?}"
+    );
     for old in [&laptop, &phone] {
         assert_eq!(old.get("/dashboard").await.status(), StatusCode::SEE_OTHER);
     }

@@ -95,9 +95,9 @@ async fn an_invitation_s_subject_quotes_and_cuts_the_workspace_s_name() {
     let subject = std::fs::read_dir(&app.mail)
         .unwrap()
         .flatten()
-        .map(|e| {
-            crate::harness::decode_quoted_printable(&std::fs::read_to_string(e.path()).unwrap())
-        })
+        // The headers as written: quoted-printable is the body's encoding, and decoding it over
+        // a header would join an encoded word ending a line ("…?=") with the next.
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .filter(|m| m.contains(&invited))
         .find_map(|m| {
             // The header, unfolded: continuation lines start with white space.
@@ -110,7 +110,7 @@ async fn an_invitation_s_subject_quotes_and_cuts_the_workspace_s_name() {
         })
         .expect("a subject");
     assert!(
-        subject.starts_with("You are invited to \u{201c}Claim your prize"),
+        subject.contains(" invited you to \u{201c}Claim your prize"),
         "quoted: {subject}"
     );
     assert!(subject.contains("\u{2026}\u{201d}"), "cut: {subject}");
