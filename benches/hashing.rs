@@ -218,12 +218,18 @@ fn main() {
         let page = text(browser.get(format!("{base}/settings/api-keys"))).await;
         // A test key: its check costs what a live key's does, and the bench's account has not
         // confirmed its address (live keys wait for that).
-        let created = text(browser.post(format!("{base}/settings/api-keys")).form(&[
-            ("label", "bench"),
-            ("mode", "test"),
-            ("csrf_token", &csrf_in(&page)),
-        ]))
-        .await;
+        browser
+            .post(format!("{base}/settings/api-keys"))
+            .form(&[
+                ("label", "bench"),
+                ("mode", "test"),
+                ("csrf_token", &csrf_in(&page)),
+            ])
+            .send()
+            .await
+            .unwrap();
+        // The form redirects to the page that shows the new key once.
+        let created = text(browser.get(format!("{base}/settings/api-keys"))).await;
         let start = created.find(r#"id="new-key""#).unwrap();
         let value = created[start..].find("value=\"").unwrap() + start + 7;
         let key = created[value..value + created[value..].find('"').unwrap()].to_owned();

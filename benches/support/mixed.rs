@@ -225,21 +225,28 @@ impl Traffic {
         .is_some()
     }
 
-    /// A key made on the settings page; its plaintext, shown once.
+    /// A key made on the settings page; its plaintext, shown once on the page the form
+    /// redirects to.
     async fn key_from_page(&self, client: &reqwest::Client, label: &str) -> Option<String> {
         let page = "/settings/api-keys";
         let fields = [("label", label), ("mode", "live")];
-        let made = self
-            .submit(
-                client,
-                "page: POST /settings/api-keys",
-                (page, page),
-                "10.0.0.1",
-                &fields,
+        self.submit(
+            client,
+            "page: POST /settings/api-keys",
+            (page, page),
+            "10.0.0.1",
+            &fields,
+            &[303],
+        )
+        .await?;
+        let shown = self
+            .send(
+                "page: GET (the new key)",
+                client.get(format!("{}{page}", self.base())),
                 &[200],
             )
             .await?;
-        attr(&made.text().await.ok()?, "#new-key", "value")
+        attr(&shown.text().await.ok()?, "#new-key", "value")
     }
 
     /// The confirmation link sent to `email`, from whichever process sent it.

@@ -4,7 +4,7 @@ use super::caller::{Caller, Via};
 use super::error::{ApiError, ErrorEnvelope};
 use super::json::StrictQuery;
 use super::keys::rfc3339;
-use crate::audit::{self, AuditError, Cursor, EventView, PageSize};
+use crate::audit::{self, AuditError, Cursor, EventView, Filter, PageSize};
 use crate::domain::KeyMode;
 use crate::domain::{Action, Scope};
 use crate::people;
@@ -152,7 +152,14 @@ pub async fn audit_events(
     }
     let size = PageSize::parse(query.limit.as_deref()).map_err(AuditError::from)?;
     let cursor = Cursor::parse(query.cursor.as_deref()).map_err(AuditError::from)?;
-    let page = audit::page(&state.db, caller.workspace(), cursor, size).await?;
+    let page = audit::page(
+        &state.db,
+        caller.workspace(),
+        &Filter::default(),
+        cursor,
+        size,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(EventPage {
         data: page.events.into_iter().map(EventJson::from).collect(),
         next_cursor: page.next_cursor,

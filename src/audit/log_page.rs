@@ -1,6 +1,6 @@
 //! Reading the log back, a page at a time, newest first.
 
-use super::Event;
+use super::{Event, Filter};
 use crate::db::audit_events::{self, StoredEvent};
 use crate::db::{Database, DbError, InWorkspace};
 use crate::domain::{Invalid, WorkspaceId};
@@ -114,15 +114,17 @@ impl Cursor {
 pub async fn page(
     db: &Database,
     workspace: &WorkspaceId,
+    filter: &Filter,
     cursor: Option<Cursor>,
     size: PageSize,
 ) -> Result<Page, AuditError> {
     let limit = size.0;
     let after = cursor.map(|c| c.0);
+    let filter = filter.stored();
     // One more than asked, to know whether another page follows.
     let mut rows = db
         .read(InWorkspace(workspace.clone()), move |conn| {
-            audit_events::page(conn, after.as_deref(), limit + 1)
+            audit_events::page(conn, &filter, after.as_deref(), limit + 1)
         })
         .await?
         .ok_or_else(|| AuditError::Invalid(bad_cursor()))?;
@@ -133,6 +135,35 @@ pub async fn page(
         events: rows.into_iter().map(EventView::from).collect(),
         next_cursor,
     })
+}
+
+/// The most entries one export holds: the newest this many that the filter keeps (a narrower
+/// filter reaches older ones).
+pub const MAX_EXPORT: i64 = 10_000;
+
+/// Every entry `filter` keeps, newest first, up to [`MAX_EXPORT`], for a download.
+pub async fn export(
+    db: &Database,
+    workspace: &WorkspaceId,
+    filter: &Filter,
+) -> Result<Vec<EventView>, AuditError> {
+    let filter = filter.stored();
+    let rows = db
+        .read(InWorkspace(workspace.clone()), move |conn| {
+            audit_events::page(conn, &filter, None, MAX_EXPORT)
+        })
+        .await?
+        .unwrap_or_default();
+    Ok(rows.into_iter().map(EventView::from).collect())
+}
+
+/// The names that made the workspace's entries (at most 500), for the filter's choices.
+pub async fn actors(db: &Database, workspace: &WorkspaceId) -> Result<Vec<String>, AuditError> {
+    Ok(db
+        .read(InWorkspace(workspace.clone()), |conn| {
+            audit_events::actors(conn, 500)
+        })
+        .await?)
 }
 
 fn bad_cursor() -> Invalid {

@@ -4,11 +4,15 @@
 //! change never commits without its entry (nor an entry without its change).
 
 mod event;
+mod filter;
 mod log_page;
 mod record;
 mod who;
 
 pub use event::Event;
-pub use log_page::{ActorView, AuditError, Cursor, EventView, Page, PageSize, page};
+pub use filter::Filter;
+pub use log_page::{
+    ActorView, AuditError, Cursor, EventView, MAX_EXPORT, Page, PageSize, actors, export, page,
+};
 pub use record::record;
 pub use who::{Actor, Who, masked_key};

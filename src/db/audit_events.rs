@@ -51,10 +51,22 @@ pub fn insert(conn: &mut WorkspaceConn<'_>, event: NewEvent<'_>) -> Result<(), D
     Ok(())
 }
 
-/// Up to `limit` entries of the connection's workspace, newest first, older than the entry
-/// `after` (its id) when given; `None` when that entry is not one of this workspace's.
+/// Which entries a read keeps: by who made them (their name as recorded), by action, and by
+/// when (`since` inclusive, `until` exclusive, Unix seconds). Empty keeps every entry.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// Up to `limit` entries of the connection's workspace that `filter` keeps, newest first,
+/// older than the entry `after` (its id) when given; `None` when that entry is not one of this
+/// workspace's.
 pub fn page(
     conn: &mut WorkspaceConn<'_>,
+    filter: &EventFilter,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Option<Vec<StoredEvent>>, DbError> {
@@ -83,5 +95,29 @@ pub fn page(
     if let Some(before) = before {
         query = query.filter(audit_events::seq.lt(before));
     }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(audit_events::actor_name.eq(actor.clone()));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_events::action.eq(action.clone()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(audit_events::occurred_at.ge(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_events::occurred_at.lt(until));
+    }
     Ok(Some(query.load(conn)?))
+}
+
+/// The names that made the workspace's entries, each once, in order, for choosing among them.
+pub fn actors(conn: &mut WorkspaceConn<'_>, limit: i64) -> Result<Vec<String>, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    Ok(audit_events::table
+        .filter(audit_events::workspace_id.eq(workspace))
+        .select(audit_events::actor_name)
+        .distinct()
+        .order(audit_events::actor_name.asc())
+        .limit(limit)
+        .load(conn)?)
 }

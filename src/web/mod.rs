@@ -4,6 +4,7 @@
 mod anonymous;
 mod api_keys_page;
 mod assets;
+mod audit_page;
 mod confirm;
 mod connected_accounts_page;
 mod current;
@@ -104,7 +105,9 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(workspace_pages::show)
         .service(workspace_pages::rename)
         .service(workspace_pages::delete)
-        .service(workspace_pages::audit_log)
+        .service(audit_page::audit_log)
+        .service(audit_page::export_csv)
+        .service(audit_page::export_json)
         .service(invitation_pages::open)
         .service(invitation_pages::accept)
         .service(invitation_pages::sign_up)

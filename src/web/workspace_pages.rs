@@ -4,9 +4,8 @@
 use super::PageError;
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
-use super::extract::{CheckedForm, PageQuery};
-use super::layout::{FormState, Layout, Say, Section, human_time};
-use crate::audit::{self, AuditError, Cursor, EventView, PageSize};
+use super::extract::CheckedForm;
+use super::layout::{FormState, Layout, Say, Section};
 use crate::domain::{Action, Plan, WorkspaceName};
 use crate::people::{self, AccountError};
 use crate::state::AppState;
@@ -126,73 +125,4 @@ pub async fn delete(
         }
         Err(other) => Err(other.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "audit.html")]
-struct AuditPage {
-    layout: Layout,
-    events: Vec<EventRow>,
-    next_href: Option<String>,
-    first_page: bool,
-}
-
-struct EventRow {
-    when: String,
-    actor: String,
-    actor_kind: String,
-    description: String,
-    subject: String,
-    detail: Option<String>,
-    address: String,
-}
-
-impl From<EventView> for EventRow {
-    fn from(e: EventView) -> Self {
-        EventRow {
-            when: human_time(e.occurred_at),
-            description: e.description().to_owned(),
-            actor: e.actor.name,
-            actor_kind: e.actor.kind,
-            subject: e.subject,
-            detail: e.detail,
-            address: e.address.unwrap_or_else(|| "—".into()),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    cursor: Option<String>,
-}
-
-#[get("/settings/audit")]
-pub async fn audit_log(
-    state: web::Data<AppState>,
-    member: SignedInMember,
-    query: PageQuery<AuditQuery>,
-) -> Result<HttpResponse, PageError> {
-    if !member.ctx.role.may(Action::SeeAudit) {
-        return Err(PageError::Forbidden(
-            "Only owners and admins see the audit log.",
-        ));
-    }
-    let cursor = Cursor::parse(query.cursor.as_deref()).map_err(AuditError::from)?;
-    let first_page = cursor.is_none();
-    let page = audit::page(
-        &state.db,
-        &member.ctx.workspace.id,
-        cursor,
-        PageSize::default(),
-    )
-    .await?;
-    let view = AuditPage {
-        layout: Layout::for_member(&state, &member, Section::Audit).await?,
-        events: page.events.into_iter().map(EventRow::from).collect(),
-        next_href: page
-            .next_cursor
-            .map(|c| format!("/settings/audit?cursor={c}")),
-        first_page,
-    };
-    render(StatusCode::OK, &view)
 }

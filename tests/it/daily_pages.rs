@@ -575,3 +575,138 @@ async fn mail_says_who_and_what_and_the_account_hears_of_changes_to_it() {
     assert!(notice[0].contains("from the address 127.0.0.1"));
     assert!(!notice[0].contains("another fine passphrase"));
 }
+
+#[actix_web::test]
+async fn the_audit_log_filters_by_who_what_and_when_and_exports_what_it_keeps() {
+    let (app, mailbox) = crate::invitations::app_with_mail().await;
+    let owner = app.browser();
+    let owner_email = unique_email("auditor");
+    owner.sign_up(&owner_email, "Audited").await;
+    let key = owner.create_key("automation", "live", &[]).await;
+    // A name a spreadsheet would run as a formula, as the subject of an entry.
+    let renamed = owner
+        .submit(
+            "/settings/workspace",
+            "/settings/workspace/rename",
+            &[("name", "=HYPERLINK(\"http://evil.example\")")],
+        )
+        .await;
+    assert_eq!(renamed.status(), reqwest::StatusCode::SEE_OTHER);
+    let api = crate::harness::ApiClient::new(&app.base, &key);
+    // 51 keys made by a key: more than a page of one action by one actor.
+    for n in 0..51 {
+        let made = api
+            .post("/v1/api-keys")
+            .json(&serde_json::json!({ "label": format!("made {n}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), reqwest::StatusCode::CREATED, "{:?}", made.text().await);
+    }
+    let by_key = format!("sk_live_…{}", &key[key.len() - 4..]);
+    crate::invitations::joined(&app, &mailbox, &owner, "member").await;
+
+    let rows = |html: &str| texts(html, "tr.audit-event").len();
+    // By who: the key's 51, a page of 50 and a next page that keeps the filter.
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("actor", &by_key)
+        .append_pair("action", "key.created")
+        .finish();
+    let html = owner.page(&format!("/settings/audit?{query}")).await;
+    assert_eq!(rows(&html), 50);
+    assert!(texts(&html, ".actor").iter().all(|a| *a == by_key));
+    let next = attr_of(&html, "a[rel=next]", "href");
+    assert!(
+        next.starts_with(&format!("/settings/audit?{query}&cursor=evt_")),
+        "{next}"
+    );
+    let html = owner.page(&next).await;
+    assert_eq!(rows(&html), 1);
+    assert_eq!(
+        attr_of(&html, "#filter-action option[selected]", "value"),
+        "key.created"
+    );
+
+    // By what: the one member who joined.
+    let html = owner.page("/settings/audit?action=member.joined").await;
+    assert_eq!(rows(&html), 1);
+    // By when: today holds everything; tomorrow nothing.
+    let today = time::OffsetDateTime::now_utc().date();
+    let tomorrow = today.next_day().unwrap();
+    let html = owner
+        .page(&format!(
+            "/settings/audit?from={today}&to={today}&action=key.created"
+        ))
+        .await;
+    assert_eq!(rows(&html), 50);
+    let html = owner
+        .page(&format!("/settings/audit?from={tomorrow}"))
+        .await;
+    assert_eq!(rows(&html), 0);
+    assert!(html.contains("No entries match."));
+    for bad in [
+        "action=key.eaten",
+        "from=yesterday",
+        &format!("from={tomorrow}&to={today}"),
+    ] {
+        let answer = owner.get(&format!("/settings/audit?{bad}")).await;
+        assert_eq!(answer.status(), reqwest::StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // The exports hold what the filter keeps, every page of it.
+    let csv = owner
+        .get(&format!("/settings/audit/export.csv?{query}"))
+        .await;
+    assert_eq!(csv.status(), reqwest::StatusCode::OK);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"audit-log-")
+    );
+    let body = csv.bytes().await.unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_ref());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 51);
+    assert!(
+        records
+            .iter()
+            .all(|r| r[4] == by_key && &r[5] == "key.created")
+    );
+    let json = owner
+        .get("/settings/audit/export.json?action=key.created")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(json["data"].as_array().unwrap().len(), 52);
+    // A label a spreadsheet would run as a formula is made inert in the CSV.
+    let all = owner
+        .get("/settings/audit/export.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(all.contains("'=HYPERLINK"), "{all}");
+    assert!(!all.contains(",=HYPERLINK"));
+
+    // Only owners and admins read it, in any form.
+    let (member, _) = crate::invitations::joined(&app, &mailbox, &owner, "member").await;
+    for path in [
+        "/settings/audit",
+        "/settings/audit/export.csv",
+        "/settings/audit/export.json",
+    ] {
+        assert_eq!(
+            member.get(path).await.status(),
+            reqwest::StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+}
