@@ -2,6 +2,7 @@
 //! confirmations of roll and revoke. Owners and admins only.
 
 use super::PageError;
+use super::breakable::Breakable;
 use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
@@ -57,7 +58,7 @@ struct KeyRow {
     mode: &'static str,
     scopes: String,
     created_at: String,
-    created_by: Option<String>,
+    created_by: Option<Breakable>,
     /// The key that made this one: "key “CI” (sk_live_…a1b2)".
     via_key: Option<String>,
     last_used: String,
@@ -85,7 +86,7 @@ impl KeyRow {
                 key.scopes.names().join(", ")
             },
             created_at: human_time(key.created_at),
-            created_by: key.created_by.map(|email| email.to_string()),
+            created_by: key.created_by.map(|email| Breakable::new(email.as_str())),
             last_used: match (key.last_used_at, key.last_used_ip) {
                 (Some(at), Some(ip)) => format!("{} from {ip}", human_time(at)),
                 (Some(at), None) => human_time(at),

@@ -3,6 +3,7 @@
 //! bookmarked; an export holds what the filter keeps, not only the page on screen.
 
 use super::PageError;
+use super::breakable::Breakable;
 use super::current::SignedInMember;
 use super::errors::render;
 use super::extract::PageQuery;
@@ -40,10 +41,10 @@ struct FilterView {
 
 struct EventRow {
     when: String,
-    actor: String,
+    actor: Breakable,
     actor_kind: String,
     description: String,
-    subject: String,
+    subject: Breakable,
     detail: Option<String>,
     address: String,
 }
@@ -53,9 +54,9 @@ impl From<EventView> for EventRow {
         EventRow {
             when: human_time(e.occurred_at),
             description: e.description().to_owned(),
-            actor: e.actor.name,
+            actor: Breakable::new(e.actor.name),
             actor_kind: e.actor.kind,
-            subject: e.subject,
+            subject: Breakable::new(e.subject),
             detail: e.detail,
             address: e.address.unwrap_or_else(|| "—".into()),
         }

@@ -2,6 +2,7 @@
 //! switching and creating workspaces.
 
 use super::PageError;
+use super::breakable::Breakable;
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields};
@@ -70,7 +71,7 @@ fn first_steps(role: Role, email_verified: bool, members: usize, progress: Progr
 }
 
 struct MemberRow {
-    email: String,
+    email: Breakable,
     role: &'static str,
     joined: String,
 }
@@ -103,7 +104,7 @@ async fn page(
             .members
             .into_iter()
             .map(|m| MemberRow {
-                email: m.email.to_string(),
+                email: Breakable::new(m.email.as_str()),
                 role: m.role.as_str(),
                 joined: human_time(m.joined_at),
             })

@@ -7,6 +7,7 @@ use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};
+use super::breakable::Breakable;
 use super::layout::{FormState, Layout, Say, Section, human_time};
 use crate::db::memberships::Member;
 use crate::domain::{Action, Email, Invalid, InvitationId, Role, UserId, now};
@@ -35,7 +36,7 @@ struct MembersPage {
 
 struct MemberRow {
     id: String,
-    email: String,
+    email: Breakable,
     role: Role,
     joined: String,
     last_active: String,
@@ -49,7 +50,7 @@ struct MemberRow {
 
 struct InvitationRow {
     id: String,
-    email: String,
+    email: Breakable,
     role: Role,
     invited_by: String,
     expires: String,
@@ -90,7 +91,7 @@ async fn page(
                 .collect::<Vec<_>>();
             MemberRow {
                 id: m.user_id.to_string(),
-                email: m.email.to_string(),
+                email: Breakable::new(m.email.as_str()),
                 role: holds,
                 joined: human_time(m.joined_at),
                 last_active: m
@@ -113,7 +114,7 @@ async fn page(
         .into_iter()
         .map(|i| InvitationRow {
             id: i.id.to_string(),
-            email: i.email.to_string(),
+            email: Breakable::new(i.email.as_str()),
             role: i.role,
             invited_by: i
                 .invited_by_email

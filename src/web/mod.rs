@@ -4,6 +4,7 @@
 mod anonymous;
 mod api_keys_page;
 mod assets;
+mod breakable;
 mod audit_page;
 mod confirm;
 mod connected_accounts_page;

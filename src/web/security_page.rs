@@ -3,6 +3,7 @@
 
 use super::PageError;
 use super::confirm::{self, Confirmation};
+use super::breakable::Breakable;
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};
@@ -32,7 +33,7 @@ struct SecurityPage {
 }
 
 struct IdentityRow {
-    email: String,
+    email: Breakable,
     linked: String,
     unlink: Confirmation,
 }
@@ -81,7 +82,7 @@ async fn page(
             .into_iter()
             .map(|i| IdentityRow {
                 unlink: unlink_confirmation(&i.issuer),
-                email: i.email.unwrap_or_else(|| "no email shared".into()),
+                email: Breakable::new(i.email.unwrap_or_else(|| "no email shared".into())),
                 linked: human_time(i.linked_at),
             })
             .collect(),

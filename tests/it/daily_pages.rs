@@ -710,3 +710,48 @@ async fn the_audit_log_filters_by_who_what_and_when_and_exports_what_it_keeps() 
         );
     }
 }
+
+#[actix_web::test]
+async fn emails_break_only_at_their_separators_and_dates_stay_on_one_line() {
+    let app = TestApp::spawn().await;
+    let email = format!(
+        "a.rather.long.name-with-parts_{}@subdomain.example-company.co.uk",
+        unique_email("x").split('@').next().unwrap()
+    );
+    let owner = app.browser();
+    owner.sign_up(&email, "Words").await;
+    owner.create_key("dated", "test", &[]).await;
+    let html = owner.page("/settings/members").await;
+    assert!(
+        html.contains("a.<wbr>rather.<wbr>long.<wbr>name-<wbr>with-<wbr>parts_<wbr>"),
+        "emails carry their break points"
+    );
+    let keys = owner.page("/settings/api-keys").await;
+    assert!(
+        texts(&keys, ".key-created")[0].contains("\u{a0}UTC"),
+        "a date's spaces do not break"
+    );
+
+    let driver = ChromeDriver::start().await;
+    let browser = signed_in_browser(&driver, &app, &email).await;
+    for width in [PHONE, WIDE] {
+        viewport(&browser, width).await;
+        goto(&browser, &app, "/settings/members").await;
+        check_page(&browser, &format!("members-long-email-{width}")).await;
+        goto(&browser, &app, "/settings/api-keys").await;
+        check_page(&browser, &format!("keys-dates-{width}")).await;
+    }
+    // At desktop width a date is on one line: its text's boxes share one top.
+    let lines = value(
+        &browser,
+        "return [...document.querySelectorAll('td.key-created')].map(cell => { \
+           const range = document.createRange(); \
+           range.selectNodeContents(cell.firstChild); \
+           return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; });",
+    )
+    .await;
+    for n in lines.as_array().unwrap() {
+        assert_eq!(n.as_i64(), Some(1), "{lines}");
+    }
+    browser.close().await.unwrap();
+}
