@@ -9,7 +9,9 @@ use super::oauth::TokenSet;
 use super::providers::{Platform, Profile};
 use crate::crypto::envelope::Secret;
 use crate::crypto::{random_token, sha256_hex};
-use crate::db::{ByStateDigest, Database, Global, oauth_states, sandbox_grants};
+use crate::db::{
+    ByStateDigest, Database, Global, InWorkspace, oauth_states, sandbox_grants, users, workspaces,
+};
 use crate::domain::Invalid;
 
 /// A code must be exchanged within this long, as on the real platforms.
@@ -38,9 +40,14 @@ pub fn account_name(raw: &str) -> Result<String, Invalid> {
     Ok(name)
 }
 
-/// A flow waiting at the sandbox's authorize page: the redirect URI it was begun with.
+/// A flow waiting at the sandbox's authorize page: the redirect URI it was begun with, and for
+/// whom the account would be connected (the consent page says so, as a platform's would).
 pub struct PendingFlow {
     pub redirect_uri: String,
+    /// The workspace's name.
+    pub workspace: String,
+    /// Who began the flow in the browser; `None` for a flow a key began.
+    pub person: Option<String>,
 }
 
 /// The sandbox flow that `state` names, if it exists, is pending and has not expired. The
@@ -56,11 +63,26 @@ pub async fn pending_flow(
     let flow = db
         .read(ByStateDigest(sha256_hex(state)), oauth_states::find)
         .await?;
-    Ok(flow
-        .filter(|f| f.platform == Platform::Sandbox && f.expires_at > now)
-        .map(|f| PendingFlow {
-            redirect_uri: f.redirect_uri,
-        }))
+    let Some(flow) = flow.filter(|f| f.platform == Platform::Sandbox && f.expires_at > now) else {
+        return Ok(None);
+    };
+    let workspace = db
+        .read(InWorkspace(flow.workspace_id.clone()), workspaces::current)
+        .await?
+        .map(|w| w.name.to_string())
+        .unwrap_or_default();
+    let person = match flow.user_id {
+        Some(user) => db
+            .read(Global, move |conn| users::find(conn, &user))
+            .await?
+            .map(|u| u.email.to_string()),
+        None => None,
+    };
+    Ok(Some(PendingFlow {
+        redirect_uri: flow.redirect_uri,
+        workspace,
+        person,
+    }))
 }
 
 /// The "Approve" button: a single-use code for this flow and its redirect URI, replacing any

@@ -110,6 +110,17 @@ pub fn page(
     Ok(Some(query.load(conn)?))
 }
 
+/// How many of the workspace's entries record `action` (entries are never removed, so this
+/// counts what ever happened).
+pub fn count_of(conn: &mut WorkspaceConn<'_>, action: &str) -> Result<i64, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    Ok(audit_events::table
+        .filter(audit_events::workspace_id.eq(workspace))
+        .filter(audit_events::action.eq(action))
+        .count()
+        .get_result(conn)?)
+}
+
 /// The names that made the workspace's entries, each once, in order, for choosing among them.
 pub fn actors(conn: &mut WorkspaceConn<'_>, limit: i64) -> Result<Vec<String>, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();

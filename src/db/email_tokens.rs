@@ -41,6 +41,21 @@ pub fn insert(
 }
 
 /// Spends a live token once: the first caller gets its user, every later one gets `None`.
+/// The user of a link of `purpose` that was used already, if this is one.
+pub fn used_by(
+    conn: &mut GlobalConn<'_>,
+    token_hash: &str,
+    purpose: Purpose,
+) -> Result<Option<UserId>, DbError> {
+    Ok(email_tokens::table
+        .filter(email_tokens::token_hash.eq(token_hash))
+        .filter(email_tokens::purpose.eq(purpose.as_str()))
+        .filter(email_tokens::used_at.is_not_null())
+        .select(email_tokens::user_id)
+        .first(conn.raw())
+        .optional()?)
+}
+
 pub fn consume(
     conn: &mut GlobalConn<'_>,
     token_hash: &str,

@@ -177,7 +177,10 @@ pub enum LinkState {
         /// Whether the invited address has an account already (then they sign in to join).
         has_account: bool,
     },
-    Used,
+    /// Accepted already, into this workspace.
+    Used {
+        workspace: WorkspaceId,
+    },
     Revoked,
     Expired,
 }
@@ -329,7 +332,9 @@ fn state_of(
     now: i64,
 ) -> Result<Option<LinkState>, DbError> {
     if invitation.accepted_at.is_some() {
-        return Ok(Some(LinkState::Used));
+        return Ok(Some(LinkState::Used {
+            workspace: invitation.workspace_id.clone(),
+        }));
     }
     if invitation.revoked_at.is_some() {
         return Ok(Some(LinkState::Revoked));
@@ -352,7 +357,7 @@ impl LinkState {
     /// Why a link that is not live cannot be used, as the error the pages explain.
     pub fn refusal(self) -> AccountError {
         match self {
-            LinkState::Used => AccountError::InvitationUsed,
+            LinkState::Used { .. } => AccountError::InvitationUsed,
             LinkState::Revoked => AccountError::InvitationRevoked,
             LinkState::Expired => AccountError::InvitationExpired,
             LinkState::Live { .. } => AccountError::InvalidToken,

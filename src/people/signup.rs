@@ -162,6 +162,9 @@ pub async fn resend_verification(
 pub enum Verification {
     /// The link was spent and the email counts as confirmed.
     Confirmed,
+    /// The link was spent before, and the address it confirmed still counts as confirmed: a
+    /// second click says so instead of calling a good link invalid.
+    AlreadyConfirmed,
     /// The link is live but was opened without being signed in as its account: it stays
     /// unspent. Whoever receives the mail is not yet shown to be whoever opened the account,
     /// and confirming a stranger's account would hand it the address's full powers.
@@ -184,7 +187,13 @@ pub async fn verify_email(
         let now = now();
         let Some(owner) = email_tokens::live_user(conn, &token_hash, Purpose::VerifyEmail, now)?
         else {
-            return Err(AccountError::InvalidToken);
+            let used = email_tokens::used_by(conn, &token_hash, Purpose::VerifyEmail)?;
+            return match used {
+                Some(user) if users::find(conn, &user)?.is_some_and(|u| u.email_verified) => {
+                    Ok(Verification::AlreadyConfirmed)
+                }
+                _ => Err(AccountError::InvalidToken),
+            };
         };
         if signed_in.as_ref() != Some(&owner) {
             return Ok(Verification::SignInFirst);

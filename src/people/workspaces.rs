@@ -1,10 +1,11 @@
 use super::AccountError;
+use crate::audit::Event;
 use crate::auth::throttle;
 use crate::db::memberships::Member;
 use crate::db::workspaces::Workspace;
 use crate::db::{
-    AsUser, Database, Global, InWorkspace, api_keys, connected_accounts, invitations, memberships,
-    users, workspaces,
+    AsUser, Database, Global, InWorkspace, api_keys, audit_events, connected_accounts, invitations,
+    memberships, users, workspaces,
 };
 use crate::domain::{Role, UserId, WorkspaceId, WorkspaceName, now};
 
@@ -56,7 +57,7 @@ pub struct Dashboard {
 pub struct Progress {
     /// Keys ever made, revoked ones included.
     pub keys: i64,
-    /// Accounts connected now, sandbox ones included.
+    /// Accounts ever connected, sandbox ones included (a disconnect does not undo the step).
     pub accounts: i64,
     /// Invitations ever sent.
     pub invitations: i64,
@@ -68,7 +69,8 @@ pub async fn dashboard(db: &Database, ctx: &MemberContext) -> Result<Dashboard, 
             let members = memberships::members(conn)?;
             let progress = Progress {
                 keys: api_keys::count(conn)?,
-                accounts: connected_accounts::count(conn)?,
+                accounts: connected_accounts::count(conn)?
+                    + audit_events::count_of(conn, Event::AccountConnected.as_str())?,
                 invitations: invitations::count(conn)?,
             };
             Ok::<_, AccountError>((members, progress))

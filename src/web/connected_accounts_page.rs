@@ -27,8 +27,6 @@ struct AccountsPage {
     live: Vec<AccountRow>,
     test: Vec<AccountRow>,
     connect: Vec<ConnectButton>,
-    /// Owners and admins are told how the missing platforms get configured; members are not.
-    manages: bool,
 }
 
 struct ConnectButton {
@@ -151,7 +149,6 @@ pub async fn list(
                 name: p.display_name(),
             })
             .collect(),
-        manages: member.ctx.role.can_manage(),
     };
     render(StatusCode::OK, &page)
 }

@@ -61,6 +61,15 @@ async fn show(
                 workspace_name,
                 has_account,
             }) => (invitation, workspace_name, has_account),
+            // An old link opened by someone who is in its workspace already: take them there.
+            Ok(LinkState::Used { workspace }) if is_member(state, session, &workspace).await? => {
+                session.set_workspace(&workspace)?;
+                if let Some(user) = session.user_id() {
+                    let already = "This invitation was used already: you are in";
+                    session.flash(in_workspace(state, &user, &workspace, already).await?)?;
+                }
+                return Ok(see_other("/dashboard"));
+            }
             Ok(closed) => return closed_page(closed.refusal()),
             Err(err) => return closed_page(err),
         };
@@ -93,6 +102,21 @@ async fn show(
         Some(_) => Ok(response),
         None => anonymous.attach(response),
     }
+}
+
+/// Whether the session is signed in as a member of `workspace`.
+async fn is_member(
+    state: &AppState,
+    session: &SessionState,
+    workspace: &WorkspaceId,
+) -> Result<bool, PageError> {
+    let Some(user) = session.user_id() else {
+        return Ok(false);
+    };
+    Ok(people::workspaces_of(&state.db, &user)
+        .await?
+        .iter()
+        .any(|(w, _)| &w.id == workspace))
 }
 
 fn urlencode(raw: &str) -> String {
@@ -130,11 +154,13 @@ fn closed_page(err: AccountError) -> Result<HttpResponse, PageError> {
     render_message(status, &page)
 }
 
-/// "You joined “Acme” as an admin.": the workspace by name, and the role taken in it.
-async fn joined(
+/// "You joined “Acme” as an admin.": the workspace by name, and the role held in it, after
+/// `said` ("You joined").
+async fn in_workspace(
     state: &AppState,
     user: &UserId,
     workspace: &WorkspaceId,
+    said: &str,
 ) -> Result<String, PageError> {
     let found = people::workspaces_of(&state.db, user)
         .await?
@@ -143,9 +169,9 @@ async fn joined(
     Ok(match found {
         Some((w, role)) => {
             let article = if role == Role::Member { "a" } else { "an" };
-            format!("You joined \u{201c}{}\u{201d} as {article} {role}.", w.name)
+            format!("{said} \u{201c}{}\u{201d} as {article} {role}.", w.name)
         }
-        None => "You joined the workspace.".to_owned(),
+        None => format!("{said} the workspace."),
     })
 }
 
@@ -166,7 +192,7 @@ pub async fn accept(
     match people::accept_invitation(&state.db, &token, &member.who).await {
         Ok(workspace) => {
             member.session.set_workspace(&workspace)?;
-            let said = joined(&state, &member.ctx.user, &workspace).await?;
+            let said = in_workspace(&state, &member.ctx.user, &workspace, "You joined").await?;
             member.session.flash(said)?;
             Ok(see_other("/dashboard"))
         }
@@ -223,7 +249,8 @@ pub async fn sign_up(
                     &done.workspace,
                     done.email.as_str(),
                 )?;
-                session.flash(joined(&state, &done.user, &done.workspace).await?)?;
+                let said = in_workspace(&state, &done.user, &done.workspace, "You joined").await?;
+                session.flash(said)?;
                 return Ok(see_other("/dashboard"));
             }
             Err(AccountError::Invalid(invalid)) => invalid.message,

@@ -3,11 +3,11 @@
 //! allows, and anyone may leave.
 
 use super::PageError;
+use super::breakable::Breakable;
 use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};
-use super::breakable::Breakable;
 use super::layout::{FormState, Layout, Say, Section, human_time};
 use crate::db::memberships::Member;
 use crate::domain::{Action, Email, Invalid, InvitationId, Role, UserId, now};

@@ -4,8 +4,8 @@
 mod anonymous;
 mod api_keys_page;
 mod assets;
-mod breakable;
 mod audit_page;
+mod breakable;
 mod confirm;
 mod connected_accounts_page;
 mod current;

@@ -22,6 +22,8 @@ use serde::Deserialize;
 #[template(path = "sandbox_authorize.html")]
 struct AuthorizePage {
     layout: Layout,
+    /// "the workspace “Acme”, for ada@example.com".
+    for_whom: String,
     redirect_uri: String,
     state: String,
     account: String,
@@ -46,12 +48,24 @@ async fn checked_flow(
     state: &AppState,
     raw_redirect: &str,
     flow_state: &str,
-) -> Result<RedirectUri, PageError> {
+) -> Result<(RedirectUri, String), PageError> {
     let redirect =
         RedirectUri::parse(raw_redirect).map_err(|e| PageError::BadRequest(e.message))?;
     let pending = sandbox::pending_flow(&state.db, flow_state, now()).await?;
     match pending {
-        Some(flow) if flow.redirect_uri == redirect.as_str() => Ok(redirect),
+        Some(flow) if flow.redirect_uri == redirect.as_str() => {
+            let for_whom = match flow.person {
+                Some(person) => format!(
+                    "the workspace \u{201c}{}\u{201d}, at the request of {person}",
+                    flow.workspace
+                ),
+                None => format!(
+                    "the workspace \u{201c}{}\u{201d}, at the request of one of its API keys",
+                    flow.workspace
+                ),
+            };
+            Ok((redirect, for_whom))
+        }
         _ => Err(PageError::BadRequest(
             "This authorization request is unknown, expired or already used. Start connecting again from the application.".into(),
         )),
@@ -60,7 +74,7 @@ async fn checked_flow(
 
 fn page(
     form: &AnonymousForm,
-    redirect: &RedirectUri,
+    (redirect, for_whom): (&RedirectUri, &str),
     state: &str,
     account: &str,
     error: Option<String>,
@@ -74,6 +88,7 @@ fn page(
         status,
         &AuthorizePage {
             layout: Layout::anonymous(form.token.clone()),
+            for_whom: for_whom.to_owned(),
             redirect_uri: redirect.as_str().to_owned(),
             state: state.to_owned(),
             account: account.to_owned(),
@@ -111,9 +126,15 @@ pub async fn authorize_page(
             "The sandbox expects response_type=code and client_id=socializer.".into(),
         ));
     }
-    let redirect = checked_flow(&state, &query.redirect_uri, &query.state).await?;
+    let (redirect, for_whom) = checked_flow(&state, &query.redirect_uri, &query.state).await?;
     let form = AnonymousForm::new(&req, &state);
-    page(&form, &redirect, &query.state, "sandbox-user", None)
+    page(
+        &form,
+        (&redirect, &for_whom),
+        &query.state,
+        "sandbox-user",
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -137,7 +158,7 @@ pub async fn decide(
     form: PageForm<DecisionForm>,
 ) -> Result<HttpResponse, PageError> {
     anonymous::admit(&req, &state, &form.csrf_token)?;
-    let redirect = checked_flow(&state, &form.redirect_uri, &form.state).await?;
+    let (redirect, for_whom) = checked_flow(&state, &form.redirect_uri, &form.state).await?;
     let mut back = redirect.url().clone();
     match form.decision.as_str() {
         "deny" => {
@@ -153,7 +174,7 @@ pub async fn decide(
                     let shown = AnonymousForm::new(&req, &state);
                     return page(
                         &shown,
-                        &redirect,
+                        (&redirect, &for_whom),
                         &form.state,
                         &form.account,
                         Some(invalid.message),

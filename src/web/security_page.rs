@@ -2,8 +2,8 @@
 //! password, and the linked Google identity.
 
 use super::PageError;
-use super::confirm::{self, Confirmation};
 use super::breakable::Breakable;
+use super::confirm::{self, Confirmation};
 use super::current::SignedInMember;
 use super::errors::{render, see_other};
 use super::extract::{CheckedForm, NoFields, PageQuery};

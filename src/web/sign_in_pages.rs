@@ -316,6 +316,14 @@ pub async fn verify_email(
                 "Thank you: your email address is confirmed.",
             ),
         ),
+        Ok(people::Verification::AlreadyConfirmed) => render_message(
+            StatusCode::OK,
+            &MessagePage::new(
+                "Email already confirmed",
+                "This link was used before: the email address is confirmed, and there is \
+                 nothing more to do.",
+            ),
+        ),
         Ok(people::Verification::SignInFirst) => render_message(
             StatusCode::OK,
             &MessagePage {

@@ -166,7 +166,8 @@ async fn a_refused_form_says_why_at_the_field_keeps_what_was_typed_and_focuses_i
             too_long,
             "nothing was cut"
         );
-        check_page(&browser, &format!("refused-workspace-{width}")).await;
+        check_page(&browser, "refused-workspace").await;
+        viewport(&browser, width).await;
 
         // The key form: test mode and full access to begin with, said plainly; a restricted
         // key without a scope is refused at the choice, with the label kept.
@@ -193,7 +194,7 @@ async fn a_refused_form_says_why_at_the_field_keeps_what_was_typed_and_focuses_i
         )
         .await;
         assert_eq!(restricted, "access=restricted");
-        check_page(&browser, &format!("refused-key-{width}")).await;
+        check_page(&browser, "refused-key").await;
     }
     browser.close().await.unwrap();
 }
@@ -491,7 +492,8 @@ async fn a_role_is_changed_through_its_confirmation_in_the_browser() {
     for (width, role) in [(PHONE, "admin"), (WIDE, "member")] {
         viewport(&browser, width).await;
         goto(&browser, &app, "/settings/members").await;
-        check_page(&browser, &format!("members-roles-{width}")).await;
+        check_page(&browser, "members-roles").await;
+        viewport(&browser, width).await;
         browser
             .find(Locator::Id(&format!("role-{member_id}")))
             .await
@@ -506,7 +508,7 @@ async fn a_role_is_changed_through_its_confirmation_in_the_browser() {
         )
         .await;
         assert!(text(&browser, "main h1").await.starts_with("Make "));
-        check_page(&browser, &format!("role-confirmation-{width}")).await;
+        check_page(&browser, "role-confirmation").await;
         click_to(&browser, "#confirm-yes", "/settings/members").await;
         let said = crate::browser::flash(&browser).await;
         assert!(
@@ -601,7 +603,12 @@ async fn the_audit_log_filters_by_who_what_and_when_and_exports_what_it_keeps() 
             .send()
             .await
             .unwrap();
-        assert_eq!(made.status(), reqwest::StatusCode::CREATED, "{:?}", made.text().await);
+        assert_eq!(
+            made.status(),
+            reqwest::StatusCode::CREATED,
+            "{:?}",
+            made.text().await
+        );
     }
     let by_key = format!("sk_live_…{}", &key[key.len() - 4..]);
     crate::invitations::joined(&app, &mailbox, &owner, "member").await;
@@ -737,9 +744,9 @@ async fn emails_break_only_at_their_separators_and_dates_stay_on_one_line() {
     for width in [PHONE, WIDE] {
         viewport(&browser, width).await;
         goto(&browser, &app, "/settings/members").await;
-        check_page(&browser, &format!("members-long-email-{width}")).await;
+        check_page(&browser, "members-long-email").await;
         goto(&browser, &app, "/settings/api-keys").await;
-        check_page(&browser, &format!("keys-dates-{width}")).await;
+        check_page(&browser, "keys-dates").await;
     }
     // At desktop width a date is on one line: its text's boxes share one top.
     let lines = value(
@@ -754,4 +761,75 @@ async fn emails_break_only_at_their_separators_and_dates_stay_on_one_line() {
         assert_eq!(n.as_i64(), Some(1), "{lines}");
     }
     browser.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn the_pages_speak_to_users_and_old_links_lead_somewhere_useful() {
+    let (app, mailbox) = crate::invitations::app_with_mail().await;
+    let owner = app.browser();
+    let owner_email = unique_email("copy");
+    owner.sign_up(&owner_email, "Plain Words").await;
+
+    // Nobody reads about client ids or the README on the accounts page.
+    let (member, member_email) = crate::invitations::joined(&app, &mailbox, &owner, "member").await;
+    for browser in [&owner, &member] {
+        let html = browser.page("/settings/accounts").await;
+        assert!(!html.contains("README") && !html.to_lowercase().contains("client id"));
+    }
+
+    // The sandbox's consent page says for whom.
+    let begun = owner.get("/connect/sandbox").await;
+    let authorize = crate::harness::location(begun.headers());
+    let consent = owner.page(authorize.trim_start_matches(&app.base)).await;
+    assert_eq!(
+        texts(&consent, "#for-whom"),
+        vec![format!(
+            "the workspace \u{201c}Plain Words\u{201d}, at the request of {owner_email}"
+        )]
+    );
+    // Connected, then disconnected: the page says none is connected, and the first steps
+    // stay done.
+    let (status, _) = crate::roles::connect_sandbox(&owner, "plain").await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+    owner.create_key("first", "test", &[]).await;
+    let html = owner.page("/settings/accounts").await;
+    let id = attr_of(&html, "tr.account", "data-account-id");
+    let gone = owner
+        .submit(
+            "/settings/accounts",
+            &format!("/settings/accounts/{id}/disconnect"),
+            &[],
+        )
+        .await;
+    assert_eq!(gone.status(), reqwest::StatusCode::SEE_OTHER);
+    let html = owner.page("/settings/accounts").await;
+    assert!(html.contains("No sandbox account is connected."));
+    assert!(!html.contains("accounts yet"));
+    let dashboard = owner.dashboard().await;
+    assert!(
+        texts(&dashboard, "#checklist").is_empty(),
+        "done once, done"
+    );
+
+    // An invitation already used, opened by its member: taken to the workspace.
+    let link = mailbox.link(&member_email, "/invitation", 1).await;
+    let again = member.get(&link).await;
+    assert_eq!(again.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(crate::harness::location(again.headers()), "/dashboard");
+    assert_eq!(
+        texts(&member.page("/dashboard").await, ".flash"),
+        vec![
+            "This invitation was used already: you are in \u{201c}Plain Words\u{201d} as a member."
+        ]
+    );
+    // Anyone else still reads that it was used.
+    assert_eq!(
+        app.browser().get(&link).await.status(),
+        reqwest::StatusCode::GONE
+    );
+
+    // A confirmation link opened twice says the address is confirmed.
+    let confirm = mailbox.link(&owner_email, "/verify-email", 1).await;
+    let html = owner.page(&confirm).await;
+    assert_eq!(texts(&html, "main h1"), vec!["Email already confirmed"]);
 }
