@@ -179,11 +179,12 @@ impl Layout {
     }
 }
 
-/// A time for people: `2026-11-22 17:34 UTC`, with no-break spaces, so that a narrow column
-/// wraps around a time, never inside it.
+/// A time for people: `2026-11-22 17:34 UTC`, with no-break hyphens and spaces, so that a
+/// narrow column wraps around a time, never inside it.
 pub fn human_time(unix: i64) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]\u{a0}[hour]:[minute]\u{a0}UTC");
+    let format = time::macros::format_description!(
+        "[year]\u{2011}[month]\u{2011}[day]\u{a0}[hour]:[minute]\u{a0}UTC"
+    );
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| t.format(&format).ok())
