@@ -19,5 +19,6 @@ pub mod logging;
 pub mod mail;
 pub mod people;
 pub mod private_files;
+pub mod publishing;
 pub mod state;
 pub mod web;
