@@ -139,6 +139,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     invitations,
     audit_events,
+    posts,
+    post_targets,
+    post_attempts,
 );
 
 diesel::table! {
@@ -220,3 +223,54 @@ diesel::table! {
         state_digest -> Text,
     }
 }
+
+diesel::table! {
+    posts (id) {
+        id -> Text,
+        workspace_id -> Text,
+        mode -> Text,
+        author_user_id -> Nullable<Text>,
+        author_key_id -> Nullable<Text>,
+        text -> Text,
+        publish_at -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        canceled_at -> Nullable<BigInt>,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    post_targets (id) {
+        id -> Text,
+        workspace_id -> Text,
+        post_id -> Text,
+        account_id -> Text,
+        platform -> Text,
+        text -> Nullable<Text>,
+        state -> Text,
+        due_at -> BigInt,
+        lease_until -> Nullable<BigInt>,
+        platform_post_id -> Nullable<Text>,
+        url -> Nullable<Text>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    post_attempts (id) {
+        id -> Text,
+        workspace_id -> Text,
+        target_id -> Text,
+        started_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+        outcome -> Text,
+        status_code -> Nullable<Integer>,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(post_targets -> posts (post_id));
+diesel::joinable!(post_attempts -> post_targets (target_id));

@@ -74,6 +74,16 @@ opaque_id!(
     SessionId,
     "ses_"
 );
+opaque_id!(
+    /// A post: text written once for one or more accounts.
+    PostId,
+    "post_"
+);
+opaque_id!(
+    /// One account's delivery of a post.
+    TargetId,
+    "tgt_"
+);
 
 /// 128 bits from the operating system's generator: an id nobody can guess or count. Without
 /// the generator nothing the service makes is safe, so its failure stops the process (as in

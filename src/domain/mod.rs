@@ -11,6 +11,7 @@ mod named_enum;
 mod password;
 mod plan;
 mod platform;
+mod post_state;
 mod redirect_uri;
 mod role;
 mod stored;
@@ -19,7 +20,9 @@ mod workspace_name;
 
 pub use account_status::AccountStatus;
 pub use email::Email;
-pub use ids::{AccountId, ApiKeyId, InvitationId, SessionId, UserId, WorkspaceId};
+pub use ids::{
+    AccountId, ApiKeyId, InvitationId, PostId, SessionId, TargetId, UserId, WorkspaceId,
+};
 pub use key_mode::{KeyMode, LIVE_PREFIX, TEST_PREFIX};
 pub use key_scope::{Scope, Scopes};
 pub use key_terms::{
@@ -29,6 +32,7 @@ pub use local_path::LocalPath;
 pub use password::Password;
 pub use plan::Plan;
 pub use platform::Platform;
+pub use post_state::{PostState, TargetState};
 pub use redirect_uri::{MAX_REDIRECT_URI_BYTES, RedirectUri};
 pub use role::{Action, Role};
 pub use stored::UnknownStoredValue;

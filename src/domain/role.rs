@@ -26,6 +26,10 @@ pub enum Action {
     },
     /// Read the audit log.
     SeeAudit,
+    /// Publish, and edit, cancel, retry or delete posts: one's own (`own`), or anyone's.
+    ManagePosts {
+        own: bool,
+    },
     RenameWorkspace,
     DeleteWorkspace,
 }
@@ -33,10 +37,18 @@ pub enum Action {
 impl Action {
     /// The powers as the members page explains them, each answered by [`Role::may`] so that
     /// the explanation cannot drift from what is enforced.
-    pub const EXPLAINED: [(&'static str, Action); 9] = [
+    pub const EXPLAINED: [(&'static str, Action); 11] = [
         (
             "See the workspace and its members; connect and disconnect accounts",
             Action::UseWorkspace,
+        ),
+        (
+            "Publish posts, and edit, cancel, retry or delete one's own",
+            Action::ManagePosts { own: true },
+        ),
+        (
+            "Edit, cancel, retry or delete anyone's posts",
+            Action::ManagePosts { own: false },
         ),
         (
             "Create, roll, rename and revoke API keys",
@@ -74,7 +86,8 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         let owner_only = match action {
             Action::UseWorkspace => return true,
-            Action::ManageKeys | Action::SeeAudit => false,
+            Action::ManagePosts { own: true } => return true,
+            Action::ManageKeys | Action::SeeAudit | Action::ManagePosts { own: false } => false,
             Action::Invite { role } => role == Role::Owner,
             Action::ManageMember { holds, to } => holds == Role::Owner || to == Some(Role::Owner),
             Action::RenameWorkspace | Action::DeleteWorkspace => true,
@@ -103,6 +116,8 @@ mod tests {
             (Action::UseWorkspace, [true, true, true]),
             (Action::ManageKeys, [true, true, false]),
             (Action::SeeAudit, [true, true, false]),
+            (Action::ManagePosts { own: true }, [true, true, true]),
+            (Action::ManagePosts { own: false }, [true, true, false]),
             (Action::Invite { role: Member }, [true, true, false]),
             (Action::Invite { role: Admin }, [true, true, false]),
             (Action::Invite { role: Owner }, [true, false, false]),

@@ -120,7 +120,7 @@ impl TestDatabase {
     }
 
     /// The rows of a query run as the admin.
-    fn load_as_admin<T>(&self, sql: &str) -> Vec<T>
+    pub fn load_as_admin<T>(&self, sql: &str) -> Vec<T>
     where
         T: diesel::QueryableByName<diesel::pg::Pg>
             + diesel::QueryableByName<diesel::sqlite::Sqlite>

@@ -309,3 +309,36 @@ async fn in_production_a_superuser_url_is_refused_and_a_login_role_of_its_own_se
     drop(app);
     test_db.execute_as_admin(&format!("DROP OWNED BY {role}; DROP ROLE {role};"));
 }
+
+#[actix_web::test]
+async fn every_table_that_holds_workspace_rows_is_bound_to_its_workspace() {
+    let Some((_dir, test_db, _db)) = postgres() else {
+        return;
+    };
+    // Whatever a migration adds: a table with a workspace column has row-level security, and
+    // forced (so the table's owner is bound too).
+    let with_workspace = "EXISTS (SELECT 1 FROM information_schema.columns c \
+         WHERE c.table_schema = s.nspname AND c.table_name = t.relname \
+         AND c.column_name = 'workspace_id')";
+    let tables = test_db.count_as_admin(&format!(
+        "SELECT COUNT(*)::BIGINT AS n FROM pg_class t JOIN pg_namespace s ON s.oid = t.relnamespace \
+         WHERE s.nspname = current_schema() AND t.relkind = 'r' AND {with_workspace}"
+    ));
+    assert!(tables >= 10, "{tables} tables hold workspace rows");
+    let unbound: Vec<Named> = test_db.load_as_admin(&format!(
+        "SELECT t.relname::TEXT AS name FROM pg_class t JOIN pg_namespace s ON s.oid = t.relnamespace \
+         WHERE s.nspname = current_schema() AND t.relkind = 'r' AND {with_workspace} \
+         AND NOT (t.relrowsecurity AND t.relforcerowsecurity)"
+    ));
+    assert!(
+        unbound.is_empty(),
+        "without row-level security: {:?}",
+        unbound.iter().map(|t| &t.name).collect::<Vec<_>>()
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct Named {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
