@@ -14,6 +14,14 @@ pub struct KeyLabel(String);
 
 impl KeyLabel {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        // Looked at before trimming: a tab or line break at either end is a control character
+        // sent, not white space to forgive (the API's document says so too).
+        if raw.chars().any(char::is_control) {
+            return Err(Invalid::new(
+                "label",
+                "The label cannot contain control, invisible or text-direction characters.",
+            ));
+        }
         let label = text::nfc(raw.trim());
         if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
             return Err(Invalid::new(
@@ -111,5 +119,18 @@ impl GraceHours {
             "grace_hours",
             format!("The grace period is a whole number of hours from 0 to {MAX_GRACE_HOURS}."),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyLabel;
+
+    #[test]
+    fn a_label_is_trimmed_of_spaces_but_never_of_control_characters() {
+        assert_eq!(KeyLabel::parse("  CI  ").unwrap().as_str(), "CI");
+        for bad in ["\tCI", "CI\n", "C\u{7}I", "\u{85}CI", "", "   "] {
+            assert!(KeyLabel::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }
