@@ -250,7 +250,7 @@ impl FormState {
             .any(|(name, sent)| *name == field && sent == value)
     }
 
-    /// Whether anything was kept, so a page knows to show the form as sent rather than blank.
+    /// Whether the form was refused, so a page shows its fields as sent rather than as stored.
     pub fn is_refused(&self) -> bool {
         self.error.is_some()
     }
