@@ -268,10 +268,19 @@ fn role_change_detail(from: Role, to: Role) -> String {
     detail.trim_end().to_owned()
 }
 
+/// A role as chosen: the confirmation's query and the change's form send the same field.
 #[derive(Deserialize)]
-pub struct RoleQuery {
+pub struct RoleChoice {
     #[serde(default)]
     role: String,
+}
+
+impl RoleChoice {
+    fn role(&self) -> Result<Role, PageError> {
+        Role::parse(&self.role).ok_or_else(|| {
+            PageError::BadRequest("Choose one of the roles: owner, admin or member.".into())
+        })
+    }
 }
 
 #[get("/settings/members/{user_id}/role")]
@@ -279,14 +288,10 @@ pub async fn confirm_role(
     state: web::Data<AppState>,
     member: SignedInMember,
     user_id: web::Path<String>,
-    query: PageQuery<RoleQuery>,
+    query: PageQuery<RoleChoice>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = UserId::parse(&user_id).ok_or(PageError::NotFound)?;
-    let Some(role) = Role::parse(&query.role) else {
-        return Err(PageError::BadRequest(
-            "Choose one of the roles: owner, admin or member.".into(),
-        ));
-    };
+    let role = query.role()?;
     let target = one_member(&state, &member, &user_id).await?;
     if target.role == role {
         return Ok(see_other("/settings/members"));
@@ -379,24 +384,14 @@ pub async fn confirm_leave(
     confirm::page(&state, &member, Section::Members, confirmation).await
 }
 
-#[derive(Deserialize)]
-pub struct RoleForm {
-    #[serde(default)]
-    role: String,
-}
-
 #[post("/settings/members/{user_id}/role")]
 pub async fn change_role(
     state: web::Data<AppState>,
     member: SignedInMember,
     user_id: web::Path<String>,
-    form: CheckedForm<RoleForm>,
+    form: CheckedForm<RoleChoice>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(role) = Role::parse(&form.0.role) else {
-        return Err(PageError::BadRequest(
-            "Choose one of the roles: owner, admin or member.".into(),
-        ));
-    };
+    let role = form.0.role()?;
     let user_id = UserId::parse(&user_id).ok_or(PageError::NotFound)?;
     let target = one_member(&state, &member, &user_id).await?;
     let change = MemberChange::Role(role);
