@@ -136,6 +136,12 @@ impl Application {
             config.platforms.clone(),
             public_url.clone(),
         )?);
+        let publisher = Arc::new(crate::publishing::Publisher::new(
+            db.clone(),
+            connector.clone(),
+            public_url.clone(),
+            config.publishing.clone(),
+        ));
         let google = google_sign_in(&config, &public_url)?;
         let (key_cache, key_listener) = key_cache(&config, address)?;
         let rate_limiter = rate_limiter(&config).await?;
@@ -153,6 +159,7 @@ impl Application {
             key_usage: Default::default(),
             key_cache: key_cache.clone(),
             connector,
+            publisher,
             google,
             anonymous_csrf: crate::auth::csrf::AnonymousCsrf::new(
                 &config.session_secret.0,
@@ -207,6 +214,9 @@ impl Application {
             self.state.connector.clone(),
             self.refresh_every,
         ));
+        let publisher = actix_web::rt::spawn(crate::publishing::run_publisher(
+            self.state.publisher.clone(),
+        ));
         let limits = self.state.clone();
         let redis = actix_web::rt::spawn(async move { limits.rate_limiter.keep_connected().await });
         let result = self.server.await;
@@ -214,6 +224,8 @@ impl Application {
         housekeeping.abort();
         usage.abort();
         refresher.abort();
+        // A send cut off here ends `unknown` when its lease lapses: never sent twice.
+        publisher.abort();
         // What was recorded since the last flush is written before the process ends.
         self.state.key_usage.flush(&self.db).await;
         if let Some(listener) = self.key_listener {

@@ -4,7 +4,8 @@ use crate::domain::{Plan, Scope};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const CLIENT_HELP: &str = "\
-Client commands (login, logout, status, accounts, connect, disconnect, keys, members) talk to a Socializer server
+Client commands (login, logout, status, accounts, connect, disconnect, keys, members, post,
+posts) talk to a Socializer server
 through its /v1 API with an API key, made by an owner or admin on the server's Settings → API keys
 page. `socializer login` checks a key and saves it; the other commands then use it.
 
@@ -13,7 +14,8 @@ SOCIALIZER_API_KEY / SOCIALIZER_API_URL variables, then ~/.socializer/config.tom
 login). The URL defaults to http://127.0.0.1:8080.
 
 Exit status: 0 on success, 1 when the server refused or could not be reached (the reason on
-stderr), 2 on a usage error (a bad argument, or no API key at all).";
+stderr), or when `post` saw a target end failed or unknown, 2 on a usage error (a bad argument,
+or no API key at all).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -90,6 +92,14 @@ in a 0700 folder), replacing the file in one step.")]
     Keys(KeysArgs),
     /// List the workspace's members and their roles.
     Members(ShowArgs),
+    /// Publish a post to one or more accounts, now or at a set time.
+    #[command(after_help = "\
+Published now, the command waits (up to a minute) for each account's outcome and prints it;
+with --at it prints the scheduled post. Exit status 1 when a target ended failed, or unknown
+(the platform may or may not have it: look there before retrying).")]
+    Post(PostArgs),
+    /// List posts, show one with every attempt, or cancel one.
+    Posts(PostsArgs),
     /// Forget the saved key (the key itself stays valid: revoke it on the server for that).
     Logout,
 }
@@ -141,6 +151,55 @@ pub struct DisconnectArgs {
     pub id: String,
     #[command(flatten)]
     pub target: Target,
+}
+
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// The text; `-` reads it from standard input
+    pub text: String,
+    /// An account's id, as `socializer accounts` shows it; repeat for several (1 to 10)
+    #[arg(long = "account", value_name = "ID", required = true)]
+    pub accounts: Vec<String>,
+    /// When to publish: RFC 3339 (2026-12-24T09:00:00+01:00), or "YYYY-MM-DD HH:MM" in --tz
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
+    /// The time zone of a "YYYY-MM-DD HH:MM" --at, an IANA name such as Europe/Paris [default: UTC]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    #[command(flatten)]
+    pub target: Target,
+    /// Print exactly the JSON the API answered (the post as accepted, without waiting)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PostsArgs {
+    #[command(subcommand)]
+    pub command: Option<PostsCommand>,
+    /// Only posts in this state (scheduled, publishing, published, partially_published,
+    /// failed, needs_attention, canceled)
+    #[arg(long, value_name = "S")]
+    pub state: Option<String>,
+    #[command(flatten)]
+    pub target: Target,
+    /// Print exactly the JSON the API answered
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PostsCommand {
+    /// One post with each account's state, link or error, and every attempt.
+    Show {
+        /// The post's id, as `socializer posts` shows it
+        id: String,
+    },
+    /// Cancel what is still scheduled of a post.
+    Cancel {
+        /// The post's id, as `socializer posts` shows it
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -87,6 +87,8 @@ pub struct Config {
     pub google: Option<GoogleApp>,
     /// How often the background refresher looks for tokens about to expire.
     pub refresh_every: std::time::Duration,
+    /// How the publisher reaches the platforms.
+    pub publishing: crate::publishing::PublishSettings,
 }
 
 /// A configuration value that stops the start.
@@ -167,6 +169,7 @@ impl Config {
             platforms,
             google,
             refresh_every: limits.refresh_every,
+            publishing: publishing(&var)?,
         })
     }
 }
@@ -370,6 +373,49 @@ struct Limits {
     paid: u32,
     trust_forwarded_for: bool,
     refresh_every: std::time::Duration,
+}
+
+/// The LinkedIn API version sent when none is configured. LinkedIn serves each version for a
+/// year and answers 426 after; operators move it forward with `SOCIALIZER_LINKEDIN_VERSION`.
+pub const DEFAULT_LINKEDIN_VERSION: &str = "202611";
+
+fn publishing(var: &Vars<'_>) -> Result<crate::publishing::PublishSettings, ConfigError> {
+    let linkedin_version = match var("SOCIALIZER_LINKEDIN_VERSION") {
+        None => DEFAULT_LINKEDIN_VERSION.to_owned(),
+        Some(raw) => {
+            let raw = raw.trim();
+            let month = raw.get(4..).and_then(|m| m.parse::<u8>().ok());
+            if raw.len() != 6
+                || !raw.bytes().all(|b| b.is_ascii_digit())
+                || !month.is_some_and(|m| (1..=12).contains(&m))
+            {
+                return Err(bad(
+                    "SOCIALIZER_LINKEDIN_VERSION",
+                    format!("expected YYYYMM, got {raw:?}"),
+                ));
+            }
+            raw.to_owned()
+        }
+    };
+    let seconds = |name: &'static str, default: u64, max: u64| match var(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(bad(
+                name,
+                format!("expected whole seconds from 1 to {max}, got {raw:?}"),
+            )),
+        },
+    };
+    Ok(crate::publishing::PublishSettings {
+        linkedin_version,
+        timeout: std::time::Duration::from_secs(seconds(
+            "SOCIALIZER_PUBLISH_TIMEOUT_SECS",
+            15,
+            120,
+        )?),
+        poll_every: std::time::Duration::from_secs(1),
+    })
 }
 
 fn limits(var: &Vars<'_>) -> Result<Limits, ConfigError> {

@@ -21,6 +21,7 @@ pub struct AppState {
     pub key_usage: UsageRecorder,
     pub key_cache: std::sync::Arc<KeyCache>,
     pub connector: std::sync::Arc<Connector>,
+    pub publisher: std::sync::Arc<crate::publishing::Publisher>,
     /// Sign-in with Google, when configured.
     pub google: Option<crate::google::GoogleSignIn>,
     /// CSRF tokens for forms shown before sign-in, without a session row.

@@ -61,6 +61,55 @@
     }
   });
 
+  // A time zone not chosen yet starts as the browser's own guess (the person still saves it).
+  var zone = document.querySelector("select[data-guess-zone]");
+  if (zone && window.Intl && Intl.DateTimeFormat) {
+    var guess = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    for (var i = 0; i < zone.options.length; i++) {
+      if (zone.options[i].value === guess) zone.selectedIndex = i;
+    }
+  }
+
+  // The composer's count per chosen platform, as the server counts (it checks again on
+  // submit, so the two never disagree): asked for a moment after typing stops.
+  var composer = document.getElementById("composer");
+  if (composer && window.fetch) {
+    var text = document.getElementById("post-text");
+    var counts = document.getElementById("counts");
+    var names = { x: "X", linkedin: "LinkedIn", sandbox: "Sandbox" };
+    var timer = null;
+    var refresh = function () {
+      var chosen = {};
+      composer.querySelectorAll("input[name=account_ids]:checked").forEach(function (box) {
+        chosen[box.getAttribute("data-platform")] = true;
+      });
+      var body = new URLSearchParams();
+      body.set("csrf_token", composer.querySelector("input[name=csrf_token]").value);
+      body.set("text", text.value);
+      fetch(composer.getAttribute("data-count-url"), {
+        method: "POST", credentials: "same-origin", body: body,
+        headers: { "Content-Type": "application/x-www-form-urlencoded" }
+      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (all) {
+        if (!all) return;
+        counts.textContent = "";
+        Object.keys(chosen).forEach(function (platform) {
+          var c = all[platform];
+          if (!c) return;
+          var span = document.createElement("span");
+          span.className = "count" + (c.used > c.limit ? " over" : "");
+          span.setAttribute("data-platform", platform);
+          span.textContent = names[platform] + " " + c.used + "/" + c.limit;
+          counts.appendChild(span);
+          counts.appendChild(document.createTextNode(" "));
+        });
+      });
+    };
+    var later = function () { clearTimeout(timer); timer = setTimeout(refresh, 250); };
+    text.addEventListener("input", later);
+    composer.addEventListener("change", later);
+    refresh();
+  }
+
   // A menu (<details>) closes when the click or the focus goes elsewhere, and on Escape.
   function closeMenus(except) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {

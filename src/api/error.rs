@@ -28,6 +28,10 @@ pub enum ApiError {
     EmailUnconfirmed(&'static str),
     InsufficientScope(Scope),
     NotFound,
+    /// Something the request named is not there, said with what it was.
+    NotFoundNamed(String),
+    /// The same `Idempotency-Key` with another request.
+    IdempotencyKeyReused,
     /// The resource is not in a state that allows this (a key rolled already).
     Conflict(String),
     /// No route under `/v1` has this path and method; said apart from a missing resource.
@@ -57,7 +61,8 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::EmailUnconfirmed(_) => "email_unconfirmed",
             ApiError::InsufficientScope(_) => "insufficient_scope",
-            ApiError::NotFound | ApiError::NoRoute => "not_found",
+            ApiError::NotFound | ApiError::NotFoundNamed(_) | ApiError::NoRoute => "not_found",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::Conflict(_) => "conflict",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal_error",
@@ -89,6 +94,10 @@ impl fmt::Display for ApiError {
             ApiError::Forbidden(why) | ApiError::Conflict(why) => f.write_str(why),
             ApiError::InsufficientScope(scope) => write!(f, "This API key lacks the scope {scope}"),
             ApiError::NotFound => f.write_str("Not found"),
+            ApiError::NotFoundNamed(what) => f.write_str(what),
+            ApiError::IdempotencyKeyReused => f.write_str(
+                "This Idempotency-Key was used with a different request in the last 24 hours; use a new key",
+            ),
             ApiError::NoRoute => f.write_str("No such route: see /v1/openapi.json"),
             ApiError::RateLimited { .. } => f.write_str("Rate limit exceeded"),
             ApiError::Internal(_) => f.write_str("Internal error"),
@@ -105,8 +114,8 @@ pub struct ErrorEnvelope {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `invalid_request`, `invalid_state`, `missing_api_key`, `invalid_api_key`, `forbidden`,
-    /// `email_unconfirmed`, `insufficient_scope`, `not_found`, `conflict`, `rate_limited`,
-    /// `provider_error` or `internal_error`.
+    /// `email_unconfirmed`, `insufficient_scope`, `not_found`, `conflict`,
+    /// `idempotency_key_reused`, `rate_limited`, `provider_error` or `internal_error`.
     pub code: &'static str,
     pub message: String,
     /// Only on `internal_error`: quote it when reporting the problem.
@@ -129,8 +138,10 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_)
             | ApiError::EmailUnconfirmed(_)
             | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::NotFound | ApiError::NotFoundNamed(_) | ApiError::NoRoute => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::Conflict(_) | ApiError::IdempotencyKeyReused => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -216,6 +227,30 @@ impl From<crate::connect::ConnectError> for ApiError {
             ConnectError::Provider(e) => ApiError::Provider(e.to_string()),
             ConnectError::Storage(e) => ApiError::Internal(Unexpected::new(e)),
             ConnectError::Crypto(e) => ApiError::Internal(Unexpected::new(e)),
+        }
+    }
+}
+
+impl From<crate::publishing::PublishError> for ApiError {
+    fn from(err: crate::publishing::PublishError) -> Self {
+        use crate::publishing::PublishError;
+        match err {
+            PublishError::Invalid(invalid) => {
+                ApiError::InvalidRequest(format!("{}: {}", invalid.field, invalid.message))
+            }
+            PublishError::NotFound => ApiError::NotFound,
+            PublishError::AccountNotFound(id) => ApiError::NotFoundNamed(format!(
+                "No account {id} to publish to: not in this workspace, or not in this key's mode"
+            )),
+            PublishError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
+            PublishError::EmailUnconfirmed => ApiError::EmailUnconfirmed(
+                "Confirm the email address of this account (or of this key's creator) before publishing to live accounts; the sandbox works meanwhile",
+            ),
+            PublishError::Conflict(why) => ApiError::Conflict(why),
+            PublishError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            PublishError::Provider(why) => ApiError::Provider(why),
+            PublishError::Storage(e) => ApiError::Internal(Unexpected::new(e)),
+            PublishError::Account(e) => e.into(),
         }
     }
 }

@@ -125,6 +125,10 @@ enum ScopeName {
     KeysWrite,
     #[schema(rename = "workspace:read")]
     WorkspaceRead,
+    #[schema(rename = "posts:read")]
+    PostsRead,
+    #[schema(rename = "posts:write")]
+    PostsWrite,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -8,6 +8,7 @@ mod error;
 mod json;
 mod keys;
 pub mod openapi;
+mod posts;
 mod status;
 mod team;
 
@@ -69,6 +70,13 @@ routes! {
     accounts::check => accounts::__path_check,
     accounts::begin => accounts::__path_begin,
     accounts::finish => accounts::__path_finish,
+    posts::create => posts::__path_create,
+    posts::list => posts::__path_list,
+    posts::show => posts::__path_show,
+    posts::edit => posts::__path_edit,
+    posts::cancel => posts::__path_cancel,
+    posts::remove => posts::__path_remove,
+    posts::retry => posts::__path_retry,
 }
 
 /// No route took the request: a path the API has, asked with a method it does not answer

@@ -2,7 +2,7 @@
 //! and the answer types themselves.
 
 use super::error::{ErrorDetail, ErrorEnvelope};
-use super::{accounts, keys, status, team};
+use super::{accounts, keys, posts, status, team};
 use actix_web::{HttpResponse, get};
 use std::sync::LazyLock;
 use utoipa::openapi::header::HeaderBuilder;
@@ -33,7 +33,15 @@ use utoipa::{Modify, OpenApi};
         accounts::AccountJson,
         accounts::AccountList,
         accounts::Begun,
-        accounts::FinishBody
+        accounts::FinishBody,
+        posts::PostJson,
+        posts::AuthorJson,
+        posts::TargetJson,
+        posts::TargetError,
+        posts::AttemptJson,
+        posts::PostPage,
+        posts::NewPostBody,
+        posts::PostChangeBody
     )),
     modifiers(&BearerKeys)
 )]
@@ -73,9 +81,81 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
             add_common_answers(operation);
         }
     }
-    doc.to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let mut json = serde_json::to_value(&doc).unwrap_or_default();
+    add_links(&mut json);
+    serde_json::to_string_pretty(&json).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 });
+
+/// How answers lead to further operations (OpenAPI links), so that a client, or a fuzzer's
+/// stateful phase, can follow a post from its creation to reading, editing, canceling,
+/// retrying and deleting it, and an account from the list to a post to it. Written as JSON:
+/// utoipa's `Link` spells its fields in snake case, which no reader of OpenAPI understands.
+fn add_links(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let by_id = |operation: &str| json!({"operationId": operation, "parameters": {"id": "$response.body#/id"}});
+    let links = [
+        ("/v1/posts", "post", "202", "GetPost", by_id("getPost")),
+        ("/v1/posts", "post", "202", "EditPost", by_id("editPost")),
+        (
+            "/v1/posts",
+            "post",
+            "202",
+            "CancelPost",
+            by_id("cancelPost"),
+        ),
+        (
+            "/v1/posts",
+            "post",
+            "202",
+            "DeletePost",
+            by_id("deletePost"),
+        ),
+        (
+            "/v1/posts",
+            "post",
+            "202",
+            "RetryTarget",
+            json!({"operationId": "retryPostTarget", "parameters": {
+                "id": "$response.body#/id",
+                "account_id": "$response.body#/targets/0/account_id",
+            }}),
+        ),
+        (
+            "/v1/posts",
+            "get",
+            "200",
+            "GetFirstPost",
+            json!({"operationId": "getPost", "parameters": {"id": "$response.body#/data/0/id"}}),
+        ),
+        (
+            "/v1/accounts",
+            "get",
+            "200",
+            "PublishToFirstAccount",
+            json!({"operationId": "createPost", "requestBody": {
+                // The answer's Date makes each post's text its own: X (and the sandbox, as X)
+                // refuses the same text to one account within a day.
+                "text": "A post to the first account, {$response.header.Date}",
+                "account_ids": ["$response.body#/data/0/id"],
+            }}),
+        ),
+    ];
+    for (path, method, status, name, link) in links {
+        if let Some(response) = doc
+            .pointer_mut(&format!(
+                "/paths/{}/{method}/responses/{status}",
+                path.replace('/', "~1")
+            ))
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            response
+                .entry("links")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .map(|links| links.insert(name.to_owned(), link));
+        }
+    }
+}
 
 /// Answers that come from the request pipeline rather than the handler, so that each route's
 /// list of statuses is whole without every annotation repeating them: a query string that is

@@ -22,6 +22,11 @@ crate::named_enum! {
         WorkspaceRenamed = "workspace.renamed",
         WorkspaceDeleted = "workspace.deleted",
         PlanChanged = "workspace.plan_changed",
+        PostCreated = "post.created",
+        PostEdited = "post.edited",
+        PostCanceled = "post.canceled",
+        PostDeleted = "post.deleted",
+        PostRetried = "post.retried",
     }
 }
 
@@ -48,6 +53,11 @@ impl Event {
             Event::WorkspaceRenamed => "renamed the workspace",
             Event::WorkspaceDeleted => "deleted the workspace",
             Event::PlanChanged => "changed the plan",
+            Event::PostCreated => "wrote post",
+            Event::PostEdited => "edited post",
+            Event::PostCanceled => "canceled post",
+            Event::PostDeleted => "deleted post",
+            Event::PostRetried => "retried post",
         }
     }
 }

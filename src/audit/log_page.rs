@@ -67,6 +67,11 @@ pub struct PageSize(i64);
 impl PageSize {
     const MAX: i64 = 100;
 
+    /// How many entries a page holds.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
     /// Parses a page size as sent (`limit`); absent or empty is the default.
     pub fn parse(raw: Option<&str>) -> Result<Self, Invalid> {
         match raw.filter(|l| !l.is_empty()) {

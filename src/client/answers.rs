@@ -76,3 +76,44 @@ pub struct Member {
     pub role: String,
     pub joined_at: String,
 }
+
+#[derive(Debug, Deserialize)]
+pub struct Post {
+    pub id: String,
+    pub state: String,
+    pub text: String,
+    pub publish_at: String,
+    pub targets: Vec<Target>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Target {
+    pub account_id: String,
+    pub platform: String,
+    pub handle: Option<String>,
+    pub state: String,
+    pub url: Option<String>,
+    pub error: Option<TargetError>,
+    pub attempts: Vec<Attempt>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TargetError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Attempt {
+    pub started_at: String,
+    pub outcome: String,
+    pub status_code: Option<i32>,
+    pub detail: Option<String>,
+}
+
+impl Target {
+    /// Still on its way: scheduled (perhaps again, after a rate limit) or being sent.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.state.as_str(), "scheduled" | "publishing")
+    }
+}

@@ -77,6 +77,17 @@ impl Api {
         self.send(Method::DELETE, segments, None).await
     }
 
+    /// GET with a query string, its values encoded.
+    pub async fn get_query(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Answer, ClientError> {
+        let mut url = self.base.endpoint(&[&["v1"], segments].concat())?;
+        url.query_pairs_mut().extend_pairs(query);
+        self.exchange(self.http.request(Method::GET, url)).await
+    }
+
     async fn send(
         &self,
         method: Method,
@@ -85,16 +96,21 @@ impl Api {
     ) -> Result<Answer, ClientError> {
         let mut path = vec!["v1"];
         path.extend_from_slice(segments);
-        let mut request = self
-            .http
-            .request(method, self.base.endpoint(&path)?)
-            // reqwest marks the header sensitive: it never appears in its debug output.
-            .bearer_auth(self.key.expose())
-            .header(reqwest::header::ACCEPT, "application/json");
+        let mut request = self.http.request(method, self.base.endpoint(&path)?);
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        self.exchange(request).await
+    }
+
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Answer, ClientError> {
+        let response = request
+            // reqwest marks the header sensitive: it never appears in its debug output.
+            .bearer_auth(self.key.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
         let status = response.status();
         let body = response.text().await.map_err(|e| self.unreachable(&e))?;
         if status.is_success() {

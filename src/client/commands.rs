@@ -1,12 +1,15 @@
 //! One function per client command: resolve the target, call the API, print the answer.
 
 use super::ClientError;
-use super::answers::{Account, ConnectStart, Key, List, Member, Status};
+use super::answers::{Account, ConnectStart, Key, List, Member, Post, Status};
 use super::api::{Answer, Api};
 use super::prompt;
 use super::render::{self, clean};
 use super::settings::{self, ClientKey, Saved, Source};
-use crate::cli::{ClientCommand, ConnectArgs, CreateKeyArgs, KeysCommand, LoginArgs, Target};
+use crate::cli::{
+    ClientCommand, ConnectArgs, CreateKeyArgs, KeysCommand, LoginArgs, PostArgs, PostsArgs,
+    PostsCommand, Target,
+};
 use std::io::Write as _;
 
 pub async fn run(command: ClientCommand) -> Result<(), ClientError> {
@@ -60,7 +63,123 @@ pub async fn run(command: ClientCommand) -> Result<(), ClientError> {
                 Ok(render::members(&a.parse::<List<Member>>()?.data))
             })
         }
+        ClientCommand::Post(args) => post(args).await,
+        ClientCommand::Posts(args) => posts(args).await,
         ClientCommand::Logout => logout(),
+    }
+}
+
+/// How long `post` waits for the outcome of a post published now.
+const WAIT_FOR_OUTCOME: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Reads `post`'s `--at` (with `--tz`) as the RFC 3339 time the API takes.
+fn publish_at(at: &str, tz: Option<&str>) -> Result<String, ClientError> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(at, &Rfc3339) {
+        if tz.is_some() {
+            return Err(ClientError::Usage(
+                "--tz applies to a \"YYYY-MM-DD HH:MM\" --at; this one carries its own offset"
+                    .into(),
+            ));
+        }
+        return t
+            .format(&Rfc3339)
+            .map_err(|e| ClientError::Usage(format!("--at: {e}")));
+    }
+    let zone = match tz {
+        Some(name) => crate::domain::TimeZoneName::parse(name)
+            .map_err(|e| ClientError::Usage(format!("--tz: {}", e.message)))?,
+        None => crate::domain::TimeZoneName::utc(),
+    };
+    let unix = zone.to_unix(at).map_err(|_| {
+        ClientError::Usage(format!(
+            "--at: {:?} is neither RFC 3339 (2026-12-24T09:00:00+01:00) nor \"YYYY-MM-DD HH:MM\"",
+            clean(at)
+        ))
+    })?;
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .ok_or_else(|| ClientError::Usage("--at is out of range".into()))
+}
+
+async fn post(args: PostArgs) -> Result<(), ClientError> {
+    let text = if args.text == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            ClientError::Local(format!("cannot read the text from standard input: {e}"))
+        })?;
+        text.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        args.text
+    };
+    let mut body = serde_json::json!({ "text": text, "account_ids": args.accounts });
+    if let Some(at) = &args.at {
+        body["publish_at"] = publish_at(at, args.tz.as_deref())?.into();
+    } else if args.tz.is_some() {
+        return Err(ClientError::Usage("--tz applies to --at".into()));
+    }
+    let api = api(&args.target)?;
+    let answer = api.post(&["posts"], &body).await?;
+    if args.json {
+        return out_json(&answer);
+    }
+    let mut current: Post = answer.parse()?;
+    if args.at.is_none() {
+        let deadline = std::time::Instant::now() + WAIT_FOR_OUTCOME;
+        while current.targets.iter().any(|t| t.is_pending()) && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            current = api.get(&["posts", &current.id]).await?.parse()?;
+        }
+    }
+    out(&render::post(&current))?;
+    let ended_badly = current
+        .targets
+        .iter()
+        .filter(|t| matches!(t.state.as_str(), "failed" | "unknown"))
+        .count();
+    if ended_badly > 0 {
+        return Err(ClientError::Unexpected(format!(
+            "{ended_badly} of {} accounts did not publish; `socializer posts show {}` has the details",
+            current.targets.len(),
+            clean(&current.id)
+        )));
+    }
+    if current.targets.iter().any(|t| t.is_pending()) && args.at.is_none() {
+        eprintln!(
+            "Still on its way; `socializer posts show {}` follows it.",
+            clean(&current.id)
+        );
+    }
+    Ok(())
+}
+
+async fn posts(args: PostsArgs) -> Result<(), ClientError> {
+    let api = api(&args.target)?;
+    match args.command {
+        None => {
+            let mut query = Vec::new();
+            if let Some(state) = args.state.as_deref() {
+                query.push(("state", state));
+            }
+            let answer = api.get_query(&["posts"], &query).await?;
+            show(&answer, args.json, |a| {
+                Ok(render::posts(&a.parse::<List<Post>>()?.data))
+            })
+        }
+        Some(PostsCommand::Show { id }) => {
+            let answer = api.get(&["posts", &id]).await?;
+            show(&answer, args.json, |a| {
+                Ok(render::post_details(&a.parse()?))
+            })
+        }
+        Some(PostsCommand::Cancel { id }) => {
+            let answer = api
+                .post(&["posts", &id, "cancel"], &serde_json::json!({}))
+                .await?;
+            show(&answer, args.json, |a| Ok(render::post(&a.parse()?)))
+        }
     }
 }
 

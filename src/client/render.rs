@@ -4,7 +4,7 @@
 //! is whatever its owner typed), so control characters are replaced before they can reach the
 //! terminal and move its cursor or rewrite what it shows.
 
-use super::answers::{Account, Key, Member, Status};
+use super::answers::{Account, Key, Member, Post, Status, Target};
 
 pub fn status(status: &Status) -> String {
     let key = &status.key;
@@ -150,6 +150,104 @@ fn scopes(scopes: &[String]) -> String {
     } else {
         clean(&scopes.join(" "))
     }
+}
+
+/// How an account of a post is named: "@ada on x".
+fn target_name(target: &Target) -> String {
+    format!(
+        "{} on {}",
+        clean(target.handle.as_deref().unwrap_or(&target.account_id)),
+        clean(&target.platform)
+    )
+}
+
+/// A post in a few lines: its id and state, then each account's state, link or error.
+pub fn post(post: &Post) -> String {
+    let mut out = format!(
+        "{}  {}  {} UTC\n",
+        clean(&post.id),
+        clean(&post.state),
+        when(&post.publish_at)
+    );
+    for target in &post.targets {
+        out.push_str(&format!(
+            "  {}: {}",
+            target_name(target),
+            clean(&target.state)
+        ));
+        if let Some(url) = &target.url {
+            out.push_str(&format!("  {}", clean(url)));
+        }
+        if let Some(error) = &target.error {
+            out.push_str(&format!(
+                "  ({}: {})",
+                clean(&error.code),
+                clean(&error.message)
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A post with its text and every attempt.
+pub fn post_details(post_view: &Post) -> String {
+    let mut out = post(post_view);
+    out.push_str(&format!("\n{}\n", clean(&post_view.text)));
+    for target in &post_view.targets {
+        if target.attempts.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\nAttempts for {}:\n", target_name(target)));
+        for attempt in &target.attempts {
+            out.push_str(&format!(
+                "  {} UTC  {}{}{}\n",
+                when(&attempt.started_at),
+                clean(&attempt.outcome),
+                attempt
+                    .status_code
+                    .map(|s| format!(" (HTTP {s})"))
+                    .unwrap_or_default(),
+                attempt
+                    .detail
+                    .as_deref()
+                    .map(|d| format!(": {}", clean(d)))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
+pub fn posts(posts: &[Post]) -> String {
+    if posts.is_empty() {
+        return "No posts. Write one with `socializer post TEXT --account ID`.\n".into();
+    }
+    table(
+        &["ID", "STATE", "WHEN (UTC)", "ACCOUNTS", "TEXT"],
+        posts
+            .iter()
+            .map(|p| {
+                let text = clean(&p.text.replace('\n', " "));
+                let short: String = text.chars().take(40).collect();
+                vec![
+                    clean(&p.id),
+                    clean(&p.state),
+                    when(&p.publish_at),
+                    p.targets
+                        .iter()
+                        .map(|t| format!("{}:{}", clean(&t.platform), clean(&t.state)))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    if short.chars().count() < text.chars().count() {
+                        format!("{short}…")
+                    } else {
+                        short
+                    },
+                ]
+            })
+            .collect(),
+    )
 }
 
 /// An RFC 3339 time from the API as `2026-11-22 21:33`; anything else as it came.

@@ -238,7 +238,8 @@ impl Connector {
             && opened.refresh.is_some()
             && near_expiry(&opened.row)
         {
-            self.refresh_or_wait(workspace, id, who).await?;
+            self.refresh_or_wait(workspace, id, who, Due::NearExpiry)
+                .await?;
             opened = self.opened(workspace, id, mode).await?;
         }
         let platform = opened.row.platform;
@@ -299,10 +300,11 @@ impl Connector {
         workspace: &WorkspaceId,
         id: &AccountId,
         who: &Who,
+        due: Due,
     ) -> Result<(), ConnectError> {
         let deadline = tokio::time::Instant::now() + WAIT_FOR_OTHER_REFRESH;
         loop {
-            match self.refresh(workspace, id, who).await {
+            match self.refresh_when(workspace, id, who, due).await {
                 Ok(Refreshed::Busy) if tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -328,8 +330,18 @@ impl Connector {
         id: &AccountId,
         who: &Who,
     ) -> Result<Refreshed, ConnectError> {
+        self.refresh_when(workspace, id, who, Due::NearExpiry).await
+    }
+
+    async fn refresh_when(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+        who: &Who,
+        due: Due,
+    ) -> Result<Refreshed, ConnectError> {
         let lease = random_token();
-        let opened = match self.take_for_refresh(workspace, id, &lease).await? {
+        let opened = match self.take_for_refresh(workspace, id, &lease, due).await? {
             Taken::NotDue => return Ok(Refreshed::NoRefreshToken),
             Taken::Busy => return Ok(Refreshed::Busy),
             Taken::Opened(opened) => *opened,
@@ -359,6 +371,7 @@ impl Connector {
         workspace: &WorkspaceId,
         id: &AccountId,
         lease: &str,
+        due: Due,
     ) -> Result<Taken, ConnectError> {
         let keyring = self.keyring.clone();
         let (lease, id) = (lease.to_owned(), id.clone());
@@ -375,9 +388,14 @@ impl Connector {
                     };
                 }
                 let row = accounts::get(conn, &id)?.ok_or(ConnectError::NotFound)?;
+                let refused_since = match due {
+                    Due::NearExpiry => false,
+                    // Someone else may have refreshed since the token was refused.
+                    Due::RefusedAt(at) => row.updated_at <= at,
+                };
                 if row.status != AccountStatus::Active
                     || row.refresh_token.is_none()
-                    || !near_expiry(&row)
+                    || !(near_expiry(&row) || refused_since)
                 {
                     accounts::give_back_lease(conn, &id, &lease)?;
                     return Ok(Taken::NotDue);
@@ -460,6 +478,72 @@ impl Connector {
                 Err(error.into())
             }
         }
+    }
+}
+
+/// When a token is due for a refresh.
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    /// It expires within [`REFRESH_AHEAD_SECS`].
+    NearExpiry,
+    /// The platform refused it at this time (a 401 on a send), unless it was renewed since.
+    RefusedAt(i64),
+}
+
+/// An account ready to send with, for publishing: never shown, never logged.
+pub struct Sender {
+    pub platform: Platform,
+    pub platform_account_id: String,
+    pub handle: String,
+    pub status: AccountStatus,
+    pub access: Option<Secret>,
+}
+
+impl Connector {
+    /// The account `id` of the workspace with its access token, refreshed first (through the
+    /// single-flight refresh) when it expires within ten minutes, or when the platform has just
+    /// refused it (`refused_at`). A refresh that fails leaves the token as it was: the send
+    /// then finds out what the platform thinks of it.
+    pub async fn sender(
+        &self,
+        workspace: &WorkspaceId,
+        id: &AccountId,
+        refused_at: Option<i64>,
+    ) -> Result<Sender, ConnectError> {
+        let mut opened = self.opened(workspace, id, None).await?;
+        let due = match refused_at {
+            Some(at) => Some(Due::RefusedAt(at)),
+            None => near_expiry(&opened.row).then_some(Due::NearExpiry),
+        };
+        if let Some(due) = due
+            && opened.row.status == AccountStatus::Active
+            && opened.refresh.is_some()
+        {
+            if let Err(e) = self
+                .refresh_or_wait(workspace, id, &Who::service(), due)
+                .await
+            {
+                log::warn!("account {id}: refresh before sending failed: {}", Chain(&e));
+            }
+            opened = self.opened(workspace, id, None).await?;
+        }
+        Ok(Sender {
+            platform: opened.row.platform,
+            platform_account_id: opened.row.platform_account_id,
+            handle: opened.row.handle,
+            status: opened.row.status,
+            access: opened.access,
+        })
+    }
+
+    /// The HTTP client for the platforms: no redirects, a 15-second timeout.
+    pub fn http(&self) -> &oauth::HttpClient {
+        &self.http
+    }
+
+    /// The configured app of a real platform, for its API's address.
+    pub fn app(&self, platform: Platform) -> Option<&super::OAuthApp> {
+        self.platforms.app(platform)
     }
 }
 

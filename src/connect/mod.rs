@@ -13,7 +13,7 @@ mod status;
 mod vault;
 
 pub use flow::{Actor, Finisher, Started};
-pub use manage::{ModeFilter, Refreshed, Revocations};
+pub use manage::{ModeFilter, Refreshed, Revocations, Sender};
 pub use providers::{Description, OAuthApp, Platform, Platforms, Profile};
 pub use refresher::run_refresher;
 pub use rotation::{RootKeyCheck, RotationReport, check_root_keys, rotate_root_key};

@@ -16,12 +16,14 @@ pub mod audit_events;
 pub mod connected_accounts;
 pub mod email_tokens;
 pub mod google_sign_ins;
+pub mod idempotency_keys;
 pub mod identities;
 pub mod invitations;
 pub mod key_changes;
 pub mod login_throttle;
 pub mod memberships;
 pub mod oauth_states;
+pub mod posts;
 pub mod sandbox_grants;
 pub mod sessions;
 pub mod users;
@@ -34,7 +36,8 @@ pub use pool::{Backend, DatabaseUrl};
 pub use scoped::{
     AsUser, ByInvitationDigest, ByKeyDigest, ByStateDigest, Global, GlobalConn, InWorkspace,
     InvitationLookupConn, KeyLookupConn, KeyRotation, KeyRotationConn, LeadsToWorkspace,
-    RefreshScan, RefreshScanConn, Scoped, StateLookupConn, TxScope, UserConn, WorkspaceConn,
+    PublishScan, PublishScanConn, RefreshScan, RefreshScanConn, Scoped, StateLookupConn, TxScope,
+    UserConn, WorkspaceConn,
 };
 
 use std::sync::{Arc, Mutex};

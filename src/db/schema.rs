@@ -7,6 +7,7 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         email_verified_at -> Nullable<BigInt>,
         created_at -> BigInt,
+        time_zone -> Nullable<Text>,
     }
 }
 
@@ -142,6 +143,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     post_targets,
     post_attempts,
+    idempotency_keys,
 );
 
 diesel::table! {
@@ -237,6 +239,7 @@ diesel::table! {
         updated_at -> BigInt,
         canceled_at -> Nullable<BigInt>,
         deleted_at -> Nullable<BigInt>,
+        state -> Text,
     }
 }
 
@@ -256,6 +259,7 @@ diesel::table! {
         error_code -> Nullable<Text>,
         error_message -> Nullable<Text>,
         updated_at -> BigInt,
+        lease -> Nullable<Text>,
     }
 }
 
@@ -269,6 +273,17 @@ diesel::table! {
         outcome -> Text,
         status_code -> Nullable<Integer>,
         detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (workspace_id, key) {
+        workspace_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> BigInt,
     }
 }
 

@@ -221,6 +221,18 @@ impl TxScope for RefreshScan {
     }
 }
 
+/// Post targets across workspaces, read only, for the publisher to find the workspaces with
+/// targets due and the targets whose process stopped mid-send. Each claim then runs in its own
+/// workspace's transaction.
+pub struct PublishScan;
+pub type PublishScanConn<'c> = Scoped<'c, PublishScan>;
+
+impl TxScope for PublishScan {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.publish_scan", "on")
+    }
+}
+
 /// The tables that hold no workspace data (users, sessions, sign-in throttling). From there a
 /// workspace can be entered in the same transaction (sign-up: the user and their first
 /// workspace are created together or not at all).

@@ -12,7 +12,9 @@ use crate::domain::{
     AccountId, ApiKeyId, Email, InvitationId, Plan, Role, Scopes, SessionId, UnknownStoredValue,
     UserId, WorkspaceId, WorkspaceName,
 };
-use crate::domain::{AccountStatus, Platform};
+use crate::domain::{
+    AccountStatus, AttemptOutcome, Platform, PostId, PostState, TargetId, TargetState,
+};
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
 use diesel::serialize::{self, IsNull, Output, ToSql};
@@ -27,6 +29,22 @@ macro_rules! text_column {
         impl ToSql<Text, MultiBackend> for $ty {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
                 out.set_value((Text, self.as_str()));
+                Ok(IsNull::No)
+            }
+        }
+
+        // Each backend's own binding too, so that `eq_any` can bind a list of them (an array on
+        // PostgreSQL).
+        impl ToSql<Text, Sqlite> for $ty {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                out.set_value(self.as_str());
+                Ok(IsNull::No)
+            }
+        }
+
+        impl ToSql<Text, Pg> for $ty {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                out.write_all(self.as_str().as_bytes())?;
                 Ok(IsNull::No)
             }
         }
@@ -59,6 +77,11 @@ text_column!(Plan, "plan", Plan::parse);
 text_column!(Role, "role", Role::parse);
 text_column!(Platform, "platform", Platform::parse);
 text_column!(AccountStatus, "account status", AccountStatus::parse);
+text_column!(PostId, "post id", PostId::parse);
+text_column!(TargetId, "post target id", TargetId::parse);
+text_column!(TargetState, "target state", TargetState::parse);
+text_column!(PostState, "post state", PostState::parse);
+text_column!(AttemptOutcome, "attempt outcome", AttemptOutcome::parse);
 
 // A set of scopes has no borrowed spelling to bind, so each backend gets the owned one.
 impl ToSql<Text, MultiBackend> for Scopes {

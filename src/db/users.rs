@@ -99,3 +99,24 @@ pub fn clear_password(conn: &mut GlobalConn<'_>, id: &UserId) -> Result<(), DbEr
         .execute(conn.raw())?;
     Ok(())
 }
+
+/// The person's time zone (an IANA name), when they chose one.
+pub fn time_zone(conn: &mut GlobalConn<'_>, id: &UserId) -> Result<Option<String>, DbError> {
+    Ok(users::table
+        .filter(users::id.eq(id))
+        .select(users::time_zone)
+        .first::<Option<String>>(conn.raw())
+        .optional()?
+        .flatten())
+}
+
+pub fn set_time_zone(
+    conn: &mut GlobalConn<'_>,
+    id: &UserId,
+    zone: Option<&str>,
+) -> Result<(), DbError> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::time_zone.eq(zone))
+        .execute(conn.raw())?;
+    Ok(())
+}

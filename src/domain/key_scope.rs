@@ -9,6 +9,8 @@ crate::named_enum! {
         KeysRead = "keys:read",
         KeysWrite = "keys:write",
         WorkspaceRead = "workspace:read",
+        PostsRead = "posts:read",
+        PostsWrite = "posts:write",
     }
 }
 
@@ -21,6 +23,8 @@ impl Scope {
             Scope::KeysRead => "List the workspace's API keys.",
             Scope::KeysWrite => "Create, roll and revoke API keys (never beyond its own powers).",
             Scope::WorkspaceRead => "Read the workspace, its members and its audit log.",
+            Scope::PostsRead => "See posts and how their delivery went.",
+            Scope::PostsWrite => "Publish, schedule, edit, cancel, retry and delete posts.",
         }
     }
 }

@@ -16,6 +16,7 @@ mod redirect_uri;
 mod role;
 mod stored;
 pub mod text;
+mod time_zone;
 mod workspace_name;
 
 pub use account_status::AccountStatus;
@@ -32,10 +33,11 @@ pub use local_path::LocalPath;
 pub use password::Password;
 pub use plan::Plan;
 pub use platform::Platform;
-pub use post_state::{PostState, TargetState};
+pub use post_state::{AttemptOutcome, PostState, TargetState};
 pub use redirect_uri::{MAX_REDIRECT_URI_BYTES, RedirectUri};
 pub use role::{Action, Role};
 pub use stored::UnknownStoredValue;
+pub use time_zone::TimeZoneName;
 pub use workspace_name::WorkspaceName;
 
 /// Why a value was refused, in words fit to show the person who typed it.

@@ -28,6 +28,18 @@ crate::named_enum! {
     }
 }
 
+crate::named_enum! {
+    /// How one attempt at delivering a target ended; `publishing` while it is under way, and
+    /// `rescheduled` when the platform asked to come back later (a rate limit).
+    pub enum AttemptOutcome {
+        Publishing = "publishing",
+        Published = "published",
+        Failed = "failed",
+        Unknown = "unknown",
+        Rescheduled = "rescheduled",
+    }
+}
+
 impl PostState {
     /// The post's state from its targets': anything unknown needs a person first; then
     /// anything still on its way; then how the delivered ones ended. Canceled targets count

@@ -38,7 +38,14 @@ impl Nav {
     }
 
     pub fn in_settings(&self) -> bool {
-        self.section != Section::Dashboard && self.section != Section::Elsewhere
+        !matches!(
+            self.section,
+            Section::Dashboard | Section::Elsewhere | Section::Posts
+        )
+    }
+
+    pub fn on_posts(&self) -> bool {
+        self.section == Section::Posts
     }
 }
 
@@ -66,6 +73,7 @@ pub enum Section {
     ApiKeys,
     Accounts,
     Audit,
+    Posts,
     /// A message or result page: the frame, nothing marked.
     Elsewhere,
 }

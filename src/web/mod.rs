@@ -19,6 +19,7 @@ mod invitation_pages;
 mod layout;
 mod members_page;
 mod password_reset_pages;
+mod posts_page;
 pub mod request_log;
 mod sandbox_page;
 pub mod security_headers;
@@ -134,6 +135,19 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(connected_accounts_page::connect)
         .service(connected_accounts_page::confirm_disconnect)
         .service(connected_accounts_page::disconnect)
+        .service(posts_page::show_posts)
+        .service(posts_page::create_post)
+        .service(posts_page::count_text)
+        .service(posts_page::edit_form)
+        .service(posts_page::save_edit)
+        .service(posts_page::confirm_cancel)
+        .service(posts_page::cancel_post)
+        .service(posts_page::confirm_delete)
+        .service(posts_page::delete_post)
+        .service(posts_page::confirm_retry)
+        .service(posts_page::retry_target)
+        .service(posts_page::sandbox_feed)
+        .service(posts_page::set_time_zone)
         .service(sandbox_page::authorize_page)
         .service(sandbox_page::decide);
 }

@@ -30,6 +30,9 @@ struct SecurityPage {
     everywhere: Confirmation,
     error: Option<String>,
     form: FormState,
+    /// The person's time zone, if chosen, and every zone to choose from.
+    zone: Option<String>,
+    zones: Vec<String>,
 }
 
 struct IdentityRow {
@@ -57,7 +60,17 @@ async fn page(
     let (error, form) = say.split();
     let security = people::security(&state.db, &member.ctx.user).await?;
     let current = member.session.session_id();
+    let user = member.ctx.user.clone();
+    let zone = state
+        .db
+        .read(crate::db::Global, move |conn| {
+            crate::db::users::time_zone(conn, &user)
+        })
+        .await
+        .map_err(|e| PageError::Internal(crate::http::Unexpected::new(e)))?;
     let page = SecurityPage {
+        zone,
+        zones: crate::domain::TimeZoneName::all(),
         layout: Layout::for_member(state, member, Section::Security).await?,
         sessions: security
             .sessions

@@ -799,16 +799,23 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
     let expected = [
         ("delete", "/v1/accounts/{id}"),
         ("delete", "/v1/api-keys/{id}"),
+        ("delete", "/v1/posts/{id}"),
         ("get", "/v1/accounts"),
         ("get", "/v1/api-keys"),
         ("get", "/v1/audit-events"),
         ("get", "/v1/connect/{platform}"),
         ("get", "/v1/members"),
+        ("get", "/v1/posts"),
+        ("get", "/v1/posts/{id}"),
         ("get", "/v1/status"),
+        ("patch", "/v1/posts/{id}"),
         ("post", "/v1/accounts/{id}/check"),
         ("post", "/v1/api-keys"),
         ("post", "/v1/api-keys/{id}/roll"),
         ("post", "/v1/connect/{platform}"),
+        ("post", "/v1/posts"),
+        ("post", "/v1/posts/{id}/cancel"),
+        ("post", "/v1/posts/{id}/targets/{account_id}/retry"),
     ];
     assert_eq!(
         described,
@@ -851,7 +858,8 @@ async fn the_openapi_document_describes_the_routes_without_a_key() {
         }
         let concrete = path
             .replace("{id}", "ak_00000000000000000000000000")
-            .replace("{platform}", "sandbox");
+            .replace("{platform}", "sandbox")
+            .replace("{account_id}", "acc_00000000000000000000000000000000");
         let url = format!("{}{concrete}", app.base);
         let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let served = api

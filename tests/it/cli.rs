@@ -775,3 +775,94 @@ async fn the_operator_sets_a_plan_and_the_audit_log_and_status_show_it() {
     assert_eq!(changed["detail"], "from free to paid");
     assert_eq!(texts(&s.browser.dashboard().await, ".plan"), vec!["paid"]);
 }
+
+#[actix_web::test]
+async fn post_and_posts_publish_follow_and_cancel_through_the_cli() {
+    let s = setup("Posting").await;
+    let test = ApiClient::new(&s.app.base, &s.test);
+    let sandbox = crate::publishing::connect_sandbox(&s.app.base, &test, "cli").await;
+    let shell = Shell::using(&s.test, &s.app.base);
+
+    // Published now: the command waits for the outcome and prints it.
+    let run = shell
+        .run(&["post", "Hello from the CLI", "--account", &sandbox])
+        .await;
+    succeeded(&run);
+    assert!(run.stdout.starts_with("post_"), "{run:?}");
+    assert!(run.stdout.contains("@cli on sandbox: published"), "{run:?}");
+    // The text from standard input.
+    let run = shell
+        .run_with_input(
+            &["post", "-", "--account", &sandbox],
+            "From standard input\n",
+        )
+        .await;
+    succeeded(&run);
+    let id = run.stdout.split_whitespace().next().unwrap().to_owned();
+    let shown = shell.run(&["posts", "show", &id]).await;
+    succeeded(&shown);
+    assert!(
+        shown.stdout.contains("\nFrom standard input\n"),
+        "{shown:?}"
+    );
+    assert!(shown.stdout.contains("published (HTTP 201)"), "{shown:?}");
+
+    // A refusal ends the command with status 1 and one line on standard error.
+    let run = shell
+        .run(&["post", "No [sandbox:refuse]", "--account", &sandbox])
+        .await;
+    failed_with(&run, 1, "did not publish");
+    assert!(run.stdout.contains("failed"), "{run:?}");
+
+    // Scheduled in a named zone, listed, shown as JSON, then canceled.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    let local = format!(
+        "{:04}-{:02}-{:02} 09:30",
+        later.year(),
+        u8::from(later.month()),
+        later.day()
+    );
+    let run = shell
+        .run(&[
+            "post",
+            "Later",
+            "--account",
+            &sandbox,
+            "--at",
+            &local,
+            "--tz",
+            "Asia/Tokyo",
+        ])
+        .await;
+    succeeded(&run);
+    assert!(run.stdout.contains("scheduled"), "{run:?}");
+    // 09:30 in Tokyo is 00:30 UTC.
+    assert!(run.stdout.contains("00:30 UTC"), "{run:?}");
+    let later_id = run.stdout.split_whitespace().next().unwrap().to_owned();
+    let listed = shell
+        .run(&["posts", "--state", "scheduled", "--json"])
+        .await;
+    succeeded(&listed);
+    assert_eq!(parsed(&listed)["data"][0]["id"], later_id.as_str());
+    let table = shell.run(&["posts"]).await;
+    succeeded(&table);
+    assert!(table.stdout.starts_with("ID"), "{table:?}");
+    assert_eq!(table.stdout.lines().count(), 5, "{table:?}");
+    let canceled = shell.run(&["posts", "cancel", &later_id]).await;
+    succeeded(&canceled);
+    assert!(canceled.stdout.contains("canceled"), "{canceled:?}");
+
+    // Usage errors: status 2, nothing sent.
+    let run = shell
+        .run(&["post", "hi", "--account", &sandbox, "--tz", "Europe/Paris"])
+        .await;
+    failed_with(&run, 2, "--tz applies to --at");
+    let run = shell
+        .run(&["post", "hi", "--account", &sandbox, "--at", "next week"])
+        .await;
+    failed_with(&run, 2, "--at");
+    let run = shell.run(&["posts", "show", "post_nope"]).await;
+    failed_with(&run, 1, "Not found");
+    let (_, _, page) = json(test.get("/v1/posts")).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 4);
+}

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_socializer");
 
-struct Server {
+pub struct Server {
     child: Child,
-    base: String,
+    pub base: String,
     /// Where its mail lands (no SMTP server is set).
     outbox: std::path::PathBuf,
 }
@@ -31,7 +31,7 @@ impl Server {
         Self::start_with(data_dir, db, &[], "info")
     }
 
-    fn start_with(
+    pub fn start_with(
         data_dir: &Path,
         db: &TestDatabase,
         vars: &[(String, String)],
@@ -69,13 +69,13 @@ impl Server {
     }
 
     /// A browser that follows the links this server mails.
-    fn browser(&self) -> Browser {
+    pub fn browser(&self) -> Browser {
         let mut browser = Browser::new(&self.base);
         browser.mail = Some(self.outbox.clone());
         browser
     }
 
-    fn kill_9(mut self) -> String {
+    pub fn kill_9(mut self) -> String {
         self.stop_now()
     }
 

@@ -592,6 +592,12 @@ impl ApiClient {
             .bearer_auth(&self.key)
     }
 
+    pub fn patch(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .patch(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .delete(format!("{}{path}", self.base))

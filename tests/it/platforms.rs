@@ -1,6 +1,9 @@
 //! Stand-ins for X and LinkedIn on 127.0.0.1, checking what the real platforms check: the
 //! client's credentials (HTTP Basic on X, in the body on LinkedIn), the exact registered
 //! redirect URI, PKCE S256 on X, single-use codes, and X's single-use rotating refresh tokens.
+//! Their publishing endpoints refuse what the real ones refuse (X: a duplicate text, a text over
+//! the limit; LinkedIn: a missing or expired version header, a missing author) and count every
+//! call; LinkedIn's cuts a commentary at its first unescaped reserved character, as LinkedIn does.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use base64::Engine as _;
@@ -35,6 +38,22 @@ pub struct Platform {
     /// Slows the token endpoint, to let concurrent refreshes overlap.
     pub token_delay_ms: u64,
     pub account: (String, String, String),
+    /// Every call to the publishing endpoint, whatever it answered.
+    pub publish_calls: u32,
+    /// What was published: (id, text as the platform shows it).
+    pub published: Vec<(String, String)>,
+    /// Ids taken down through the delete endpoint.
+    pub deleted: Vec<String>,
+    /// The next publishing calls answer these (status, `x-rate-limit-reset`) first, in order.
+    pub answer_next: Vec<(u16, Option<i64>)>,
+    /// The next publishing call takes the post, then holds its answer this long.
+    pub hold_next_ms: u64,
+    /// Every publishing call takes the post, then holds its answer this long.
+    pub hold_all_ms: u64,
+    /// Publishing calls, by the text they carried.
+    pub calls_by_text: HashMap<String, u32>,
+    /// When each text's first publishing call arrived (Unix milliseconds).
+    pub first_call_ms: HashMap<String, i64>,
 }
 
 struct Grant {
@@ -88,6 +107,13 @@ impl Running {
                         .route("/x/2/users/me", web::get().to(profile))
                         .route("/linkedin/v2/userinfo", web::get().to(profile))
                         .route("/x/revoke", web::post().to(revoke))
+                        .route("/x/2/tweets", web::post().to(tweet))
+                        .route("/x/2/tweets/{id}", web::delete().to(delete_tweet))
+                        .route("/linkedin/rest/posts", web::post().to(linkedin_post))
+                        .route(
+                            "/linkedin/rest/posts/{urn}",
+                            web::delete().to(delete_linkedin_post),
+                        )
                 })
                 .workers(1)
                 .bind("127.0.0.1:0")
@@ -346,4 +372,216 @@ async fn revoke(
     platform.refresh.remove(&token);
     platform.revoked.push(token);
     HttpResponse::Ok().finish()
+}
+
+/// The account a bearer token belongs to, if the platform issued it.
+fn bearer_account(req: &HttpRequest, platform: &Platform) -> Option<String> {
+    let token = req
+        .headers()
+        .get("Authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    platform.access.get(token).cloned()
+}
+
+/// The answer queued for the next publishing call, if any.
+fn queued_answer(platform: &mut Platform) -> Option<HttpResponse> {
+    if platform.answer_next.is_empty() {
+        return None;
+    }
+    let (status, reset) = platform.answer_next.remove(0);
+    let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    if let Some(reset) = reset {
+        answer.insert_header(("x-rate-limit-reset", reset.to_string()));
+    }
+    Some(answer.json(serde_json::json!({
+        "title": "Queued answer", "detail": format!("stand-in answered {status}"),
+        "type": "about:blank", "status": status,
+    })))
+}
+
+fn x_problem(status: u16, title: &str, detail: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).json(
+        serde_json::json!({"title": title, "detail": detail, "type": "about:blank", "status": status}),
+    )
+}
+
+/// X's `POST /2/tweets`.
+async fn tweet(req: HttpRequest, state: web::Data<StandIn>, body: web::Bytes) -> HttpResponse {
+    let hold = {
+        let mut x = state.x.lock().unwrap();
+        x.publish_calls += 1;
+        if bearer_account(&req, &x).is_none() {
+            return x_problem(401, "Unauthorized", "Unauthorized");
+        }
+        if let Some(answer) = queued_answer(&mut x) {
+            return answer;
+        }
+        let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(&body) else {
+            return x_problem(400, "Invalid Request", "The body is not a JSON object.");
+        };
+        if fields.keys().any(|k| k != "text") {
+            return x_problem(400, "Invalid Request", "Unknown field.");
+        }
+        let Some(text) = fields.get("text").and_then(|t| t.as_str()) else {
+            return x_problem(400, "Invalid Request", "text is required.");
+        };
+        *x.calls_by_text.entry(text.to_owned()).or_default() += 1;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        x.first_call_ms.entry(text.to_owned()).or_insert(now_ms);
+        let counted =
+            socializer::publishing::text_rules::measure(socializer::domain::Platform::X, text);
+        if !counted.fits() {
+            return x_problem(400, "Invalid Request", "Text is too long.");
+        }
+        if x.published.iter().any(|(_, t)| t == text) {
+            return x_problem(
+                403,
+                "Forbidden",
+                "You are not allowed to create a Tweet with duplicate content.",
+            );
+        }
+        let id = format!("18{:08}", x.published.len() + 1);
+        x.published.push((id.clone(), text.to_owned()));
+        (
+            std::mem::take(&mut x.hold_next_ms).max(x.hold_all_ms),
+            id,
+            text.to_owned(),
+        )
+    };
+    let (hold_ms, id, text) = hold;
+    if hold_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(hold_ms)).await;
+    }
+    HttpResponse::Created().json(serde_json::json!({"data": {"id": id, "text": text}}))
+}
+
+async fn delete_tweet(
+    req: HttpRequest,
+    state: web::Data<StandIn>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let mut x = state.x.lock().unwrap();
+    if bearer_account(&req, &x).is_none() {
+        return x_problem(401, "Unauthorized", "Unauthorized");
+    }
+    let before = x.published.len();
+    x.published.retain(|(i, _)| i != id.as_str());
+    if x.published.len() == before {
+        return x_problem(404, "Not Found Error", "No such post.");
+    }
+    x.deleted.push(id.into_inner());
+    HttpResponse::Ok().json(serde_json::json!({"data": {"deleted": true}}))
+}
+
+fn linkedin_error(status: u16, message: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+        .json(serde_json::json!({"status": status, "message": message}))
+}
+
+/// LinkedIn's reading of "little text": a backslash escapes the next character; the first
+/// unescaped reserved character ends the commentary.
+fn read_little_text(commentary: &str) -> String {
+    let mut out = String::new();
+    let mut chars = commentary.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next) => out.push(next),
+                None => break,
+            },
+            '|' | '{' | '}' | '@' | '[' | ']' | '(' | ')' | '<' | '>' | '#' | '*' | '_' | '~' => {
+                break;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The oldest `LinkedIn-Version` still served (LinkedIn serves each for a year).
+pub const LINKEDIN_OLDEST_VERSION: &str = "202512";
+
+/// LinkedIn's `POST /rest/posts`.
+async fn linkedin_post(
+    req: HttpRequest,
+    state: web::Data<StandIn>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let mut li = state.linkedin.lock().unwrap();
+    li.publish_calls += 1;
+    let Some(account) = bearer_account(&req, &li) else {
+        return linkedin_error(401, "Invalid access token");
+    };
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    match header("LinkedIn-Version") {
+        Some(v) if v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()) => {
+            if v.as_str() < LINKEDIN_OLDEST_VERSION {
+                return linkedin_error(426, "Requested version is not active");
+            }
+        }
+        _ => return linkedin_error(426, "A version header is required"),
+    }
+    if header("X-Restli-Protocol-Version").as_deref() != Some("2.0.0") {
+        return linkedin_error(400, "X-Restli-Protocol-Version 2.0.0 is required");
+    }
+    if let Some(answer) = queued_answer(&mut li) {
+        return answer;
+    }
+    let Ok(post) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return linkedin_error(400, "Malformed JSON");
+    };
+    if post["author"].as_str() != Some(&format!("urn:li:person:{account}")) {
+        return linkedin_error(422, "author: must be the member the token belongs to");
+    }
+    let expected = serde_json::json!({
+        "visibility": "PUBLIC",
+        "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                         "thirdPartyDistributionChannels": []},
+        "lifecycleState": "PUBLISHED",
+        "isReshareDisabledByAuthor": false,
+    });
+    for (field, value) in expected.as_object().unwrap() {
+        if &post[field] != value {
+            return linkedin_error(422, &format!("{field}: unexpected value"));
+        }
+    }
+    let Some(commentary) = post["commentary"].as_str() else {
+        return linkedin_error(422, "commentary is required");
+    };
+    if commentary.chars().count() > 3000 {
+        return linkedin_error(422, "commentary is too long");
+    }
+    let urn = format!("urn:li:share:7{:08}", li.published.len() + 1);
+    li.published
+        .push((urn.clone(), read_little_text(commentary)));
+    HttpResponse::Created()
+        .insert_header(("x-restli-id", urn))
+        .finish()
+}
+
+async fn delete_linkedin_post(
+    req: HttpRequest,
+    state: web::Data<StandIn>,
+    urn: web::Path<String>,
+) -> HttpResponse {
+    let mut li = state.linkedin.lock().unwrap();
+    if bearer_account(&req, &li).is_none() {
+        return linkedin_error(401, "Invalid access token");
+    }
+    let before = li.published.len();
+    li.published.retain(|(i, _)| i != urn.as_str());
+    if li.published.len() == before {
+        return linkedin_error(404, "Not found");
+    }
+    li.deleted.push(urn.into_inner());
+    HttpResponse::NoContent().finish()
 }

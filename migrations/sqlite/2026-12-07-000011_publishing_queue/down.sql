@@ -1,0 +1,6 @@
+DROP TABLE idempotency_keys;
+ALTER TABLE users DROP COLUMN time_zone;
+DROP INDEX post_targets_by_account;
+ALTER TABLE post_targets DROP COLUMN lease;
+DROP INDEX posts_by_state;
+ALTER TABLE posts DROP COLUMN state;

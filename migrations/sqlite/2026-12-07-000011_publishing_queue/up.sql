@@ -1,0 +1,26 @@
+-- What publishing needed beyond its first tables: the post's own state (a summary of its
+-- targets', kept in the same writes, so that lists filter by it), the token of the process that
+-- holds a target while sending it, and the answers kept for `Idempotency-Key`.
+ALTER TABLE posts ADD COLUMN state TEXT NOT NULL DEFAULT 'scheduled' CHECK (
+    state IN ('scheduled', 'publishing', 'published', 'partially_published', 'failed',
+              'needs_attention', 'canceled')
+);
+CREATE INDEX posts_by_state ON posts(workspace_id, state, created_at);
+
+-- While `publishing`: a random token of the claim, so that only its holder records the outcome.
+ALTER TABLE post_targets ADD COLUMN lease TEXT;
+CREATE INDEX post_targets_by_account ON post_targets(account_id, due_at);
+
+-- A person's time zone (an IANA name) for reading and writing publishing times; UTC until set.
+ALTER TABLE users ADD COLUMN time_zone TEXT;
+
+CREATE TABLE idempotency_keys (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    -- SHA-256 of the request as understood (method, path and canonical JSON body).
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, key)
+);
