@@ -146,7 +146,7 @@ fn main() {
         let account = connect_x(&http, &first.base(), &key).await;
 
         // The minute the targets fall due in starts once they can all be written.
-        let start = unix_now() + 45;
+        let start = unix_now() + 90;
         let written = Instant::now();
         let bases = [first.base(), second.base()];
         let mut batches = Vec::new();
@@ -157,17 +157,29 @@ fn main() {
             batches.push(tokio::spawn(async move {
                 for i in chunk {
                     let due = start + i64::try_from(i * 60 / total).unwrap();
-                    let answer = http
-                        .post(format!("{}/v1/posts", bases[i % 2]))
-                        .bearer_auth(&key)
-                        .json(&serde_json::json!({
-                            "text": format!("bench post {i}"),
-                            "account_ids": [account],
-                            "publish_at": rfc3339(due),
-                        }))
-                        .send()
-                        .await
-                        .unwrap();
+                    let body = serde_json::json!({
+                        "text": format!("bench post {i}"),
+                        "account_ids": [account],
+                        "publish_at": rfc3339(due),
+                    });
+                    // A kept-alive connection the server just closed fails the send: it is sent
+                    // again under the same Idempotency-Key, so it never makes a second post.
+                    let mut tries = 0;
+                    let answer = loop {
+                        tries += 1;
+                        match http
+                            .post(format!("{}/v1/posts", bases[i % 2]))
+                            .bearer_auth(&key)
+                            .header("Idempotency-Key", format!("bench-{i}"))
+                            .json(&body)
+                            .send()
+                            .await
+                        {
+                            Ok(answer) => break answer,
+                            Err(e) if tries < 5 => eprintln!("post {i}: {e}; again"),
+                            Err(e) => panic!("post {i}: {e}"),
+                        }
+                    };
                     assert_eq!(answer.status(), 202, "{}", answer.text().await.unwrap());
                 }
             }));

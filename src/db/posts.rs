@@ -104,6 +104,7 @@ pub fn insert(
                 pt::account_id.eq(target.account_id),
                 pt::platform.eq(target.platform),
                 pt::text.eq(target.text),
+                pt::text_digest.eq(text_digest(target.text.unwrap_or(post.text))),
                 pt::state.eq(TargetState::Scheduled),
                 pt::due_at.eq(post.publish_at),
                 pt::updated_at.eq(post.now),
@@ -111,6 +112,11 @@ pub fn insert(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// What X's duplicate rule compares: the digest of the text a target sends.
+fn text_digest(text: &str) -> String {
+    crate::crypto::sha256_hex(text)
 }
 
 /// The post, unless it was deleted.
@@ -195,28 +201,28 @@ pub fn page(
     Ok(Some(query.load(conn)?))
 }
 
-/// The texts sent or on their way to `account` with due times in `[from, until]`, for X's
-/// duplicate rule: each target's own text, or its post's.
-pub fn texts_near(
+/// Whether `text` is sent or on its way to `account` with a due time in `[from, until]`, as a
+/// target's own text or its post's: X's duplicate rule. Compared in the database, so that an
+/// account with many posts costs one index lookup.
+pub fn has_text_near(
     conn: &mut WorkspaceConn<'_>,
     account: &AccountId,
+    text: &str,
     from: i64,
     until: i64,
-) -> Result<Vec<String>, DbError> {
+) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let rows: Vec<(Option<String>, String)> = pt::table
+    let found: i64 = pt::table
         .inner_join(p::table)
         .filter(pt::workspace_id.eq(workspace))
         .filter(pt::account_id.eq(account))
+        .filter(pt::text_digest.eq(text_digest(text)))
         .filter(pt::due_at.between(from, until))
         .filter(pt::state.ne_all([TargetState::Canceled, TargetState::Failed]))
         .filter(p::deleted_at.is_null())
-        .select((pt::text, p::text))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(own, post)| own.unwrap_or(post))
-        .collect())
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
 }
 
 /// Changes the text or time of a post whose targets are all still `scheduled` (canceled ones
@@ -257,6 +263,10 @@ pub fn edit(
         .execute(conn)?;
     if let Some(text) = text {
         diesel::update(post).set(p::text.eq(text)).execute(conn)?;
+        // Targets that send the post's text now send the new one.
+        diesel::update(targets.filter(pt::text.is_null()))
+            .set(pt::text_digest.eq(text_digest(text)))
+            .execute(conn)?;
     }
     if let Some(at) = publish_at {
         diesel::update(post)

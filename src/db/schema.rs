@@ -260,6 +260,7 @@ diesel::table! {
         error_message -> Nullable<Text>,
         updated_at -> BigInt,
         lease -> Nullable<Text>,
+        text_digest -> Text,
     }
 }
 

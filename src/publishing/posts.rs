@@ -322,13 +322,14 @@ fn choose(
         check_size(text)?;
         text_rules::check(c.account.platform, &name, text)?;
         if matches!(c.account.platform, Platform::X | Platform::Sandbox) {
-            let near = stored::texts_near(
+            let near = stored::has_text_near(
                 conn,
                 &c.account.id,
+                text,
                 publish_at - DUPLICATE_WINDOW_SECS,
                 publish_at + DUPLICATE_WINDOW_SECS,
             )?;
-            if near.iter().any(|other| other.trim() == text.trim()) {
+            if near {
                 return Err(PublishError::Conflict(format!(
                     "{name}: the same text goes to this account within 24 hours, which X refuses as a duplicate."
                 )));

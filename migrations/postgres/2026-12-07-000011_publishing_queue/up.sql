@@ -9,7 +9,10 @@ CREATE INDEX posts_by_state ON posts(workspace_id, state, created_at);
 
 -- While `publishing`: a random token of the claim, so that only its holder records the outcome.
 ALTER TABLE post_targets ADD COLUMN lease TEXT;
-CREATE INDEX post_targets_by_account ON post_targets(account_id, due_at);
+-- SHA-256 of the text the target sends (its own, or its post's), for X's duplicate rule: one
+-- index lookup however many posts the account has.
+ALTER TABLE post_targets ADD COLUMN text_digest TEXT NOT NULL DEFAULT '';
+CREATE INDEX post_targets_by_text ON post_targets(account_id, text_digest);
 
 -- A person's time zone (an IANA name) for reading and writing publishing times; UTC until set.
 ALTER TABLE users ADD COLUMN time_zone TEXT;
@@ -24,6 +27,8 @@ CREATE TABLE idempotency_keys (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, key)
 );
+-- Answers older than a day are cleared as new ones are kept.
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys(workspace_id, created_at);
 
 ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
