@@ -165,11 +165,23 @@ fn views(conn: &mut WorkspaceConn<'_>, posts: Vec<StoredPost>) -> Result<Vec<Pos
     }
     Ok(posts
         .into_iter()
-        .map(|post| PostView {
-            targets: by_post.remove(&post.id).unwrap_or_default(),
+        .map(|post| {
+            let targets = by_post.remove(&post.id).unwrap_or_default();
+            // The summary of the targets as read here: on PostgreSQL a delivery may commit
+            // between reading the post and reading its targets, and the two must agree.
+            let states: Vec<TargetState> = targets.iter().map(|t| t.state).collect();
+            let state = if states.is_empty() {
+                post.state
+            } else {
+                PostState::of(&states)
+            };
+            (post, targets, state)
+        })
+        .map(|(post, targets, state)| PostView {
+            targets,
             id: post.id,
             mode: post.mode,
-            state: post.state,
+            state,
             text: post.text,
             publish_at: post.publish_at,
             created_at: post.created_at,
@@ -494,6 +506,7 @@ impl Publisher {
                         .into_iter()
                         .map(|a| (a.id, a.handle))
                         .collect();
+                    let due = publish_at.unwrap_or(post.publish_at);
                     for t in targets.iter().filter(|t| t.text.is_none()) {
                         let name = target_name(
                             t.platform,
@@ -501,6 +514,20 @@ impl Publisher {
                             &t.account_id,
                         );
                         text_rules::check(t.platform, &name, text)?;
+                        if matches!(t.platform, Platform::X | Platform::Sandbox)
+                            && *text != post.text
+                            && stored::has_text_near(
+                                conn,
+                                &t.account_id,
+                                text,
+                                due - DUPLICATE_WINDOW_SECS,
+                                due + DUPLICATE_WINDOW_SECS,
+                            )?
+                        {
+                            return Err(PublishError::Conflict(format!(
+                                "{name}: the same text goes to this account within 24 hours, which X refuses as a duplicate."
+                            )));
+                        }
                     }
                 }
                 if !stored::edit(conn, &id, text.as_deref(), publish_at, now)? {

@@ -56,6 +56,13 @@ pub struct Platform {
     pub first_call_ms: HashMap<String, i64>,
 }
 
+impl Platform {
+    /// The platform stops accepting this access token (revoked on its side).
+    pub fn revoke_access(&mut self, token: &str) {
+        self.access.remove(token);
+    }
+}
+
 struct Grant {
     redirect_uri: String,
     challenge: Option<String>,

@@ -616,6 +616,38 @@ async fn a_scheduled_post_can_be_edited_or_canceled_until_it_goes_and_then_goes_
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // X's duplicate rule follows the edit: the old text is free again, the new one is taken.
+    let (status, body) = publish(
+        &s.test,
+        j!({"text": "Sooner", "account_ids": [s.sandbox], "publish_at": later(7200)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = publish(
+        &s.test,
+        j!({"text": "Later", "account_ids": [s.sandbox], "publish_at": later(7200)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let freed = body["id"].as_str().unwrap().to_owned();
+    let (status, _, body) = json(
+        s.test
+            .patch(&format!("/v1/posts/{freed}"))
+            .json(&j!({"text": "Sooner"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "an edit into a duplicate: {body}"
+    );
+    let deleted = s
+        .test
+        .delete(&format!("/v1/posts/{freed}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     let done = wait_for(&s.test, &id, settled).await;
     assert_eq!(done["state"], "published", "{done}");
     assert_eq!(done["text"], "Sooner");
@@ -770,4 +802,50 @@ async fn an_account_whose_email_is_unconfirmed_publishes_to_the_sandbox_only() {
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(s.platforms.platform("x").publish_calls, 0);
+}
+
+#[actix_web::test]
+async fn a_token_near_expiry_is_refreshed_first_and_a_refused_one_once_before_a_second_send() {
+    let platforms_expiry = 300;
+    let s = setup().await;
+    // X now hands out tokens that expire within ten minutes: the next send refreshes first.
+    s.platforms.platform("x").expires_in = platforms_expiry;
+    s.app.db.execute_as_admin(&format!(
+        "UPDATE connected_accounts SET token_expires_at = {} WHERE platform = 'x'",
+        socializer::domain::now() + platforms_expiry
+    ));
+    let (_, post) = publish(&s.live, j!({"text": "Fresh token", "account_ids": [s.x]})).await;
+    let done = wait_for(&s.live, post["id"].as_str().unwrap(), settled).await;
+    assert_eq!(target_state(&done, 0), "published", "{done}");
+    {
+        let x = s.platforms.platform("x");
+        assert_eq!(x.refresh_uses.len(), 1, "refreshed once before sending");
+        assert_eq!(x.publish_calls, 1);
+    }
+
+    // X stops accepting the current token (revoked there): the send is refused with 401,
+    // nothing is published, the token is refreshed once and the post sent once more.
+    {
+        let mut x = s.platforms.platform("x");
+        x.expires_in = 7200;
+        let current = x.issued_access.last().unwrap().clone();
+        x.revoked.push(current.clone());
+        x.revoke_access(&current);
+    }
+    s.app.db.execute_as_admin(&format!(
+        "UPDATE connected_accounts SET token_expires_at = {} WHERE platform = 'x'",
+        socializer::domain::now() + 7200
+    ));
+    let (_, post) = publish(&s.live, j!({"text": "After a 401", "account_ids": [s.x]})).await;
+    let done = wait_for(&s.live, post["id"].as_str().unwrap(), settled).await;
+    assert_eq!(target_state(&done, 0), "published", "{done}");
+    let x = s.platforms.platform("x");
+    assert_eq!(x.refresh_uses.len(), 2, "one more refresh after the 401");
+    assert_eq!(
+        x.publish_calls, 3,
+        "the refused send and the one after the refresh"
+    );
+    // The refused call was turned away at its token, before X read the text.
+    assert_eq!(x.calls_by_text.get("After a 401"), Some(&1));
+    assert_eq!(x.published.len(), 2);
 }
