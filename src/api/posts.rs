@@ -240,6 +240,19 @@ fn idempotency(req: &HttpRequest, body: &NewPostBody) -> Result<Option<Idempoten
     }))
 }
 
+/// Keys are kept per workspace and per mode: a live key and a test key of one workspace never
+/// answer each other's posts (a person's session sees both, and has keys of its own).
+fn scoped_to_caller(idempotency: Option<Idempotency>, caller: &Caller) -> Option<Idempotency> {
+    let mode = match &caller.via {
+        Via::Key(key) => key.mode.as_str(),
+        Via::Session(_) => "session",
+    };
+    idempotency.map(|i| Idempotency {
+        key: format!("{mode}:{}", i.key),
+        fingerprint: i.fingerprint,
+    })
+}
+
 /// Writes a post: checked for every chosen account, then delivered by the publisher now or at
 /// `publish_at`.
 #[utoipa::path(
@@ -267,7 +280,7 @@ pub async fn create(
     body: web::Json<NewPostBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::PostsWrite)?;
-    let idempotency = idempotency(&req, &body)?;
+    let idempotency = scoped_to_caller(idempotency(&req, &body)?, &caller);
     let body = body.into_inner();
     let draft = Draft {
         publish_at: time_field(body.publish_at.as_deref(), "publish_at")?,

@@ -225,6 +225,30 @@ pub fn has_text_near(
     Ok(found > 0)
 }
 
+/// [`has_text_near`], leaving out the targets of `post` (an edit of that post).
+pub fn has_text_near_elsewhere(
+    conn: &mut WorkspaceConn<'_>,
+    account: &AccountId,
+    text: &str,
+    post: &PostId,
+    from: i64,
+    until: i64,
+) -> Result<bool, DbError> {
+    let (conn, InWorkspace(workspace)) = conn.split();
+    let found: i64 = pt::table
+        .inner_join(p::table)
+        .filter(pt::workspace_id.eq(workspace))
+        .filter(pt::account_id.eq(account))
+        .filter(pt::text_digest.eq(text_digest(text)))
+        .filter(pt::post_id.ne(post))
+        .filter(pt::due_at.between(from, until))
+        .filter(pt::state.ne_all([TargetState::Canceled, TargetState::Failed]))
+        .filter(p::deleted_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
 /// Changes the text or time of a post whose targets are all still `scheduled` (canceled ones
 /// aside). False, with nothing changed, when one of them has moved on.
 pub fn edit(

@@ -501,33 +501,42 @@ impl Publisher {
                     .transpose()?;
                 if let Some(text) = &text {
                     check_size(text)?;
-                    let targets = stored::targets_of(conn, std::slice::from_ref(&id))?;
-                    let handles: HashMap<AccountId, String> = accounts::list(conn, None)?
-                        .into_iter()
-                        .map(|a| (a.id, a.handle))
-                        .collect();
-                    let due = publish_at.unwrap_or(post.publish_at);
-                    for t in targets.iter().filter(|t| t.text.is_none()) {
-                        let name = target_name(
-                            t.platform,
-                            handles.get(&t.account_id).map(String::as_str),
-                            &t.account_id,
-                        );
-                        text_rules::check(t.platform, &name, text)?;
-                        if matches!(t.platform, Platform::X | Platform::Sandbox)
-                            && *text != post.text
-                            && stored::has_text_near(
-                                conn,
-                                &t.account_id,
-                                text,
-                                due - DUPLICATE_WINDOW_SECS,
-                                due + DUPLICATE_WINDOW_SECS,
-                            )?
-                        {
-                            return Err(PublishError::Conflict(format!(
-                                "{name}: the same text goes to this account within 24 hours, which X refuses as a duplicate."
-                            )));
+                }
+                let targets = stored::targets_of(conn, std::slice::from_ref(&id))?;
+                let handles: HashMap<AccountId, String> = accounts::list(conn, None)?
+                    .into_iter()
+                    .map(|a| (a.id, a.handle))
+                    .collect();
+                let due = publish_at.unwrap_or(post.publish_at);
+                for t in targets.iter().filter(|t| t.state == TargetState::Scheduled) {
+                    let name = target_name(
+                        t.platform,
+                        handles.get(&t.account_id).map(String::as_str),
+                        &t.account_id,
+                    );
+                    let sends = match (&t.text, &text) {
+                        (Some(own), _) => own.as_str(),
+                        (None, Some(new)) => {
+                            text_rules::check(t.platform, &name, new)?;
+                            new.as_str()
                         }
+                        (None, None) => post.text.as_str(),
+                    };
+                    // X's duplicate rule, in the window the post now falls in, the post itself
+                    // aside.
+                    if matches!(t.platform, Platform::X | Platform::Sandbox)
+                        && stored::has_text_near_elsewhere(
+                            conn,
+                            &t.account_id,
+                            sends,
+                            &id,
+                            due - DUPLICATE_WINDOW_SECS,
+                            due + DUPLICATE_WINDOW_SECS,
+                        )?
+                    {
+                        return Err(PublishError::Conflict(format!(
+                            "{name}: the same text goes to this account within 24 hours, which X refuses as a duplicate."
+                        )));
                     }
                 }
                 if !stored::edit(conn, &id, text.as_deref(), publish_at, now)? {
@@ -583,9 +592,13 @@ impl Publisher {
                     .into_iter()
                     .find(|t| t.account_id == account)
                     .ok_or(PublishError::NotFound)?;
-                if let Some(row) = accounts::get(conn, &account)?
-                    && row.status != AccountStatus::Active
-                {
+                let Some(row) = accounts::get(conn, &account)? else {
+                    return Err(PublishError::Conflict(format!(
+                        "{} is no longer connected; a reconnected account is a new one: write a new post to it.",
+                        target_name(target.platform, None, &account)
+                    )));
+                };
+                if row.status != AccountStatus::Active {
                     return Err(PublishError::Conflict(format!(
                         "{} is {}: reconnect it before retrying.",
                         target_name(row.platform, Some(&row.handle), &row.id),

@@ -58,7 +58,11 @@ pub fn measure(platform: Platform, text: &str) -> Measure {
 /// Checks `text` for `platform`; the refusal names `target` (how the page and the API name the
 /// account: "@ada on X") and the rule.
 pub fn check(platform: Platform, target: &str, text: &str) -> Result<(), Invalid> {
-    if text.trim().is_empty() {
+    // Nothing that would be seen: spaces, zero-width and text-direction characters alone.
+    if text
+        .chars()
+        .all(|c| c.is_whitespace() || crate::domain::text::is_invisible(c))
+    {
         return Err(Invalid::new(
             "text",
             format!("{target}: the text is empty."),

@@ -336,7 +336,16 @@ pub async fn create_post(
         .filter(|(k, _)| k == "account_ids")
         .map(|(_, v)| v.clone())
         .collect();
-    let later = field(&form, "when") == Some("later");
+    // Publishing cannot be taken back: only an explicit "now" publishes now.
+    let later = match field(&form, "when") {
+        Some("later") => true,
+        Some("now") => false,
+        _ => {
+            return Err(PageError::BadRequest(
+                "Choose Publish now or Schedule.".into(),
+            ));
+        }
+    };
     let local = field(&form, "publish_at").unwrap_or_default().to_owned();
     let refuse = |field: &'static str, message: String| {
         let mut state = FormState::refused(field, message).keep("text", text.clone());
@@ -481,6 +490,9 @@ struct EditPage {
     id: String,
     text: String,
     publish_at: String,
+    /// The time as the form first showed it: sent back unchanged, it leaves the stored time
+    /// (with its seconds, and its side of a clock change) alone.
+    shown: String,
     zone: String,
     form: FormState,
 }
@@ -506,6 +518,7 @@ async fn edit_page(
         } else {
             zone.local_input(post.publish_at)
         },
+        shown: zone.local_input(post.publish_at),
         zone: zone.as_str().to_owned(),
         form,
     };
@@ -529,6 +542,7 @@ pub struct EditForm {
     csrf_token: String,
     text: String,
     publish_at: String,
+    publish_at_shown: String,
 }
 
 #[post("/posts/{id}/edit")]
@@ -545,16 +559,24 @@ pub async fn save_edit(
             .keep("text", form.text.clone())
             .keep("publish_at", form.publish_at.clone())
     };
-    let at = match zone.to_unix(&form.publish_at) {
-        Ok(at) => at,
-        Err(invalid) => {
-            let state_form = refused("publish_at", invalid.message);
-            return edit_page(&state, &member, &post, StatusCode::BAD_REQUEST, state_form).await;
+    // The time moves only when the person changed what the form showed.
+    let publish_at = if form.publish_at == form.publish_at_shown {
+        None
+    } else {
+        match zone.to_unix(&form.publish_at) {
+            Ok(at) => Some(at),
+            Err(invalid) => {
+                let state_form = refused("publish_at", invalid.message);
+                return edit_page(&state, &member, &post, StatusCode::BAD_REQUEST, state_form)
+                    .await;
+            }
         }
     };
-    // Only what changed is sent, so an unchanged time already past does not refuse the edit.
     let text = (form.text != post.text).then(|| form.text.clone());
-    let publish_at = (at != post.publish_at).then_some(at);
+    if text.is_none() && publish_at.is_none() {
+        member.session.flash("Nothing changed.")?;
+        return Ok(see_other("/posts?list=scheduled"));
+    }
     match state
         .publisher
         .edit(&author(&member), &post.id, text, publish_at)

@@ -197,3 +197,54 @@ async fn publishing_from_the_pages() {
     browser.close().await.unwrap();
     newcomer.close().await.unwrap();
 }
+
+#[actix_web::test]
+async fn the_composer_publishes_now_only_when_asked_and_an_edit_keeps_the_time_it_showed() {
+    let s = setup().await;
+    let owner = s.app.browser();
+    owner.log_in(&s.email, PASSWORD).await;
+    // Without an explicit choice nothing is published.
+    for when in [None, Some("LATER"), Some("sometime")] {
+        let mut fields = vec![("text", "Undecided"), ("account_ids", s.sandbox.as_str())];
+        if let Some(when) = when {
+            fields.push(("when", when));
+        }
+        let response = owner.submit("/posts", "/posts", &fields).await;
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::BAD_REQUEST,
+            "{when:?}"
+        );
+    }
+    let (_, _, page) = crate::harness::json(s.test.get("/v1/posts")).await;
+    assert!(page["data"].as_array().unwrap().is_empty(), "{page}");
+
+    // A post at a time with seconds: saving a new text keeps the time exactly.
+    let at = time::OffsetDateTime::from_unix_timestamp(socializer::domain::now() + 86400 + 45)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (_, post) = crate::publishing::publish(
+        &s.test,
+        serde_json::json!({"text": "Exact", "account_ids": [s.sandbox], "publish_at": at}),
+    )
+    .await;
+    let id = post["id"].as_str().unwrap();
+    let edit = owner.page(&format!("/posts/{id}/edit")).await;
+    let shown = crate::harness::attr_of(&edit, "input[name=publish_at_shown]", "value");
+    let response = owner
+        .submit(
+            &format!("/posts/{id}/edit"),
+            &format!("/posts/{id}/edit"),
+            &[
+                ("text", "Exact, edited"),
+                ("publish_at", &shown),
+                ("publish_at_shown", &shown),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let (_, _, after) = crate::harness::json(s.test.get(&format!("/v1/posts/{id}"))).await;
+    assert_eq!(after["text"], "Exact, edited");
+    assert_eq!(after["publish_at"], post["publish_at"], "the seconds stay");
+}

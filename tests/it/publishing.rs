@@ -444,6 +444,16 @@ async fn one_idempotency_key_sent_fifty_times_at_once_makes_one_post() {
         (status, code(&refused)),
         (StatusCode::CONFLICT, "idempotency_key_reused")
     );
+    // A live key of the same workspace never gets the test post back under the same key.
+    let (status, headers, live_answer) = json(
+        s.live
+            .post("/v1/posts")
+            .header("Idempotency-Key", "order-1234")
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{live_answer}");
+    assert!(headers.get("idempotent-replayed").is_none());
     // Keys belong to a workspace: another one may use the same key for its own post.
     let stranger = s.app.browser();
     stranger.sign_up(&unique_email("other"), "Other").await;
@@ -848,4 +858,75 @@ async fn a_token_near_expiry_is_refreshed_first_and_a_refused_one_once_before_a_
     // The refused call was turned away at its token, before X read the text.
     assert_eq!(x.calls_by_text.get("After a 401"), Some(&1));
     assert_eq!(x.published.len(), 2);
+}
+
+#[actix_web::test]
+async fn what_an_edit_or_a_retry_may_not_do() {
+    let s = setup().await;
+    let at = |secs: i64| {
+        time::OffsetDateTime::from_unix_timestamp(socializer::domain::now() + secs)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    // Moving a post next to the same text to the same account is X's duplicate.
+    let (_, first) = publish(
+        &s.test,
+        j!({"text": "Moving", "account_ids": [s.sandbox], "publish_at": at(3600)}),
+    )
+    .await;
+    let (status, second) = publish(
+        &s.test,
+        j!({"text": "Moving", "account_ids": [s.sandbox], "publish_at": at(5 * 86400)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+    let id = second["id"].as_str().unwrap();
+    let (status, _, body) = json(
+        s.test
+            .patch(&format!("/v1/posts/{id}"))
+            .json(&j!({"publish_at": at(7200)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // Its own text at its own time is no duplicate of itself.
+    let (status, _, body) = json(
+        s.test
+            .patch(&format!("/v1/posts/{}", first["id"].as_str().unwrap()))
+            .json(&j!({"publish_at": at(3700)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A target whose account was disconnected is not retried: a reconnection is a new account.
+    let (_, post) = publish(
+        &s.live,
+        j!({"text": "Going", "account_ids": [s.linkedin], "publish_at": at(2)}),
+    )
+    .await;
+    let response = s
+        .live
+        .delete(&format!("/v1/accounts/{}", s.linkedin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let done = wait_for(&s.live, post["id"].as_str().unwrap(), settled).await;
+    assert_eq!(
+        done["targets"][0]["error"]["code"], "account_gone",
+        "{done}"
+    );
+    let (status, _, body) = json(s.live.post(&format!(
+        "/v1/posts/{}/targets/{}/retry",
+        post["id"].as_str().unwrap(),
+        s.linkedin
+    )))
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer connected")
+    );
 }
