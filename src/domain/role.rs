@@ -36,12 +36,19 @@ pub enum Action {
 
 impl Action {
     /// The powers as the members page explains them, each answered by [`Role::may`] so that
-    /// the explanation cannot drift from what is enforced. (Publishing joins the list when its
-    /// pages do.)
-    pub const EXPLAINED: [(&'static str, Action); 9] = [
+    /// the explanation cannot drift from what is enforced.
+    pub const EXPLAINED: [(&'static str, Action); 11] = [
         (
             "See the workspace and its members; connect and disconnect accounts",
             Action::UseWorkspace,
+        ),
+        (
+            "Publish, and edit, cancel, retry or delete one's own posts",
+            Action::ManagePosts { own: true },
+        ),
+        (
+            "Edit, cancel, retry or delete anyone's posts",
+            Action::ManagePosts { own: false },
         ),
         (
             "Create, roll, rename and revoke API keys",
