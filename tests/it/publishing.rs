@@ -930,3 +930,25 @@ async fn what_an_edit_or_a_retry_may_not_do() {
             .contains("no longer connected")
     );
 }
+
+#[actix_web::test]
+async fn linkedin_refuses_an_expired_version_and_the_target_fails_with_its_words() {
+    let s = setup_with(&[("SOCIALIZER_LINKEDIN_VERSION", "202401")]).await;
+    let (_, post) = publish(
+        &s.live,
+        j!({"text": "Old API", "account_ids": [s.linkedin]}),
+    )
+    .await;
+    let done = wait_for(&s.live, post["id"].as_str().unwrap(), settled).await;
+    assert_eq!(target_state(&done, 0), "failed", "{done}");
+    assert_eq!(done["targets"][0]["error"]["code"], "version_expired");
+    assert!(
+        done["targets"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("426"),
+        "{done}"
+    );
+    let li = s.platforms.platform("linkedin");
+    assert_eq!((li.publish_calls, li.published.len()), (1, 0));
+}
