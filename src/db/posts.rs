@@ -202,17 +202,18 @@ pub fn page(
 }
 
 /// Whether `text` is sent or on its way to `account` with a due time in `[from, until]`, as a
-/// target's own text or its post's: X's duplicate rule. Compared in the database, so that an
-/// account with many posts costs one index lookup.
+/// target's own text or its post's, leaving out the targets of `except` (a post being edited):
+/// X's duplicate rule. Compared by the text's digest, so that an account with many posts costs
+/// one index lookup.
 pub fn has_text_near(
     conn: &mut WorkspaceConn<'_>,
     account: &AccountId,
     text: &str,
-    from: i64,
-    until: i64,
+    except: Option<&PostId>,
+    (from, until): (i64, i64),
 ) -> Result<bool, DbError> {
     let (conn, InWorkspace(workspace)) = conn.split();
-    let found: i64 = pt::table
+    let mut query = pt::table
         .inner_join(p::table)
         .filter(pt::workspace_id.eq(workspace))
         .filter(pt::account_id.eq(account))
@@ -220,32 +221,11 @@ pub fn has_text_near(
         .filter(pt::due_at.between(from, until))
         .filter(pt::state.ne_all([TargetState::Canceled, TargetState::Failed]))
         .filter(p::deleted_at.is_null())
-        .count()
-        .get_result(conn)?;
-    Ok(found > 0)
-}
-
-/// [`has_text_near`], leaving out the targets of `post` (an edit of that post).
-pub fn has_text_near_elsewhere(
-    conn: &mut WorkspaceConn<'_>,
-    account: &AccountId,
-    text: &str,
-    post: &PostId,
-    from: i64,
-    until: i64,
-) -> Result<bool, DbError> {
-    let (conn, InWorkspace(workspace)) = conn.split();
-    let found: i64 = pt::table
-        .inner_join(p::table)
-        .filter(pt::workspace_id.eq(workspace))
-        .filter(pt::account_id.eq(account))
-        .filter(pt::text_digest.eq(text_digest(text)))
-        .filter(pt::post_id.ne(post))
-        .filter(pt::due_at.between(from, until))
-        .filter(pt::state.ne_all([TargetState::Canceled, TargetState::Failed]))
-        .filter(p::deleted_at.is_null())
-        .count()
-        .get_result(conn)?;
+        .into_boxed();
+    if let Some(post) = except {
+        query = query.filter(pt::post_id.ne(post));
+    }
+    let found: i64 = query.count().get_result(conn)?;
     Ok(found > 0)
 }
 

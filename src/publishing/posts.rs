@@ -334,13 +334,11 @@ fn choose(
         check_size(text)?;
         text_rules::check(c.account.platform, &name, text)?;
         if matches!(c.account.platform, Platform::X | Platform::Sandbox) {
-            let near = stored::has_text_near(
-                conn,
-                &c.account.id,
-                text,
+            let window = (
                 publish_at - DUPLICATE_WINDOW_SECS,
                 publish_at + DUPLICATE_WINDOW_SECS,
-            )?;
+            );
+            let near = stored::has_text_near(conn, &c.account.id, text, None, window)?;
             if near {
                 return Err(PublishError::Conflict(format!(
                     "{name}: the same text goes to this account within 24 hours, which X refuses as a duplicate."
@@ -525,13 +523,12 @@ impl Publisher {
                     // X's duplicate rule, in the window the post now falls in, the post itself
                     // aside.
                     if matches!(t.platform, Platform::X | Platform::Sandbox)
-                        && stored::has_text_near_elsewhere(
+                        && stored::has_text_near(
                             conn,
                             &t.account_id,
                             sends,
-                            &id,
-                            due - DUPLICATE_WINDOW_SECS,
-                            due + DUPLICATE_WINDOW_SECS,
+                            Some(&id),
+                            (due - DUPLICATE_WINDOW_SECS, due + DUPLICATE_WINDOW_SECS),
                         )?
                     {
                         return Err(PublishError::Conflict(format!(
