@@ -952,3 +952,44 @@ async fn linkedin_refuses_an_expired_version_and_the_target_fails_with_its_words
     let li = s.platforms.platform("linkedin");
     assert_eq!((li.publish_calls, li.published.len()), (1, 0));
 }
+
+#[actix_web::test]
+async fn another_workspace_cannot_see_or_touch_a_post() {
+    let s = setup().await;
+    let (_, post) = publish(
+        &s.test,
+        j!({"text": "Ours", "account_ids": [s.sandbox], "publish_at": time::OffsetDateTime::from_unix_timestamp(socializer::domain::now() + 3600).unwrap().format(&time::format_description::well_known::Rfc3339).unwrap()}),
+    )
+    .await;
+    let id = post["id"].as_str().unwrap();
+    let stranger = s.app.browser();
+    stranger.sign_up(&unique_email("stranger"), "Theirs").await;
+    let theirs = ApiClient::new(&s.app.base, &stranger.create_key("t", "test", &[]).await);
+    for request in [
+        theirs.get(&format!("/v1/posts/{id}")),
+        theirs
+            .patch(&format!("/v1/posts/{id}"))
+            .json(&j!({"text": "Taken"})),
+        theirs.post(&format!("/v1/posts/{id}/cancel")),
+        theirs.delete(&format!("/v1/posts/{id}")),
+        theirs.post(&format!("/v1/posts/{id}/targets/{}/retry", s.sandbox)),
+    ] {
+        let (status, _, body) = json(request).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    // Their pages answer 404 too.
+    for path in [format!("/posts/{id}/edit"), format!("/posts/{id}/cancel")] {
+        assert_eq!(
+            stranger.get(&path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let (_, _, list) = json(theirs.get("/v1/posts")).await;
+    assert!(list["data"].as_array().unwrap().is_empty());
+    let (_, _, after) = json(s.test.get(&format!("/v1/posts/{id}"))).await;
+    assert_eq!(
+        (after["text"].as_str(), after["state"].as_str()),
+        (Some("Ours"), Some("scheduled"))
+    );
+}
