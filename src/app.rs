@@ -68,6 +68,8 @@ pub enum StartupError {
     Hashing(#[from] crate::auth::password::HashingError),
     #[error("the HTTP client for the platforms")]
     HttpClient(#[from] crate::connect::oauth::HttpClientError),
+    #[error("the HTTP client for webhooks")]
+    WebhookClient(#[source] reqwest::Error),
     #[error("Google sign-in")]
     Google(#[from] crate::google::GoogleSetup),
     #[error("SOCIALIZER_REDIS_URL")]
@@ -130,6 +132,16 @@ impl Application {
         // Half the cores at most hash passwords; the others keep answering requests.
         let hashing = PasswordHashing::new(config.hashing_threads.unwrap_or((cores / 2).max(1)))?;
         let mailer = Mailer::new(&config.mail, public_url.host_str().unwrap_or("localhost"))?;
+        let webhooks = Arc::new(
+            crate::webhooks::Webhooks::new(
+                db.clone(),
+                keyring.clone(),
+                config.webhooks.clone(),
+                mailer.clone(),
+                public_url.clone(),
+            )
+            .map_err(StartupError::WebhookClient)?,
+        );
         let connector = Arc::new(Connector::new(
             db.clone(),
             keyring,
@@ -160,6 +172,7 @@ impl Application {
             key_cache: key_cache.clone(),
             connector,
             publisher,
+            webhooks,
             google,
             anonymous_csrf: crate::auth::csrf::AnonymousCsrf::new(
                 &config.session_secret.0,
@@ -217,6 +230,8 @@ impl Application {
         let publisher = actix_web::rt::spawn(crate::publishing::run_publisher(
             self.state.publisher.clone(),
         ));
+        let deliverer =
+            actix_web::rt::spawn(crate::webhooks::run_deliverer(self.state.webhooks.clone()));
         let limits = self.state.clone();
         let redis = actix_web::rt::spawn(async move { limits.rate_limiter.keep_connected().await });
         let result = self.server.await;
@@ -226,6 +241,8 @@ impl Application {
         refresher.abort();
         // A send cut off here ends `unknown` when its lease lapses: never sent twice.
         publisher.abort();
+        // A delivery cut off here is sent again when its claim runs out (same webhook-id).
+        deliverer.abort();
         // What was recorded since the last flush is written before the process ends.
         self.state.key_usage.flush(&self.db).await;
         if let Some(listener) = self.key_listener {

@@ -89,6 +89,8 @@ pub struct Config {
     pub refresh_every: std::time::Duration,
     /// How the publisher reaches the platforms.
     pub publishing: crate::publishing::PublishSettings,
+    /// How webhooks are sent.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 /// A configuration value that stops the start.
@@ -170,6 +172,7 @@ impl Config {
             google,
             refresh_every: limits.refresh_every,
             publishing: publishing(&var)?,
+            webhooks: webhooks(&var, environment)?,
         })
     }
 }
@@ -414,6 +417,43 @@ fn publishing(var: &Vars<'_>) -> Result<crate::publishing::PublishSettings, Conf
             15,
             120,
         )?),
+        poll_every: std::time::Duration::from_secs(1),
+    })
+}
+
+fn webhooks(
+    var: &Vars<'_>,
+    environment: Environment,
+) -> Result<crate::webhooks::WebhookSettings, ConfigError> {
+    let allow_private = match var("SOCIALIZER_WEBHOOK_ALLOW_PRIVATE")
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(other) => {
+            return Err(bad(
+                "SOCIALIZER_WEBHOOK_ALLOW_PRIVATE",
+                format!("expected true or false, got {other:?}"),
+            ));
+        }
+    };
+    let timeout = match var("SOCIALIZER_WEBHOOK_TIMEOUT_SECS") {
+        None => 15,
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(n) if (1..=60).contains(&n) => n,
+            _ => {
+                return Err(bad(
+                    "SOCIALIZER_WEBHOOK_TIMEOUT_SECS",
+                    format!("expected whole seconds from 1 to 60, got {raw:?}"),
+                ));
+            }
+        },
+    };
+    Ok(crate::webhooks::WebhookSettings {
+        allow_private,
+        require_https: environment == Environment::Production,
+        timeout: std::time::Duration::from_secs(timeout),
         poll_every: std::time::Duration::from_secs(1),
     })
 }

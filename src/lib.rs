@@ -22,3 +22,4 @@ pub mod private_files;
 pub mod publishing;
 pub mod state;
 pub mod web;
+pub mod webhooks;

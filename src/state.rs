@@ -22,6 +22,7 @@ pub struct AppState {
     pub key_cache: std::sync::Arc<KeyCache>,
     pub connector: std::sync::Arc<Connector>,
     pub publisher: std::sync::Arc<crate::publishing::Publisher>,
+    pub webhooks: std::sync::Arc<crate::webhooks::Webhooks>,
     /// Sign-in with Google, when configured.
     pub google: Option<crate::google::GoogleSignIn>,
     /// CSRF tokens for forms shown before sign-in, without a session row.

@@ -129,6 +129,10 @@ enum ScopeName {
     PostsRead,
     #[schema(rename = "posts:write")]
     PostsWrite,
+    #[schema(rename = "webhooks:read")]
+    WebhooksRead,
+    #[schema(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 #[derive(Deserialize, ToSchema)]

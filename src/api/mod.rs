@@ -11,6 +11,7 @@ pub mod openapi;
 mod posts;
 mod status;
 mod team;
+mod webhooks;
 
 pub use error::ApiError;
 
@@ -77,6 +78,15 @@ routes! {
     posts::cancel => posts::__path_cancel,
     posts::remove => posts::__path_remove,
     posts::retry => posts::__path_retry,
+    webhooks::list => webhooks::__path_list,
+    webhooks::create => webhooks::__path_create,
+    webhooks::show => webhooks::__path_show,
+    webhooks::change => webhooks::__path_change,
+    webhooks::remove => webhooks::__path_remove,
+    webhooks::roll_secret => webhooks::__path_roll_secret,
+    webhooks::send_test => webhooks::__path_send_test,
+    webhooks::deliveries => webhooks::__path_deliveries,
+    webhooks::resend => webhooks::__path_resend,
 }
 
 /// No route took the request: a path the API has, asked with a method it does not answer

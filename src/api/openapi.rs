@@ -2,7 +2,7 @@
 //! and the answer types themselves.
 
 use super::error::{ErrorDetail, ErrorEnvelope};
-use super::{accounts, keys, posts, status, team};
+use super::{accounts, keys, posts, status, team, webhooks};
 use actix_web::{HttpResponse, get};
 use std::sync::LazyLock;
 use utoipa::openapi::header::HeaderBuilder;
@@ -41,7 +41,15 @@ use utoipa::{Modify, OpenApi};
         posts::AttemptJson,
         posts::PostPage,
         posts::NewPostBody,
-        posts::PostChangeBody
+        posts::PostChangeBody,
+        webhooks::EndpointJson,
+        webhooks::EndpointList,
+        webhooks::DeliveryJson,
+        webhooks::AttemptJson,
+        webhooks::DeliveryPage,
+        webhooks::TestSent,
+        webhooks::NewEndpointBody,
+        webhooks::EndpointChangeBody
     )),
     modifiers(&BearerKeys)
 )]

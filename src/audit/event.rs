@@ -27,6 +27,10 @@ crate::named_enum! {
         PostCanceled = "post.canceled",
         PostDeleted = "post.deleted",
         PostRetried = "post.retried",
+        WebhookCreated = "webhook.created",
+        WebhookChanged = "webhook.changed",
+        WebhookDeleted = "webhook.deleted",
+        WebhookSecretRolled = "webhook.secret_rolled",
     }
 }
 
@@ -58,6 +62,10 @@ impl Event {
             Event::PostCanceled => "canceled post",
             Event::PostDeleted => "deleted post",
             Event::PostRetried => "retried post",
+            Event::WebhookCreated => "added webhook",
+            Event::WebhookChanged => "changed webhook",
+            Event::WebhookDeleted => "removed webhook",
+            Event::WebhookSecretRolled => "rolled the secret of webhook",
         }
     }
 }

@@ -350,7 +350,11 @@ impl Connector {
                     },
                 )?,
             }
-            Ok::<_, ConnectError>(connected_accounts::get(conn, &id)?)
+            let row = connected_accounts::get(conn, &id)?;
+            if let Some(row) = &row {
+                super::report(conn, crate::domain::EventType::AccountConnected, row)?;
+            }
+            Ok::<_, ConnectError>(row)
         };
         // Two first connections of one account at once: the loser's insert meets the
         // winner's row, and the second attempt updates it.

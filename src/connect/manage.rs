@@ -145,6 +145,7 @@ impl Connector {
                 let deleted = accounts::delete(conn, &owned_id)?;
                 if deleted {
                     audit::record(conn, &who, Event::AccountDisconnected, &subject, None)?;
+                    super::report(conn, crate::domain::EventType::AccountDisconnected, &row)?;
                 }
                 Ok::<_, crate::db::DbError>(deleted)
             })
@@ -275,6 +276,13 @@ impl Connector {
                                 now,
                             )?;
                             audit::record(conn, &who, Event::AccountRevoked, &subject, None)?;
+                            if let Some(row) = accounts::get(conn, &id)? {
+                                super::report(
+                                    conn,
+                                    crate::domain::EventType::AccountRevoked,
+                                    &row,
+                                )?;
+                            }
                             Ok(None)
                         }
                         Err(e) => {
@@ -462,7 +470,11 @@ impl Connector {
                             "the platform refused the refresh token; reconnect",
                             now,
                         )?;
-                        audit::record(conn, &who, Event::AccountExpired, &subject, None)
+                        audit::record(conn, &who, Event::AccountExpired, &subject, None)?;
+                        if let Some(row) = accounts::get(conn, &id_owned)? {
+                            super::report(conn, crate::domain::EventType::AccountExpired, &row)?;
+                        }
+                        Ok::<_, crate::db::DbError>(())
                     })
                     .await?;
                 Ok(Refreshed::Refused)

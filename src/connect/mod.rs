@@ -18,6 +18,7 @@ pub use providers::{Description, OAuthApp, Platform, Platforms, Profile};
 pub use refresher::run_refresher;
 pub use rotation::{RootKeyCheck, RotationReport, check_root_keys, rotate_root_key};
 pub use status::AccountStatus;
+pub use vault::data_key;
 
 use crate::crypto::envelope::{CryptoError, Keyring};
 use crate::db::{Database, DbError, connected_accounts::StoredAccount};
@@ -52,6 +53,23 @@ pub enum ConnectError {
     Storage(#[from] DbError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+}
+
+/// Writes the webhook event of a change to `account`, in the change's transaction.
+fn report(
+    conn: &mut crate::db::WorkspaceConn<'_>,
+    event_type: crate::domain::EventType,
+    account: &StoredAccount,
+) -> Result<(), DbError> {
+    let event = crate::domain::WebhookEvent::account(
+        event_type,
+        account.mode,
+        &account.id,
+        account.platform,
+        &account.handle,
+    );
+    crate::db::webhooks::emit(conn, &event, None, crate::domain::now())?;
+    Ok(())
 }
 
 /// Everything the connect flows need, built once at start.

@@ -27,6 +27,7 @@ pub mod posts;
 pub mod sandbox_grants;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 pub mod workspace_keys;
 pub mod workspaces;
 
@@ -37,7 +38,7 @@ pub use scoped::{
     AsUser, ByInvitationDigest, ByKeyDigest, ByStateDigest, Global, GlobalConn, InWorkspace,
     InvitationLookupConn, KeyLookupConn, KeyRotation, KeyRotationConn, LeadsToWorkspace,
     PublishScan, PublishScanConn, RefreshScan, RefreshScanConn, Scoped, StateLookupConn, TxScope,
-    UserConn, WorkspaceConn,
+    UserConn, WebhookScan, WebhookScanConn, WorkspaceConn,
 };
 
 use std::sync::{Arc, Mutex};

@@ -597,6 +597,39 @@ pub fn finish(
     Ok(changed > 0)
 }
 
+/// Writes the webhook event of how `target` ended, if it has ended (published, failed or
+/// unknown), in the caller's transaction.
+pub fn report(conn: &mut WorkspaceConn<'_>, target: &TargetId, now: i64) -> Result<(), DbError> {
+    let found: Option<(StoredTarget, KeyMode)> = {
+        let (conn, InWorkspace(workspace)) = conn.split();
+        pt::table
+            .inner_join(p::table)
+            .filter(pt::workspace_id.eq(workspace))
+            .filter(pt::id.eq(target))
+            .select((StoredTarget::as_select(), p::mode))
+            .first(conn)
+            .optional()?
+    };
+    let Some((t, mode)) = found else {
+        return Ok(());
+    };
+    let error = t.error_code.as_deref().zip(t.error_message.as_deref());
+    let event = crate::domain::WebhookEvent::post_target(
+        mode,
+        &t.post_id,
+        &t.id,
+        &t.account_id,
+        t.platform,
+        t.state,
+        t.url.as_deref(),
+        error,
+    );
+    if let Some(event) = event {
+        super::webhooks::emit(conn, &event, None, now)?;
+    }
+    Ok(())
+}
+
 /// Targets left `publishing` whose lease ran out, across workspaces: their process stopped
 /// mid-send.
 pub fn lapsed(

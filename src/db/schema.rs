@@ -144,6 +144,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_targets,
     post_attempts,
     idempotency_keys,
+    webhook_endpoints,
+    webhook_events,
+    webhook_deliveries,
+    webhook_attempts,
 );
 
 diesel::table! {
@@ -290,3 +294,66 @@ diesel::table! {
 
 diesel::joinable!(post_targets -> posts (post_id));
 diesel::joinable!(post_attempts -> post_targets (target_id));
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        workspace_id -> Text,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        state -> Text,
+        disabled_reason -> Nullable<Text>,
+        secret -> Binary,
+        previous_secret -> Nullable<Binary>,
+        previous_secret_until -> Nullable<BigInt>,
+        failing_since -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        workspace_id -> Text,
+        event_type -> Text,
+        mode -> Text,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        workspace_id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        state -> Text,
+        attempts -> Integer,
+        due_at -> BigInt,
+        lease -> Nullable<Text>,
+        lease_until -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        workspace_id -> Text,
+        delivery_id -> Text,
+        number -> Integer,
+        started_at -> BigInt,
+        duration_ms -> BigInt,
+        status_code -> Nullable<Integer>,
+        answer -> Text,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));

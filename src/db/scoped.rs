@@ -233,6 +233,17 @@ impl TxScope for PublishScan {
     }
 }
 
+/// Webhook deliveries across workspaces, read only, for the deliverer to find the workspaces
+/// with deliveries due. Each claim then runs in its own workspace's transaction.
+pub struct WebhookScan;
+pub type WebhookScanConn<'c> = Scoped<'c, WebhookScan>;
+
+impl TxScope for WebhookScan {
+    fn bind(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        set_local(conn, "app.webhook_scan", "on")
+    }
+}
+
 /// The tables that hold no workspace data (users, sessions, sign-in throttling). From there a
 /// workspace can be entered in the same transaction (sign-up: the user and their first
 /// workspace are created together or not at all).

@@ -15,6 +15,10 @@ use crate::domain::{
 use crate::domain::{
     AccountStatus, AttemptOutcome, Platform, PostId, PostState, TargetId, TargetState,
 };
+use crate::domain::{
+    DeliveryState, DisabledReason, EndpointState, EventType, WebhookDeliveryId, WebhookEndpointId,
+    WebhookEventId,
+};
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
 use diesel::serialize::{self, IsNull, Output, ToSql};
@@ -82,6 +86,33 @@ text_column!(TargetId, "post target id", TargetId::parse);
 text_column!(TargetState, "target state", TargetState::parse);
 text_column!(PostState, "post state", PostState::parse);
 text_column!(AttemptOutcome, "attempt outcome", AttemptOutcome::parse);
+text_column!(
+    WebhookEndpointId,
+    "webhook endpoint id",
+    WebhookEndpointId::parse
+);
+text_column!(WebhookEventId, "webhook event id", WebhookEventId::parse);
+text_column!(
+    WebhookDeliveryId,
+    "webhook delivery id",
+    WebhookDeliveryId::parse
+);
+text_column!(EventType, "event type", EventType::parse);
+text_column!(
+    EndpointState,
+    "webhook endpoint state",
+    EndpointState::parse
+);
+text_column!(
+    DisabledReason,
+    "webhook disabled reason",
+    DisabledReason::parse
+);
+text_column!(
+    DeliveryState,
+    "webhook delivery state",
+    DeliveryState::parse
+);
 
 // A set of scopes has no borrowed spelling to bind, so each backend gets the owned one.
 impl ToSql<Text, MultiBackend> for Scopes {

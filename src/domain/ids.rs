@@ -85,6 +85,22 @@ opaque_id!(
     "tgt_"
 );
 
+opaque_id!(
+    /// An address a workspace's events are sent to.
+    WebhookEndpointId,
+    "whe_"
+);
+opaque_id!(
+    /// One event, as every delivery of it names it in `webhook-id`.
+    WebhookEventId,
+    "msg_"
+);
+opaque_id!(
+    /// One event's delivery to one endpoint.
+    WebhookDeliveryId,
+    "whd_"
+);
+
 /// 128 bits from the operating system's generator: an id nobody can guess or count. Without
 /// the generator nothing the service makes is safe, so its failure stops the process (as in
 /// `crypto::random_bytes`).

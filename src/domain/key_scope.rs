@@ -11,6 +11,8 @@ crate::named_enum! {
         WorkspaceRead = "workspace:read",
         PostsRead = "posts:read",
         PostsWrite = "posts:write",
+        WebhooksRead = "webhooks:read",
+        WebhooksWrite = "webhooks:write",
     }
 }
 
@@ -25,6 +27,10 @@ impl Scope {
             Scope::WorkspaceRead => "Read the workspace, its members and its audit log.",
             Scope::PostsRead => "See posts and how their delivery went.",
             Scope::PostsWrite => "Publish, schedule, edit, cancel, retry and delete posts.",
+            Scope::WebhooksRead => "See the webhook endpoints and their deliveries.",
+            Scope::WebhooksWrite => {
+                "Add, change, remove and test webhook endpoints; resend deliveries."
+            }
         }
     }
 }

@@ -17,12 +17,14 @@ mod role;
 mod stored;
 pub mod text;
 mod time_zone;
+mod webhook;
 mod workspace_name;
 
 pub use account_status::AccountStatus;
 pub use email::Email;
 pub use ids::{
-    AccountId, ApiKeyId, InvitationId, PostId, SessionId, TargetId, UserId, WorkspaceId,
+    AccountId, ApiKeyId, InvitationId, PostId, SessionId, TargetId, UserId, WebhookDeliveryId,
+    WebhookEndpointId, WebhookEventId, WorkspaceId,
 };
 pub use key_mode::{KeyMode, LIVE_PREFIX, TEST_PREFIX};
 pub use key_scope::{Scope, Scopes};
@@ -38,6 +40,10 @@ pub use redirect_uri::{MAX_REDIRECT_URI_BYTES, RedirectUri};
 pub use role::{Action, Role};
 pub use stored::UnknownStoredValue;
 pub use time_zone::TimeZoneName;
+pub use webhook::{
+    DeliveryState, DisabledReason, EndpointState, EventType, EventTypes, MAX_DESCRIPTION_CHARS,
+    WebhookDescription, WebhookEvent, WebhookUrl,
+};
 pub use workspace_name::WorkspaceName;
 
 /// Why a value was refused, in words fit to show the person who typed it.

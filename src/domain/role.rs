@@ -26,6 +26,8 @@ pub enum Action {
     },
     /// Read the audit log.
     SeeAudit,
+    /// Add, change, remove and test webhook endpoints, and see their deliveries.
+    ManageWebhooks,
     /// Publish, and edit, cancel, retry or delete posts: one's own (`own`), or anyone's.
     ManagePosts {
         own: bool,
@@ -37,7 +39,7 @@ pub enum Action {
 impl Action {
     /// The powers as the members page explains them, each answered by [`Role::may`] so that
     /// the explanation cannot drift from what is enforced.
-    pub const EXPLAINED: [(&'static str, Action); 11] = [
+    pub const EXPLAINED: [(&'static str, Action); 12] = [
         (
             "See the workspace and its members; connect and disconnect accounts",
             Action::UseWorkspace,
@@ -55,6 +57,10 @@ impl Action {
             Action::ManageKeys,
         ),
         ("Read the audit log", Action::SeeAudit),
+        (
+            "Manage webhooks and see their deliveries",
+            Action::ManageWebhooks,
+        ),
         (
             "Invite members and admins",
             Action::Invite { role: Role::Admin },
@@ -87,7 +93,10 @@ impl Role {
         let owner_only = match action {
             Action::UseWorkspace => return true,
             Action::ManagePosts { own: true } => return true,
-            Action::ManageKeys | Action::SeeAudit | Action::ManagePosts { own: false } => false,
+            Action::ManageKeys
+            | Action::SeeAudit
+            | Action::ManageWebhooks
+            | Action::ManagePosts { own: false } => false,
             Action::Invite { role } => role == Role::Owner,
             Action::ManageMember { holds, to } => holds == Role::Owner || to == Some(Role::Owner),
             Action::RenameWorkspace | Action::DeleteWorkspace => true,
@@ -116,6 +125,7 @@ mod tests {
             (Action::UseWorkspace, [true, true, true]),
             (Action::ManageKeys, [true, true, false]),
             (Action::SeeAudit, [true, true, false]),
+            (Action::ManageWebhooks, [true, true, false]),
             (Action::ManagePosts { own: true }, [true, true, true]),
             (Action::ManagePosts { own: false }, [true, true, false]),
             (Action::Invite { role: Member }, [true, true, false]),

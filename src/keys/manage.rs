@@ -420,9 +420,13 @@ pub async fn revoke_key(
                 let now = now();
                 api_keys::revoke(conn, &id, now)?;
                 audit::record(conn, &caller.who, Event::KeyRevoked, &name, None)?;
+                if let Some(revoked) = api_keys::get(conn, &id)? {
+                    crate::db::webhooks::emit_key_revoked(conn, &revoked, "by_person", now)?;
+                }
                 let children = api_keys::unrevoked_descendants(conn, std::slice::from_ref(&id))?;
                 api_keys::revoke_all(conn, &children, now)?;
                 for child in children {
+                    crate::db::webhooks::emit_key_revoked(conn, &child, "parent_revoked", now)?;
                     let why = format!("the key that made it, {name}, was revoked");
                     audit::record(
                         conn,

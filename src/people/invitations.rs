@@ -320,6 +320,18 @@ fn join(
             invitation.email.as_str(),
             Some(&detail),
         )?;
+        crate::db::webhooks::emit(
+            conn,
+            &crate::domain::WebhookEvent::member(
+                crate::domain::EventType::MemberJoined,
+                user,
+                invitation.email.as_str(),
+                invitation.role,
+                None,
+            ),
+            None,
+            now,
+        )?;
     }
     Ok(())
 }

@@ -111,7 +111,21 @@ fn decide(
                 )
             };
             audit::record(conn, who, event, &email, None)?;
+            let reason = if leaving { "left" } else { "removed" };
+            crate::db::webhooks::emit(
+                conn,
+                &crate::domain::WebhookEvent::member(
+                    crate::domain::EventType::MemberRemoved,
+                    target,
+                    &email,
+                    target_role,
+                    Some(reason),
+                ),
+                None,
+                now(),
+            )?;
             for key in api_keys::revoke_made_by(conn, target, now())? {
+                crate::db::webhooks::emit_key_revoked(conn, &key, "creator_departed", now())?;
                 let name = format!(
                     "{} ({})",
                     audit::masked_key(key.mode, &key.last4),

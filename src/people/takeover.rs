@@ -118,7 +118,20 @@ pub(super) fn take_back(
             let Some(joined) = invitation.accepted_by.filter(|j| j != user) else {
                 continue;
             };
+            let joined_role = memberships::role_of(&mut conn, &joined)?;
             if memberships::remove(&mut conn, &joined)? {
+                crate::db::webhooks::emit(
+                    &mut conn,
+                    &crate::domain::WebhookEvent::member(
+                        crate::domain::EventType::MemberRemoved,
+                        &joined,
+                        invitation.email.as_str(),
+                        joined_role.unwrap_or(invitation.role),
+                        Some("removed"),
+                    ),
+                    None,
+                    now,
+                )?;
                 audit::record(
                     &mut conn,
                     &who,
@@ -171,6 +184,7 @@ fn revoke_keys_of(
 ) -> Result<Vec<String>, AccountError> {
     let mut names = Vec::new();
     for key in api_keys::revoke_made_by(conn, user, now)? {
+        crate::db::webhooks::emit_key_revoked(conn, &key, "creator_departed", now)?;
         let masked = audit::masked_key(key.mode, &key.last4);
         audit::record(
             conn,

@@ -173,7 +173,11 @@ async fn sweep_lapsed(publisher: &Publisher) {
         let marked = publisher
             .db
             .write(InWorkspace(workspace), move |conn| {
-                stored::mark_lapsed(conn, &id, now)
+                let marked = stored::mark_lapsed(conn, &id, now)?;
+                if marked {
+                    stored::report(conn, &id, now)?;
+                }
+                Ok::<_, crate::db::DbError>(marked)
             })
             .await;
         match marked {
@@ -199,7 +203,12 @@ async fn deliver(publisher: &Publisher, workspace: &WorkspaceId, claimed: &Claim
         let recorded = publisher
             .db
             .write(InWorkspace(workspace.clone()), move |conn| {
-                stored::finish(conn, &claimed, &lease, &outcome, now())
+                let now = now();
+                let changed = stored::finish(conn, &claimed, &lease, &outcome, now)?;
+                if changed {
+                    stored::report(conn, &claimed.target.id, now)?;
+                }
+                Ok::<_, crate::db::DbError>(changed)
             })
             .await;
         match recorded {

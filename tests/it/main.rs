@@ -5,6 +5,7 @@ mod harness;
 mod mailbox;
 mod oidc_provider;
 mod page_checks;
+mod webhook_receiver;
 
 mod accounts;
 mod api_keys;
@@ -38,4 +39,5 @@ mod slow_clients;
 mod strangers;
 mod teams;
 mod unconfirmed;
+mod webhooks;
 mod workspaces;

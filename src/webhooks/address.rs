@@ -1,0 +1,187 @@
+//! Where a webhook may go. Addresses that reach the service's own network (loopback, private,
+//! link-local, the cloud metadata address, and the rest of the special ranges) are refused
+//! unless the operator allows them. The check runs inside the HTTP client's resolver, so the
+//! connection goes to exactly the addresses that were checked: a name cannot answer one
+//! address to the check and another to the connection.
+
+use crate::domain::{Invalid, WebhookUrl};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+/// True for an address on the public internet.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local() // 169.254/16, the metadata address among them
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT, some clouds' metadata)
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240) // reserved
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let segments = ip.segments();
+    // NAT64 (64:ff9b::/96) reaches the IPv4 address it embeds.
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let [a, b] = segments[6].to_be_bytes();
+        let [c, d] = segments[7].to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (segments[0] & 0xfe00) == 0xfc00 // unique local
+        || (segments[0] & 0xffc0) == 0xfe80 // link-local
+        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible, deprecated
+}
+
+/// Why an address may not be used, fit to show the person who gave it.
+fn refused(ip: IpAddr) -> String {
+    format!(
+        "{ip} is a loopback, private, link-local or reserved address; webhooks go to public addresses only"
+    )
+}
+
+/// The policy: whether private addresses are allowed (development and tests).
+#[derive(Debug, Clone, Copy)]
+pub struct AddressPolicy {
+    pub allow_private: bool,
+}
+
+impl AddressPolicy {
+    fn check(self, ip: IpAddr) -> Result<(), String> {
+        if self.allow_private || is_public(ip) {
+            Ok(())
+        } else {
+            Err(refused(ip))
+        }
+    }
+
+    /// Resolves the URL's host and checks every address, when an endpoint is added or changed:
+    /// a name that does not resolve, or that resolves to a refused address, is refused.
+    pub async fn check_url(self, url: &WebhookUrl) -> Result<(), Invalid> {
+        let bad = |message: String| Invalid::new("url", message);
+        if let Some(ip) = url.ip() {
+            return self.check(ip).map_err(bad);
+        }
+        let Some(name) = url.domain() else {
+            return Err(bad("The URL needs a host.".into()));
+        };
+        let addresses = resolve(name, url.port())
+            .await
+            .map_err(|e| bad(format!("{name} does not resolve: {e}.")))?;
+        for address in addresses {
+            self.check(address.ip())
+                .map_err(|why| bad(format!("{name} resolves to {why}.")))?;
+        }
+        Ok(())
+    }
+
+    /// Checks an address written as such in the URL, before a delivery (names are checked by
+    /// the resolver).
+    pub fn check_literal(self, url: &WebhookUrl) -> Result<(), String> {
+        url.ip().map_or(Ok(()), |ip| self.check(ip))
+    }
+}
+
+async fn resolve(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((name, port)).await?.collect();
+    if found.is_empty() {
+        return Err(std::io::Error::other("no address"));
+    }
+    Ok(found)
+}
+
+/// The HTTP client's resolver: the system's, with every answer checked. One refused address
+/// refuses the name, so that a client cannot be steered to it by trying addresses in turn.
+pub struct CheckedResolver(pub AddressPolicy);
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0;
+        Box::pin(async move {
+            let name = name.as_str().to_owned();
+            let found = resolve(&name, 0).await?;
+            for address in &found {
+                policy
+                    .check(address.ip())
+                    .map_err(|why| format!("{name} resolves to {why}"))?;
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The client every delivery goes through: the checked resolver, no redirects, no proxy from
+/// the environment (a proxy would connect to the name itself).
+pub fn client(policy: AddressPolicy) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(CheckedResolver(policy)))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("Socializer-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_special_ranges_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.100.100.200",
+            "0.0.0.0",
+            "0.1.2.3",
+            "255.255.255.255",
+            "224.0.0.1",
+            "198.18.0.1",
+            "192.0.0.8",
+            "::1",
+            "::",
+            "fe80::1",
+            "fc00::1",
+            "fd00:ec2::254",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "::127.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "64:ff9b::101:101",
+        ] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
