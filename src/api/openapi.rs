@@ -147,6 +147,48 @@ fn add_links(doc: &mut serde_json::Value) {
                 "account_ids": ["$response.body#/data/0/id"],
             }}),
         ),
+        (
+            "/v1/webhooks",
+            "post",
+            "201",
+            "GetWebhook",
+            by_id("getWebhook"),
+        ),
+        (
+            "/v1/webhooks",
+            "post",
+            "201",
+            "ChangeWebhook",
+            by_id("changeWebhook"),
+        ),
+        (
+            "/v1/webhooks",
+            "post",
+            "201",
+            "SendTest",
+            by_id("sendWebhookTest"),
+        ),
+        (
+            "/v1/webhooks",
+            "post",
+            "201",
+            "Deliveries",
+            by_id("listWebhookDeliveries"),
+        ),
+        (
+            "/v1/webhooks",
+            "post",
+            "201",
+            "RollSecret",
+            by_id("rollWebhookSecret"),
+        ),
+        (
+            "/v1/webhooks",
+            "post",
+            "201",
+            "DeleteWebhook",
+            by_id("deleteWebhook"),
+        ),
     ];
     for (path, method, status, name, link) in links {
         if let Some(response) = doc

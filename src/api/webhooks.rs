@@ -145,7 +145,7 @@ pub struct TestSent {
 pub struct NewEndpointBody {
     /// `https://` (in development also `http://`); no user name, password or fragment; a host
     /// that resolves to public addresses only (unless the operator allows private ones).
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = "^https?://")]
     url: String,
     /// Up to 200 characters.
     description: Option<String>,
@@ -158,7 +158,7 @@ pub struct NewEndpointBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointChangeBody {
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = "^https?://")]
     url: Option<String>,
     description: Option<String>,
     /// Empty: every type.
@@ -167,7 +167,6 @@ pub struct EndpointChangeBody {
 }
 
 #[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
     /// From a previous page's `next_cursor`.
@@ -247,8 +246,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     security(("api_key" = ["webhooks:write"])),
     request_body = NewEndpointBody,
     responses(
-        (status = 201, description = "The endpoint, with its secret (this once)", body = EndpointJson,
-            links(("WebhookId" = (operation_id = "getWebhook", parameters(("id" = "$response.body#/id")))))),
+        (status = 201, description = "The endpoint, with its secret (this once)", body = EndpointJson),
         (status = 400, description = "A refused URL, description or event type", body = ErrorEnvelope),
         (status = 403, description = "The key lacks webhooks:write, is a test key, or its creator is not an owner or admin", body = ErrorEnvelope),
         (status = 409, description = "The workspace has 10 endpoints already", body = ErrorEnvelope),

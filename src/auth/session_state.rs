@@ -140,11 +140,17 @@ impl SessionState {
         self.0.insert(NEW_KEY, (key_id, sealed))
     }
 
-    /// The held key's id and sealed plaintext, if any; gone from the session afterwards.
-    pub fn take_new_key(&self) -> Option<(String, String)> {
+    /// The held secret's owner id and sealed plaintext, if one is held for an id that starts
+    /// with `prefix`; gone from the session afterwards.
+    pub fn take_new_key_of(&self, prefix: &str) -> Option<(String, String)> {
         // Looked at first: removing marks the session changed, and a page view with nothing
-        // held must stay a read.
-        let held = self.0.get::<(String, String)>(NEW_KEY).ok().flatten();
+        // held (or something held for another page) must stay a read.
+        let held = self
+            .0
+            .get::<(String, String)>(NEW_KEY)
+            .ok()
+            .flatten()
+            .filter(|(id, _)| id.starts_with(prefix));
         if held.is_some() {
             self.0.remove(NEW_KEY);
         }

@@ -196,9 +196,10 @@ async fn shown_once(
     match result {
         Ok((view, secret)) => {
             let cookie = shown_once::hold(
+                shown_once::Kind::ApiKey,
                 &member.session,
                 &member.ctx.workspace.id,
-                &view.id,
+                view.id.as_str(),
                 secret.expose(),
                 state.is_https(),
             )?;
@@ -354,10 +355,15 @@ pub async fn list(
     member: SignedInMember,
 ) -> Result<HttpResponse, PageError> {
     issuer(&member)?;
-    let showing = shown_once::take(&req, &member.session, &member.ctx.workspace.id);
+    let showing = shown_once::take_key(&req, &member.session, &member.ctx.workspace.id);
     let form = FormState::default();
     let mut response = page(&state, &member, StatusCode::OK, showing, None, form).await?;
-    shown_once::forget(&req, &mut response, state.is_https());
+    shown_once::forget(
+        shown_once::Kind::ApiKey,
+        &req,
+        &mut response,
+        state.is_https(),
+    );
     Ok(response)
 }
 

@@ -73,6 +73,7 @@ pub enum Section {
     ApiKeys,
     Accounts,
     Audit,
+    Webhooks,
     Posts,
     /// A message or result page: the frame, nothing marked.
     Elsewhere,
@@ -100,6 +101,12 @@ fn settings_links(role: Role, section: Section) -> Vec<NavLink> {
             "/settings/accounts",
             "Connected accounts",
             true,
+        ),
+        (
+            Section::Webhooks,
+            "/settings/webhooks",
+            "Webhooks",
+            role.may(Action::ManageWebhooks),
         ),
         (
             Section::Audit,

@@ -28,6 +28,7 @@ mod settings_page;
 mod shown_once;
 mod sign_in_pages;
 mod user_agent;
+mod webhooks_page;
 mod workspace_pages;
 
 pub use errors::PageError;
@@ -130,6 +131,18 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         .service(api_keys_page::revoke)
         .service(api_keys_page::confirm_roll)
         .service(api_keys_page::roll)
+        .service(webhooks_page::list)
+        .service(webhooks_page::create)
+        .service(webhooks_page::show)
+        .service(webhooks_page::save)
+        .service(webhooks_page::enable)
+        .service(webhooks_page::disable)
+        .service(webhooks_page::send_test)
+        .service(webhooks_page::resend)
+        .service(webhooks_page::confirm_roll)
+        .service(webhooks_page::roll)
+        .service(webhooks_page::confirm_delete)
+        .service(webhooks_page::delete)
         .service(connected_accounts_page::list)
         .service(connected_accounts_page::callback)
         .service(connected_accounts_page::connect)

@@ -84,8 +84,10 @@ impl AddressPolicy {
         let Some(name) = url.domain() else {
             return Err(bad("The URL needs a host.".into()));
         };
-        let addresses = resolve(name, url.port())
+        // A resolver that hangs does not hold the request that asked for long.
+        let addresses = tokio::time::timeout(RESOLVE_WITHIN, resolve(name, url.port()))
             .await
+            .map_err(|_| bad(format!("{name} did not resolve in time.")))?
             .map_err(|e| bad(format!("{name} does not resolve: {e}.")))?;
         for address in addresses {
             self.check(address.ip())
@@ -100,6 +102,8 @@ impl AddressPolicy {
         url.ip().map_or(Ok(()), |ip| self.check(ip))
     }
 }
+
+const RESOLVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn resolve(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
     let found: Vec<SocketAddr> = tokio::net::lookup_host((name, port)).await?.collect();

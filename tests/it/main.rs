@@ -40,4 +40,5 @@ mod strangers;
 mod teams;
 mod unconfirmed;
 mod webhooks;
+mod webhooks_pages;
 mod workspaces;

@@ -12,27 +12,30 @@ use reqwest::StatusCode;
 use serde_json::{Value, json as j};
 use std::time::{Duration, Instant};
 
-struct Setup {
-    app: TestApp,
-    owner: Browser,
-    live: ApiClient,
-    test: ApiClient,
+pub struct Setup {
+    pub app: TestApp,
+    pub email: String,
+    pub owner: Browser,
+    pub live: ApiClient,
+    pub test: ApiClient,
 }
 
-const ALLOW_PRIVATE: (&str, &str) = ("SOCIALIZER_WEBHOOK_ALLOW_PRIVATE", "true");
+pub const ALLOW_PRIVATE: (&str, &str) = ("SOCIALIZER_WEBHOOK_ALLOW_PRIVATE", "true");
 
-async fn setup(extra: &[(&str, &str)]) -> Setup {
+pub async fn setup(extra: &[(&str, &str)]) -> Setup {
     let vars: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     let app = TestApp::spawn_with(|v| v.extend(vars)).await;
     let owner = app.browser();
-    owner.sign_up(&unique_email("hooks"), "Hooks").await;
+    let email = unique_email("hooks");
+    owner.sign_up(&email, "Hooks").await;
     let live = ApiClient::new(&app.base, &owner.create_key("live", "live", &[]).await);
     let test = ApiClient::new(&app.base, &owner.create_key("test", "test", &[]).await);
     Setup {
         app,
+        email,
         owner,
         live,
         test,
