@@ -230,8 +230,9 @@ impl Application {
         let publisher = actix_web::rt::spawn(crate::publishing::run_publisher(
             self.state.publisher.clone(),
         ));
+        let webhooks = self.state.webhooks.clone();
         let deliverer =
-            actix_web::rt::spawn(crate::webhooks::run_deliverer(self.state.webhooks.clone()));
+            Background::start("webhooks", move || crate::webhooks::run_deliverer(webhooks));
         let limits = self.state.clone();
         let redis = actix_web::rt::spawn(async move { limits.rate_limiter.keep_connected().await });
         let result = self.server.await;
@@ -242,7 +243,7 @@ impl Application {
         // A send cut off here ends `unknown` when its lease lapses: never sent twice.
         publisher.abort();
         // A delivery cut off here is sent again when its claim runs out (same webhook-id).
-        deliverer.abort();
+        deliverer.stop();
         // What was recorded since the last flush is written before the process ends.
         self.state.key_usage.flush(&self.db).await;
         if let Some(listener) = self.key_listener {
@@ -251,6 +252,85 @@ impl Application {
         result
     }
 }
+
+/// Work that runs beside the requests on a thread of its own, at a lower scheduling priority
+/// (nice 10 on Linux): when the cores are busy, answering requests comes first. Its runtime,
+/// and every task and blocking thread it started, ends with [`Background::stop`].
+struct Background {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    fn start<F, W>(name: &str, work: W) -> Self
+    where
+        W: FnOnce() -> F + Send + 'static,
+        F: std::future::Future<Output = ()> + 'static,
+    {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("socializer-{name}"))
+            .spawn(move || {
+                lower_priority();
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        log::error!("background work cannot start: {e}");
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    tokio::select! {
+                        () = work() => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Blocking work in flight (a transaction) finishes on its own; nothing waits.
+                runtime.shutdown_background();
+            });
+        match thread {
+            Ok(thread) => Self {
+                stop: Some(stop),
+                thread: Some(thread),
+            },
+            Err(e) => {
+                log::error!("background work cannot start: {e}");
+                Self {
+                    stop: None,
+                    thread: None,
+                }
+            }
+        }
+    }
+
+    fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Nice 10 for the calling thread (and the threads it starts, which inherit it).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn lower_priority() {
+    // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
+    let changed = unsafe {
+        let thread = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, u32::try_from(thread).unwrap_or(0), 10)
+    };
+    if changed != 0 {
+        log::debug!("background work runs at normal priority: setpriority refused");
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn lower_priority() {}
 
 /// The HTTP server over `listener`: actix-web's, with the service's middleware and routes.
 fn serve(

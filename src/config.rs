@@ -450,8 +450,18 @@ fn webhooks(
             }
         },
     };
+    let dns_server = match var("SOCIALIZER_WEBHOOK_DNS_SERVER") {
+        None => None,
+        Some(raw) => Some(raw.trim().parse::<std::net::SocketAddr>().map_err(|_| {
+            bad(
+                "SOCIALIZER_WEBHOOK_DNS_SERVER",
+                format!("expected an address like 10.0.0.2:53, got {raw:?}"),
+            )
+        })?),
+    };
     Ok(crate::webhooks::WebhookSettings {
         allow_private,
+        dns_server,
         require_https: environment == Environment::Production,
         timeout: std::time::Duration::from_secs(timeout),
         poll_every: std::time::Duration::from_secs(1),

@@ -52,82 +52,117 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible, deprecated
 }
 
-/// Why an address may not be used, fit to show the person who gave it.
-fn refused(ip: IpAddr) -> String {
-    format!(
-        "{ip} is a loopback, private, link-local or reserved address; webhooks go to public addresses only"
-    )
+const REFUSED: &str =
+    "a loopback, private, link-local or reserved address; webhooks go to public addresses only";
+
+/// Where names are looked up: the system's resolver, or a DNS server the operator names
+/// (`SOCIALIZER_WEBHOOK_DNS_SERVER`), asked directly.
+#[derive(Clone)]
+pub enum Lookup {
+    System,
+    Server(Arc<hickory_resolver::TokioResolver>),
 }
 
-/// The policy: whether private addresses are allowed (development and tests).
-#[derive(Debug, Clone, Copy)]
+impl Lookup {
+    /// A lookup that asks the DNS server at `server` (UDP, then TCP for long answers), caching
+    /// nothing, so that every delivery sees the answer of its moment.
+    pub fn server(server: SocketAddr) -> Self {
+        use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
+        let group = NameServerConfigGroup::from_ips_clear(&[server.ip()], server.port(), true);
+        let config = ResolverConfig::from_parts(None, Vec::new(), group);
+        let mut options = ResolverOpts::default();
+        options.cache_size = 0;
+        let resolver = hickory_resolver::Resolver::builder_with_config(
+            config,
+            hickory_resolver::name_server::TokioConnectionProvider::default(),
+        )
+        .with_options(options)
+        .build();
+        Self::Server(Arc::new(resolver))
+    }
+
+    async fn resolve(&self, name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        let found: Vec<SocketAddr> = match self {
+            Lookup::System => tokio::net::lookup_host((name, port)).await?.collect(),
+            Lookup::Server(resolver) => resolver
+                .lookup_ip(name)
+                .await
+                .map_err(std::io::Error::other)?
+                .iter()
+                .map(|ip| SocketAddr::new(ip, port))
+                .collect(),
+        };
+        if found.is_empty() {
+            return Err(std::io::Error::other("no address"));
+        }
+        Ok(found)
+    }
+}
+
+/// The policy: whether private addresses are allowed (development and tests), and where names
+/// are looked up.
+#[derive(Clone)]
 pub struct AddressPolicy {
     pub allow_private: bool,
+    pub lookup: Lookup,
 }
 
 impl AddressPolicy {
-    fn check(self, ip: IpAddr) -> Result<(), String> {
-        if self.allow_private || is_public(ip) {
-            Ok(())
-        } else {
-            Err(refused(ip))
+    fn allows(&self, ip: IpAddr) -> bool {
+        self.allow_private || is_public(ip)
+    }
+
+    /// Resolves `name` and checks every address: one refused address refuses the name, so that
+    /// a client cannot be steered to it by trying addresses in turn.
+    async fn resolve_checked(&self, name: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+        // A resolver that hangs does not hold the request that asked for long.
+        let found = tokio::time::timeout(RESOLVE_WITHIN, self.lookup.resolve(name, port))
+            .await
+            .map_err(|_| format!("{name} did not resolve in time"))?
+            .map_err(|e| format!("{name} does not resolve: {e}"))?;
+        match found.iter().find(|a| !self.allows(a.ip())) {
+            Some(refused) => Err(format!("{name} resolves to {}, {REFUSED}", refused.ip())),
+            None => Ok(found),
         }
     }
 
-    /// Resolves the URL's host and checks every address, when an endpoint is added or changed:
-    /// a name that does not resolve, or that resolves to a refused address, is refused.
-    pub async fn check_url(self, url: &WebhookUrl) -> Result<(), Invalid> {
-        let bad = |message: String| Invalid::new("url", message);
+    /// Checks the URL's host when an endpoint is added or changed: a name that does not
+    /// resolve, or that resolves to a refused address, is refused.
+    pub async fn check_url(&self, url: &WebhookUrl) -> Result<(), Invalid> {
+        let bad = |message: String| Invalid::new("url", format!("{message}."));
         if let Some(ip) = url.ip() {
-            return self.check(ip).map_err(bad);
+            return self
+                .check_literal(url)
+                .map_err(|_| bad(format!("{ip} is {REFUSED}")));
         }
         let Some(name) = url.domain() else {
-            return Err(bad("The URL needs a host.".into()));
+            return Err(bad("The URL needs a host".into()));
         };
-        // A resolver that hangs does not hold the request that asked for long.
-        let addresses = tokio::time::timeout(RESOLVE_WITHIN, resolve(name, url.port()))
-            .await
-            .map_err(|_| bad(format!("{name} did not resolve in time.")))?
-            .map_err(|e| bad(format!("{name} does not resolve: {e}.")))?;
-        for address in addresses {
-            self.check(address.ip())
-                .map_err(|why| bad(format!("{name} resolves to {why}.")))?;
-        }
+        self.resolve_checked(name, url.port()).await.map_err(bad)?;
         Ok(())
     }
 
     /// Checks an address written as such in the URL, before a delivery (names are checked by
     /// the resolver).
-    pub fn check_literal(self, url: &WebhookUrl) -> Result<(), String> {
-        url.ip().map_or(Ok(()), |ip| self.check(ip))
+    pub fn check_literal(&self, url: &WebhookUrl) -> Result<(), String> {
+        match url.ip() {
+            Some(ip) if !self.allows(ip) => Err(format!("{ip} is {REFUSED}")),
+            _ => Ok(()),
+        }
     }
 }
 
 const RESOLVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
-async fn resolve(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((name, port)).await?.collect();
-    if found.is_empty() {
-        return Err(std::io::Error::other("no address"));
-    }
-    Ok(found)
-}
-
-/// The HTTP client's resolver: the system's, with every answer checked. One refused address
-/// refuses the name, so that a client cannot be steered to it by trying addresses in turn.
+/// The HTTP client's resolver, with every answer checked: the connection goes to the addresses
+/// this checked, and to no other.
 pub struct CheckedResolver(pub AddressPolicy);
 
 impl reqwest::dns::Resolve for CheckedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.0;
+        let policy = self.0.clone();
         Box::pin(async move {
-            let name = name.as_str().to_owned();
-            let found = resolve(&name, 0).await?;
-            for address in &found {
-                policy
-                    .check(address.ip())
-                    .map_err(|why| format!("{name} resolves to {why}"))?;
-            }
+            let found = policy.resolve_checked(name.as_str(), 0).await?;
             let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
             Ok(addrs)
         })

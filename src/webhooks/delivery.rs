@@ -15,7 +15,16 @@ use crate::logging::Chain;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
+
+/// Stops a task when the owner is dropped (the deliverer aborted at shutdown).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Seconds from each failed attempt to the next: after the first, 5 s; after the seventh
 /// retry fails, the delivery has failed.
@@ -40,8 +49,11 @@ struct Ready {
 pub async fn run_deliverer(webhooks: Arc<Webhooks>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut pruned: HashMap<WorkspaceId, Instant> = HashMap::new();
+    let (recorder, ended) = mpsc::unbounded_channel();
+    // Dropped with the deliverer when the process stops.
+    let _recording = AbortOnDrop(tokio::spawn(run_recorder(webhooks.clone(), ended)));
     loop {
-        let claimed = round(&webhooks, &slots, &mut pruned).await;
+        let claimed = round(&webhooks, &slots, &mut pruned, &recorder).await;
         if claimed == 0 {
             let wait = until_next(&webhooks).await;
             tokio::select! {
@@ -73,6 +85,7 @@ async fn round(
     webhooks: &Arc<Webhooks>,
     slots: &Arc<Semaphore>,
     pruned: &mut HashMap<WorkspaceId, Instant>,
+    recorder: &mpsc::UnboundedSender<Ended>,
 ) -> usize {
     let now = now();
     let workspaces = match webhooks
@@ -139,9 +152,14 @@ async fn round(
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return total;
             };
-            let (webhooks, workspace, lease) = (webhooks.clone(), workspace.clone(), lease.clone());
+            let (webhooks, workspace, lease, recorder) = (
+                webhooks.clone(),
+                workspace.clone(),
+                lease.clone(),
+                recorder.clone(),
+            );
             tokio::spawn(async move {
-                deliver(&webhooks, &workspace, ready, &lease).await;
+                deliver(&webhooks, &workspace, ready, &lease, &recorder).await;
                 drop(permit);
             });
         }
@@ -158,7 +176,24 @@ fn lease_secs(webhooks: &Webhooks) -> i64 {
 }
 
 /// Sends one delivery and records the attempt.
-async fn deliver(webhooks: &Webhooks, workspace: &WorkspaceId, ready: Ready, lease: &str) {
+/// An attempt that ended, to be recorded.
+struct Ended {
+    workspace: WorkspaceId,
+    claimed: Claimed,
+    lease: String,
+    attempt: AttemptRecord,
+    next: Next,
+    disable: Option<DisabledReason>,
+}
+
+/// Sends one delivery and hands its attempt to the recorder.
+async fn deliver(
+    webhooks: &Webhooks,
+    workspace: &WorkspaceId,
+    ready: Ready,
+    lease: &str,
+    recorder: &mpsc::UnboundedSender<Ended>,
+) {
     let started_at = now();
     let clock = Instant::now();
     let sent = send(webhooks, &ready).await;
@@ -166,13 +201,6 @@ async fn deliver(webhooks: &Webhooks, workspace: &WorkspaceId, ready: Ready, lea
     let (status_code, answer, error) = match sent {
         Ok((status, answer)) => (Some(status), answer, None),
         Err(why) => (None, String::new(), Some(why)),
-    };
-    let attempt = AttemptRecord {
-        started_at,
-        duration_ms,
-        status_code,
-        answer,
-        error,
     };
     let claimed = ready.claimed;
     let (next, disable) = match status_code {
@@ -188,34 +216,91 @@ async fn deliver(webhooks: &Webhooks, workspace: &WorkspaceId, ready: Ready, lea
             )
         }
     };
+    let ended = Ended {
+        workspace: workspace.clone(),
+        claimed,
+        lease: lease.to_owned(),
+        attempt: AttemptRecord {
+            started_at,
+            duration_ms,
+            status_code,
+            answer,
+            error,
+        },
+        next,
+        disable,
+    };
+    // The recorder lives as long as the deliverer; if it is gone the process is stopping, and
+    // the lease's lapse sends the delivery again.
+    let _ = recorder.send(ended);
+}
+
+/// Most attempts recorded in one transaction.
+const RECORD_BATCH: usize = 256;
+
+/// Records ended attempts, as many as have come in together in one transaction per workspace:
+/// at a thousand deliveries a second, one write each would keep SQLite's one writer busy.
+async fn run_recorder(webhooks: Arc<Webhooks>, mut ended: mpsc::UnboundedReceiver<Ended>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while ended.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let mut by_workspace: HashMap<WorkspaceId, Vec<Ended>> = HashMap::new();
+        for one in batch.drain(..) {
+            by_workspace
+                .entry(one.workspace.clone())
+                .or_default()
+                .push(one);
+        }
+        for (workspace, attempts) in by_workspace {
+            record(&webhooks, workspace, attempts).await;
+        }
+    }
+}
+
+/// A workspace's ended attempts, written together; a few tries, after which the leases' lapse
+/// sends those deliveries again.
+async fn record(webhooks: &Webhooks, workspace: WorkspaceId, attempts: Vec<Ended>) {
+    let attempts = Arc::new(attempts);
     for wait in [0_u64, 1, 2, 4] {
         tokio::time::sleep(Duration::from_secs(wait)).await;
-        let (held, lease, attempt) = (claimed.clone(), lease.to_owned(), attempt.clone());
+        let held = attempts.clone();
         let recorded = webhooks
             .db
             .write(InWorkspace(workspace.clone()), move |conn| {
                 let now = now();
-                let failing_since =
-                    stored::finish(conn, &held, &lease, &attempt, next, disable, now)?;
-                // Five days of nothing but failures: the endpoint is turned off, and those who
-                // manage it are told.
-                let give_up =
-                    failing_since.is_some_and(|since| now - since >= DISABLE_AFTER_FAILING_SECS);
-                if !give_up {
+                let mut given_up = Vec::new();
+                for one in held.iter() {
+                    let failing_since = stored::finish(
+                        conn,
+                        &one.claimed,
+                        &one.lease,
+                        &one.attempt,
+                        one.next,
+                        one.disable,
+                        now,
+                    )?;
+                    // Five days of nothing but failures: the endpoint is turned off, and those
+                    // who manage it are told.
+                    let give_up = failing_since
+                        .is_some_and(|since| now - since >= DISABLE_AFTER_FAILING_SECS);
+                    if give_up && !given_up.contains(&one.claimed.endpoint.id) {
+                        stored::update_endpoint(
+                            conn,
+                            &one.claimed.endpoint.id,
+                            stored::EndpointChange {
+                                state: Some((
+                                    crate::domain::EndpointState::Disabled,
+                                    Some(DisabledReason::Failing),
+                                )),
+                                ..Default::default()
+                            },
+                            now,
+                        )?;
+                        given_up.push(one.claimed.endpoint.id.clone());
+                    }
+                }
+                if given_up.is_empty() {
                     return Ok::<_, crate::db::DbError>(None);
                 }
-                stored::update_endpoint(
-                    conn,
-                    &held.endpoint.id,
-                    stored::EndpointChange {
-                        state: Some((
-                            crate::domain::EndpointState::Disabled,
-                            Some(DisabledReason::Failing),
-                        )),
-                        ..Default::default()
-                    },
-                    now,
-                )?;
                 let managers: Vec<Email> = crate::db::memberships::members(conn)?
                     .into_iter()
                     .filter(|m| m.role.can_manage())
@@ -224,30 +309,33 @@ async fn deliver(webhooks: &Webhooks, workspace: &WorkspaceId, ready: Ready, lea
                 let name = crate::db::workspaces::current(conn)?
                     .map(|w| w.name.to_string())
                     .unwrap_or_default();
-                Ok(Some((managers, name)))
+                Ok(Some((given_up, managers, name)))
             })
             .await;
         match recorded {
-            Ok(Some((managers, name))) => {
-                log::warn!(
-                    "webhook endpoint {} disabled after five days of failures",
-                    claimed.endpoint.id
-                );
-                notices::endpoint_disabled(
-                    crate::mail::Post {
-                        mailer: &webhooks.mailer,
-                        public_url: &webhooks.public_url,
-                    },
-                    &managers,
-                    &name,
-                    &claimed.endpoint,
-                );
+            Ok(Some((given_up, managers, name))) => {
+                for endpoint in given_up {
+                    let Some(one) = attempts.iter().find(|a| a.claimed.endpoint.id == endpoint)
+                    else {
+                        continue;
+                    };
+                    log::warn!("webhook endpoint {endpoint} disabled after five days of failures");
+                    notices::endpoint_disabled(
+                        crate::mail::Post {
+                            mailer: &webhooks.mailer,
+                            public_url: &webhooks.public_url,
+                        },
+                        &managers,
+                        &name,
+                        &one.claimed.endpoint,
+                    );
+                }
                 return;
             }
             Ok(None) => return,
             Err(e) => log::warn!(
-                "webhook delivery {}: cannot record its attempt: {}",
-                claimed.delivery,
+                "webhooks in {workspace}: cannot record {} attempts: {}",
+                attempts.len(),
                 Chain(&e)
             ),
         }

@@ -56,6 +56,8 @@ pub struct WebhookSettings {
     pub allow_private: bool,
     /// Receivers must be `https://` (production).
     pub require_https: bool,
+    /// A DNS server to look receivers' names up with, instead of the system's resolver.
+    pub dns_server: Option<std::net::SocketAddr>,
     /// How long a receiver has to answer.
     pub timeout: Duration,
     /// How often the deliverer looks for due deliveries when nothing wakes it.
@@ -67,6 +69,7 @@ pub struct Webhooks {
     db: Database,
     keyring: Keyring,
     http: reqwest::Client,
+    policy: AddressPolicy,
     settings: WebhookSettings,
     mailer: Mailer,
     public_url: Url,
@@ -82,13 +85,18 @@ impl Webhooks {
         mailer: Mailer,
         public_url: Url,
     ) -> reqwest::Result<Self> {
-        let http = address::client(AddressPolicy {
+        let policy = AddressPolicy {
             allow_private: settings.allow_private,
-        })?;
+            lookup: settings
+                .dns_server
+                .map_or(address::Lookup::System, address::Lookup::server),
+        };
+        let http = address::client(policy.clone())?;
         Ok(Self {
             db,
             keyring,
             http,
+            policy,
             settings,
             mailer,
             public_url,
@@ -96,10 +104,8 @@ impl Webhooks {
         })
     }
 
-    fn policy(&self) -> AddressPolicy {
-        AddressPolicy {
-            allow_private: self.settings.allow_private,
-        }
+    fn policy(&self) -> &AddressPolicy {
+        &self.policy
     }
 
     /// Tells this process's deliverer that events may be waiting (after a change committed).

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 pub struct Receiver {
     pub base: String,
+    /// The address of its DNS server (`127.0.0.1:PORT`), whose answers `control` sets.
+    pub dns: String,
     // The receiver exits when its stdin closes.
     _process: (Child, ChildStdin),
     http: reqwest::Client,
@@ -48,13 +50,15 @@ impl Receiver {
             .read_line(&mut line)
             .expect("the receiver's first line");
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let base = line
+        let (base, dns) = line
             .trim()
             .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("the receiver did not start: {line:?}"))
-            .to_owned();
+            .and_then(|rest| rest.split_once(" dns "))
+            .unwrap_or_else(|| panic!("the receiver did not start: {line:?}"));
+        let (base, dns) = (base.to_owned(), dns.to_owned());
         Self {
             base,
+            dns,
             _process: (child, stdin),
             http: reqwest::Client::new(),
         }
@@ -66,7 +70,7 @@ impl Receiver {
     }
 
     /// Tells the receiver how to behave (`secrets`, `statuses`, `delay_ms`, `flood`,
-    /// `redirect`, `silent`).
+    /// `redirect`, `silent`), and its DNS server what to answer (`dns`: name to addresses).
     pub async fn control(&self, settings: Value) {
         let answer = self
             .http
@@ -108,6 +112,20 @@ impl Receiver {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+impl Receiver {
+    /// The A queries its DNS server answered: `{"name", "address"}`, oldest first.
+    pub async fn dns_queries(&self) -> Vec<Value> {
+        self.http
+            .get(self.url("/_dns"))
+            .send()
+            .await
+            .expect("the receiver answers")
+            .json()
+            .await
+            .expect("JSON")
     }
 }
 

@@ -606,3 +606,175 @@ async fn an_event_written_before_a_kill_is_delivered_after_the_restart() {
     assert_eq!(found[0]["attempts"].as_array().unwrap().len(), 2);
     restarted.kill_9();
 }
+
+#[actix_web::test]
+async fn five_days_of_failures_disable_the_endpoint_and_tell_its_managers() {
+    let receiver = Receiver::start();
+    let s = setup(&[ALLOW_PRIVATE]).await;
+    let endpoint = add(&s.live, j!({"url": receiver.url("/failing")})).await;
+    let endpoint_id = id(&endpoint);
+    receiver.control(j!({"statuses": [500, 500]})).await;
+    // One failure starts the count; it is not yet five days old.
+    s.live
+        .post(&format!("/v1/webhooks/{endpoint_id}/test"))
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let shown = loop {
+        let (_, _, shown) = json(s.live.get(&format!("/v1/webhooks/{endpoint_id}"))).await;
+        if shown["failing_since"].is_string() {
+            break shown;
+        }
+        assert!(Instant::now() < deadline, "{shown}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(shown["state"], "enabled");
+    // As if that first failure had been six days ago, with nothing delivered since.
+    let six_days_ago = socializer::domain::now() - 6 * 24 * 3600;
+    s.app.db.execute_as_admin(&format!(
+        "UPDATE webhook_endpoints SET failing_since = {six_days_ago} WHERE id = '{endpoint_id}'"
+    ));
+    s.live
+        .post(&format!("/v1/webhooks/{endpoint_id}/test"))
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let shown = loop {
+        let (_, _, shown) = json(s.live.get(&format!("/v1/webhooks/{endpoint_id}"))).await;
+        if shown["state"] == "disabled" {
+            break shown;
+        }
+        assert!(Instant::now() < deadline, "{shown}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(shown["disabled_reason"], "failing");
+    let mail = crate::harness::mailed(&s.app.mail, &s.email, "turned off").await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(mail[0].contains(&receiver.url("/failing")), "{}", mail[0]);
+    assert!(mail[0].contains(&format!("/settings/webhooks/{endpoint_id}")));
+    assert!(!mail[0].contains("whsec_"));
+    // Turned on again, the count starts afresh and a success keeps it at nothing.
+    let (_, _, on) = json(
+        s.live
+            .patch(&format!("/v1/webhooks/{endpoint_id}"))
+            .json(&j!({"enabled": true})),
+    )
+    .await;
+    assert!(on["failing_since"].is_null(), "{on}");
+}
+
+#[actix_web::test]
+async fn members_joining_and_removed_are_reported() {
+    let receiver = Receiver::start();
+    let mailbox = crate::mailbox::Mailbox::start();
+    let app = TestApp::spawn_with(|vars| {
+        mailbox.configure(vars);
+        vars.insert(ALLOW_PRIVATE.0.into(), ALLOW_PRIVATE.1.into());
+    })
+    .await;
+    let owner = app.browser();
+    owner.sign_up(&unique_email("owner"), "Team").await;
+    let live = ApiClient::new(&app.base, &owner.create_key("live", "live", &[]).await);
+    let endpoint = add(
+        &live,
+        j!({"url": receiver.url("/people"), "event_types": ["member.joined", "member.removed"]}),
+    )
+    .await;
+    receiver
+        .secrets(&[endpoint["secret"].as_str().unwrap()])
+        .await;
+    let (_, email) = crate::invitations::joined(&app, &mailbox, &owner, "admin").await;
+    let user_id = crate::members::member_id(&owner, &email).await;
+    let removed = owner
+        .submit(
+            "/settings/members",
+            &format!("/settings/members/{user_id}/remove"),
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    let got = receiver
+        .wait_for(Duration::from_secs(10), |r| r.len() >= 2)
+        .await;
+    let mut events: Vec<Value> = got.iter().map(body).collect();
+    events.sort_by_key(|e| e["type"].as_str().unwrap().to_owned());
+    assert_eq!(events[0]["type"], "member.joined");
+    assert_eq!(events[1]["type"], "member.removed");
+    for event in &events {
+        assert_eq!(event["data"]["user_id"], user_id.as_str());
+        assert_eq!(event["data"]["email"], email.as_str());
+        assert_eq!(event["data"]["role"], "admin");
+        assert_eq!(event["livemode"], true);
+    }
+    assert_eq!(events[1]["data"]["reason"], "removed");
+    assert!(got.iter().all(|r| r["verified_with"] == j!([0])));
+}
+
+#[actix_web::test]
+async fn a_name_that_changes_its_answer_cannot_steer_a_delivery_inward() {
+    let receiver = Receiver::start();
+    // No private addresses allowed; names are resolved by the receiver's DNS server.
+    let s = setup(&[("SOCIALIZER_WEBHOOK_DNS_SERVER", receiver.dns.as_str())]).await;
+    let port = receiver.base.rsplit(':').next().unwrap().to_owned();
+    receiver
+        .control(j!({"dns": {
+            "inside.test": ["127.0.0.1"],
+            // Public when the endpoint is saved, the receiver's own address afterwards.
+            "rebind.test": ["93.184.216.34", "127.0.0.1"],
+        }}))
+        .await;
+    // A name that resolves to loopback is refused when it is saved.
+    let (status, _, answer) = json(
+        s.live
+            .post("/v1/webhooks")
+            .json(&j!({"url": format!("http://inside.test:{port}/in")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("inside.test resolves to 127.0.0.1"),
+        "{message}"
+    );
+
+    // One that answers a public address first is taken...
+    let endpoint = add(
+        &s.live,
+        j!({"url": format!("http://rebind.test:{port}/in")}),
+    )
+    .await;
+    assert_eq!(receiver.dns_queries().await.len(), 2);
+    // ...and when it answers loopback at delivery, the delivery goes nowhere: the address the
+    // connection would use is the one that was checked.
+    s.live
+        .post(&format!("/v1/webhooks/{}/test", id(&endpoint)))
+        .send()
+        .await
+        .unwrap();
+    let found = deliveries_until(&s.live, &id(&endpoint), Duration::from_secs(10), |d| {
+        d.first()
+            .is_some_and(|d| !d["attempts"].as_array().unwrap().is_empty())
+    })
+    .await;
+    let attempt = &found[0]["attempts"][0];
+    assert!(attempt["status"].is_null(), "{attempt}");
+    let error = attempt["error"].as_str().unwrap();
+    assert!(
+        error.contains("rebind.test resolves to 127.0.0.1")
+            && error.contains("public addresses only"),
+        "{error}"
+    );
+    // One lookup for the delivery, the one that was checked; nothing reached the receiver.
+    let queries = receiver.dns_queries().await;
+    assert_eq!(
+        queries
+            .iter()
+            .filter(|q| q["name"] == "rebind.test")
+            .count(),
+        2,
+        "{queries:?}"
+    );
+    assert!(receiver.received().await.is_empty());
+}

@@ -2,8 +2,12 @@
 // implementation of Standard Webhooks (`standardwebhooks` from npm), against each secret the
 // test gave it, and recorded; the test reads the records back. How it answers is the test's
 // to choose: a list of statuses, a delay, a flood of a body, a redirect.
-// Prints `listening http://127.0.0.1:PORT` first; exits when its stdin closes.
+// Beside it runs a DNS server (`dns2` from npm) whose answers the test sets, name by name: each
+// query for a name takes the next address of its list (the last one stays), so a name can
+// answer one address to one lookup and another to the next.
+// Prints `listening http://127.0.0.1:PORT dns 127.0.0.1:PORT` first; exits when its stdin closes.
 import http from 'node:http';
+import dns2 from 'dns2';
 import { Webhook } from 'standardwebhooks';
 
 let secrets = [];
@@ -13,6 +17,8 @@ let flood = false;
 let redirect = null;
 let silent = false;
 const received = [];
+let dnsAnswers = {};
+const dnsQueries = [];
 
 function readBody(req, limit) {
   return new Promise((resolve) => {
@@ -54,7 +60,12 @@ const server = http.createServer(async (req, res) => {
     if ('flood' in control) flood = control.flood;
     if ('redirect' in control) redirect = control.redirect;
     if ('silent' in control) silent = control.silent;
+    if ('dns' in control) dnsAnswers = control.dns;
     res.writeHead(204).end();
+    return;
+  }
+  if (req.url === '/_dns' && req.method === 'GET') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(dnsQueries));
     return;
   }
   if (req.url === '/_received' && req.method === 'GET') {
@@ -99,8 +110,34 @@ const server = http.createServer(async (req, res) => {
   res.writeHead(status, { 'content-type': 'text/plain' }).end(`answered ${status}`);
 });
 
+const dns = dns2.createServer({
+  udp: true,
+  handle: (request, send) => {
+    const response = dns2.Packet.createResponseFromRequest(request);
+    const [question] = request.questions;
+    const name = question.name.toLowerCase().replace(/\.$/, '');
+    const list = dnsAnswers[name];
+    if (question.type === dns2.Packet.TYPE.A && list && list.length > 0) {
+      const address = list.length > 1 ? list.shift() : list[0];
+      dnsQueries.push({ name, address });
+      response.answers.push({
+        name: question.name,
+        type: dns2.Packet.TYPE.A,
+        class: dns2.Packet.CLASS.IN,
+        ttl: 0,
+        address,
+      });
+    }
+    send(response);
+  },
+});
+
+await dns.listen({ udp: { port: 0, address: '127.0.0.1' } });
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`listening http://127.0.0.1:${server.address().port}\n`);
+  const dnsPort = dns.addresses().udp.port;
+  process.stdout.write(
+    `listening http://127.0.0.1:${server.address().port} dns 127.0.0.1:${dnsPort}\n`,
+  );
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
