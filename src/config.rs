@@ -812,5 +812,28 @@ mod tests {
             !dir.path().join("root.key").exists(),
             "production must not generate secrets"
         );
+        // Webhook receivers must be https:// in production, and only there.
+        let mut production = base.to_vec();
+        production.extend_from_slice(&[
+            ("SOCIALIZER_PUBLIC_URL", "https://example.com"),
+            ("SOCIALIZER_ROOT_KEY", &root),
+            ("SOCIALIZER_SESSION_SECRET", &session),
+        ]);
+        assert!(config(&production).unwrap().webhooks.require_https);
+        assert!(
+            !config(&[("SOCIALIZER_DATA_DIR", data)])
+                .unwrap()
+                .webhooks
+                .require_https
+        );
+        assert_eq!(
+            config(&[
+                ("SOCIALIZER_DATA_DIR", data),
+                ("SOCIALIZER_WEBHOOK_DNS_SERVER", "nope")
+            ])
+            .err()
+            .map(|e| e.variable),
+            Some("SOCIALIZER_WEBHOOK_DNS_SERVER")
+        );
     }
 }

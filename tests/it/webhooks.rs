@@ -778,3 +778,54 @@ async fn a_name_that_changes_its_answer_cannot_steer_a_delivery_inward() {
     );
     assert!(receiver.received().await.is_empty());
 }
+
+#[actix_web::test]
+async fn two_processes_on_postgresql_deliver_each_event_once() {
+    let receiver = Receiver::start();
+    let vars = vec![
+        (ALLOW_PRIVATE.0.to_owned(), ALLOW_PRIVATE.1.to_owned()),
+        // Both processes open the endpoints' secrets: one root key, as in any deployment.
+        (
+            "SOCIALIZER_ROOT_KEY".to_owned(),
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_owned(),
+        ),
+    ];
+    let first = TestApp::spawn_with(|v| v.extend(vars.clone())).await;
+    if !first.db.is_postgres() {
+        eprintln!("several processes share a database only on PostgreSQL: skipped");
+        return;
+    }
+    let second = TestApp::spawn_on(first.db.clone(), |v| v.extend(vars)).await;
+    let owner = first.browser();
+    owner.sign_up(&unique_email("owner"), "Shared").await;
+    let key = owner.create_key("live", "live", &[]).await;
+    let clients = [
+        ApiClient::new(&first.base, &key),
+        ApiClient::new(&second.base, &key),
+    ];
+    let endpoint = add(&clients[0], j!({"url": receiver.url("/shared")})).await;
+    receiver
+        .secrets(&[endpoint["secret"].as_str().unwrap()])
+        .await;
+    let n = 60;
+    // Test events written through both processes at once; both deliverers compete for them.
+    let sends = (0..n).map(|i| {
+        clients[i % 2]
+            .post(&format!("/v1/webhooks/{}/test", id(&endpoint)))
+            .send()
+    });
+    for sent in crate::harness::all_at_once(sends).await {
+        assert_eq!(sent.unwrap().status(), StatusCode::ACCEPTED);
+    }
+    let got = receiver
+        .wait_for(Duration::from_secs(30), |r| r.len() >= n)
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got_after = receiver.received().await;
+    assert_eq!(got_after.len(), got.len());
+    let mut ids: Vec<&str> = got.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!((ids.len(), got.len()), (n, n), "each event exactly once");
+    assert!(got.iter().all(|r| r["verified_with"] == j!([0])));
+}
