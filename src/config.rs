@@ -400,19 +400,10 @@ fn publishing(var: &Vars<'_>) -> Result<crate::publishing::PublishSettings, Conf
             raw.to_owned()
         }
     };
-    let seconds = |name: &'static str, default: u64, max: u64| match var(name) {
-        None => Ok(default),
-        Some(raw) => match raw.trim().parse::<u64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(bad(
-                name,
-                format!("expected whole seconds from 1 to {max}, got {raw:?}"),
-            )),
-        },
-    };
     Ok(crate::publishing::PublishSettings {
         linkedin_version,
-        timeout: std::time::Duration::from_secs(seconds(
+        timeout: std::time::Duration::from_secs(whole_seconds(
+            var,
             "SOCIALIZER_PUBLISH_TIMEOUT_SECS",
             15,
             120,
@@ -421,35 +412,40 @@ fn publishing(var: &Vars<'_>) -> Result<crate::publishing::PublishSettings, Conf
     })
 }
 
+/// A yes-or-no variable: `true`/`1` or `false`/`0`, unset being `false`.
+fn flag(var: &Vars<'_>, name: &'static str) -> Result<bool, ConfigError> {
+    match var(name).as_deref().map(str::trim) {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(bad(name, format!("expected true or false, got {other:?}"))),
+    }
+}
+
+/// Whole seconds from 1 to `max`, `default` when unset.
+fn whole_seconds(
+    var: &Vars<'_>,
+    name: &'static str,
+    default: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(bad(
+                name,
+                format!("expected whole seconds from 1 to {max}, got {raw:?}"),
+            )),
+        },
+    }
+}
+
 fn webhooks(
     var: &Vars<'_>,
     environment: Environment,
 ) -> Result<crate::webhooks::WebhookSettings, ConfigError> {
-    let allow_private = match var("SOCIALIZER_WEBHOOK_ALLOW_PRIVATE")
-        .as_deref()
-        .map(str::trim)
-    {
-        None | Some("false") | Some("0") => false,
-        Some("true") | Some("1") => true,
-        Some(other) => {
-            return Err(bad(
-                "SOCIALIZER_WEBHOOK_ALLOW_PRIVATE",
-                format!("expected true or false, got {other:?}"),
-            ));
-        }
-    };
-    let timeout = match var("SOCIALIZER_WEBHOOK_TIMEOUT_SECS") {
-        None => 15,
-        Some(raw) => match raw.trim().parse::<u64>() {
-            Ok(n) if (1..=60).contains(&n) => n,
-            _ => {
-                return Err(bad(
-                    "SOCIALIZER_WEBHOOK_TIMEOUT_SECS",
-                    format!("expected whole seconds from 1 to 60, got {raw:?}"),
-                ));
-            }
-        },
-    };
+    let allow_private = flag(var, "SOCIALIZER_WEBHOOK_ALLOW_PRIVATE")?;
+    let timeout = whole_seconds(var, "SOCIALIZER_WEBHOOK_TIMEOUT_SECS", 15, 60)?;
     let dns_server = match var("SOCIALIZER_WEBHOOK_DNS_SERVER") {
         None => None,
         Some(raw) => Some(raw.trim().parse::<std::net::SocketAddr>().map_err(|_| {
@@ -480,32 +476,8 @@ fn limits(var: &Vars<'_>) -> Result<Limits, ConfigError> {
         600,
     )?;
 
-    let trust_forwarded_for = match var("SOCIALIZER_TRUST_FORWARDED_FOR")
-        .as_deref()
-        .map(str::trim)
-    {
-        None | Some("false") | Some("0") => false,
-        Some("true") | Some("1") => true,
-        Some(other) => {
-            return Err(bad(
-                "SOCIALIZER_TRUST_FORWARDED_FOR",
-                format!("expected true or false, got {other:?}"),
-            ));
-        }
-    };
-
-    let refresh_every = match var("SOCIALIZER_REFRESH_INTERVAL_SECS") {
-        None => 60,
-        Some(raw) => match raw.trim().parse::<u64>() {
-            Ok(n) if (1..=600).contains(&n) => n,
-            _ => {
-                return Err(bad(
-                    "SOCIALIZER_REFRESH_INTERVAL_SECS",
-                    format!("expected whole seconds from 1 to 600, got {raw:?}"),
-                ));
-            }
-        },
-    };
+    let trust_forwarded_for = flag(var, "SOCIALIZER_TRUST_FORWARDED_FOR")?;
+    let refresh_every = whole_seconds(var, "SOCIALIZER_REFRESH_INTERVAL_SECS", 60, 600)?;
 
     Ok(Limits {
         free: rate_limit_free,
