@@ -20,8 +20,6 @@ use support::postgres::BenchDatabase;
 use support::process::Process;
 use support::{figures, setting};
 
-const REDIRECT: &str = "https://client.example/done";
-
 fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -31,53 +29,6 @@ fn rfc3339(unix: i64) -> String {
         .unwrap()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
-}
-
-/// Connects the stand-in's X account through the API with `key`; answers its id.
-async fn connect_x(http: &reqwest::Client, base: &str, key: &str) -> String {
-    let begun: serde_json::Value = http
-        .get(format!("{base}/v1/connect/x?redirect_uri={REDIRECT}"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let at_platform = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(begun["auth_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let back = url::Url::parse(
-        at_platform
-            .headers()
-            .get("location")
-            .unwrap()
-            .to_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let code = back
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let account: serde_json::Value = http
-        .post(format!("{base}/v1/connect/x"))
-        .bearer_auth(key)
-        .json(&serde_json::json!({"code": code, "state": begun["state"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    account["id"].as_str().unwrap().to_owned()
 }
 
 /// How many targets are still scheduled or being sent.
@@ -129,7 +80,7 @@ fn main() {
         platforms
             .platform("x")
             .redirect_uris
-            .insert(REDIRECT.into());
+            .insert(support::REDIRECT.into());
         let mut vars = platforms.vars();
         vars.push(("SOCIALIZER_DATABASE_URL".into(), database.url.clone()));
         vars.push(("SOCIALIZER_RATE_LIMIT_FREE".into(), "4000000000".into()));
@@ -143,7 +94,7 @@ fn main() {
         .await
         .unwrap();
         let http = reqwest::Client::new();
-        let account = connect_x(&http, &first.base(), &key).await;
+        let account = support::connect_x(&http, &first.base(), &key).await;
 
         // The minute the targets fall due in starts once they can all be written.
         let start = unix_now() + 90;

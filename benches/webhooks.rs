@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 use support::process::Process;
 use support::{figures, setting};
 
-const REDIRECT: &str = "https://client.example/done";
 const ENDPOINTS: usize = 10;
 
 /// What the receiver saw: per (endpoint path, webhook-id), the statuses it answered.
@@ -73,45 +72,6 @@ fn start_receiver(seen: Arc<Mutex<Seen>>) -> SocketAddr {
         })
     });
     rx.recv().unwrap()
-}
-
-/// Connects the stand-in's X account through the API with `key`; answers its id.
-async fn connect_x(http: &reqwest::Client, base: &str, key: &str) -> String {
-    let begun: serde_json::Value = http
-        .get(format!("{base}/v1/connect/x?redirect_uri={REDIRECT}"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let at_platform = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(begun["auth_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let back = url::Url::parse(at_platform.headers()["location"].to_str().unwrap()).unwrap();
-    let code = back
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let account: serde_json::Value = http
-        .post(format!("{base}/v1/connect/x"))
-        .bearer_auth(key)
-        .json(&serde_json::json!({"code": code, "state": begun["state"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    account["id"].as_str().unwrap().to_owned()
 }
 
 /// Posts `per_sec` posts a second for `secs` (each published at once: one event each), while
@@ -239,7 +199,7 @@ fn main() {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let receiver = start_receiver(seen.clone());
         let platforms = support::platforms::Running::start().await;
-        platforms.platform("x").redirect_uris.insert(REDIRECT.into());
+        platforms.platform("x").redirect_uris.insert(support::REDIRECT.into());
         let mut vars = platforms.vars();
         vars.push(("SOCIALIZER_RATE_LIMIT_FREE".into(), "4000000000".into()));
         vars.push(("SOCIALIZER_WEBHOOK_ALLOW_PRIVATE".into(), "true".into()));
@@ -255,7 +215,7 @@ fn main() {
         let server = Process::start(&vars);
         let base = server.base();
         let http = reqwest::Client::new();
-        let account = connect_x(&http, &base, &key).await;
+        let account = support::connect_x(&http, &base, &key).await;
 
         let mut endpoints = Vec::new();
         for i in 0..ENDPOINTS {

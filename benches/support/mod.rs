@@ -226,3 +226,44 @@ pub fn seed_workspace_and_key(database: &str, email: &str) -> (String, String) {
         (workspace.to_string(), secret.expose().to_owned())
     })
 }
+
+pub use mixed::REDIRECT;
+
+/// Connects the stand-in's X account through the API with `key`; answers its id.
+pub async fn connect_x(http: &reqwest::Client, base: &str, key: &str) -> String {
+    let begun: serde_json::Value = http
+        .get(format!("{base}/v1/connect/x?redirect_uri={REDIRECT}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let at_platform = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(begun["auth_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let back = url::Url::parse(at_platform.headers()["location"].to_str().unwrap()).unwrap();
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let account: serde_json::Value = http
+        .post(format!("{base}/v1/connect/x"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"code": code, "state": begun["state"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    account["id"].as_str().unwrap().to_owned()
+}
